@@ -1,0 +1,19 @@
+import mongoose from 'mongoose';
+
+/**
+ * Creates every model's collection and indexes one at a time. Mongoose's automatic index builds
+ * are turned off (see `configureMongoose`) because they race to create the same collection; a real
+ * mongod retries that conflict, but the offline Wine build crashes on it.
+ */
+export async function ensureCollectionsAndIndexes(): Promise<void> {
+  for (const model of Object.values(mongoose.models)) {
+    await model.createCollection();
+    await model.createIndexes();
+  }
+}
+
+export function configureMongoose(): void {
+  mongoose.set('autoIndex', false);
+  mongoose.set('autoCreate', false);
+  mongoose.set('strictQuery', true);
+}

@@ -1,0 +1,83 @@
+/**
+ * Errors as RFC 9457 problem details (application/problem+json). Clients never see stack traces;
+ * validation problems list each field (and row, for imports) with its reason.
+ */
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import mongoose from 'mongoose';
+import type { Logger } from 'pino';
+
+export interface FieldError {
+  /** JSON pointer or column name of the offending field. */
+  field: string;
+  /** 1-based row of an imported file, when the error comes from one. */
+  row?: number;
+  value?: unknown;
+  reason: string;
+}
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail?: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(detail ?? title);
+    this.name = 'HttpProblem';
+  }
+}
+
+export const badRequest = (detail: string, errors?: FieldError[]) => new HttpProblem(400, 'Bad Request', detail, errors);
+export const notFound = (detail: string) => new HttpProblem(404, 'Not Found', detail);
+
+export function sendProblem(res: Response, problem: HttpProblem, instance?: string): void {
+  res
+    .status(problem.status)
+    .type('application/problem+json')
+    .json({
+      type: 'about:blank',
+      title: problem.title,
+      status: problem.status,
+      ...(problem.detail ? { detail: problem.detail } : {}),
+      ...(instance ? { instance } : {}),
+      ...(problem.errors ? { errors: problem.errors } : {}),
+    });
+}
+
+export const unknownRoute: RequestHandler = (req, _res, next) => {
+  next(notFound(`no route for ${req.method} ${req.path}`));
+};
+
+/** Maps known error shapes (body parser, mongoose, duplicates) to 4xx; anything else is a logged 500. */
+export function toProblem(error: unknown): HttpProblem | undefined {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof mongoose.Error.ValidationError) {
+    const errors = Object.values(error.errors).map((e) => ({ field: e.path, value: (e as { value?: unknown }).value, reason: e.message }));
+    return new HttpProblem(400, 'Bad Request', 'validation failed', errors);
+  }
+  if (error instanceof mongoose.Error.CastError) {
+    return new HttpProblem(400, 'Bad Request', `invalid value for ${error.path}`, [{ field: error.path, value: error.value, reason: error.message }]);
+  }
+  const e = error as { type?: string; status?: number; code?: number; keyValue?: Record<string, unknown>; message?: string };
+  if (e?.code === 11000) {
+    return new HttpProblem(409, 'Conflict', `a record with the same ${Object.keys(e.keyValue ?? {}).join(', ') || 'key'} already exists`);
+  }
+  // body-parser errors carry an HTTP status and a type.
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    const detail =
+      e.type === 'entity.parse.failed' ? 'the request body is not valid JSON'
+      : e.type === 'entity.too.large' ? 'the request body is too large'
+      : e.message ?? 'bad request';
+    return new HttpProblem(e.status, e.status === 413 ? 'Content Too Large' : 'Bad Request', detail);
+  }
+  return undefined;
+}
+
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const problem = toProblem(error);
+    if (problem) return sendProblem(res, problem, req.originalUrl);
+    logger.error({ err: error, url: req.originalUrl }, 'unhandled error');
+    sendProblem(res, new HttpProblem(500, 'Internal Server Error', 'an unexpected error occurred; it has been logged'), req.originalUrl);
+  };
+}

@@ -1,0 +1,55 @@
+/** `npm start`: opens the database (embedded unless MONGODB_URI is set), serves HTTP, shuts down cleanly. */
+import type { Server } from 'node:http';
+import { loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { openDatabase, type Database } from './db/connection.js';
+import { createApp } from './app.js';
+
+const SHUTDOWN_GRACE_MS = 15_000;
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  let database: Database;
+  try {
+    database = await openDatabase(config, logger);
+  } catch (error) {
+    logger.fatal((error as Error).message);
+    process.exit(1);
+  }
+  const app = createApp({ logger });
+  const server: Server = app.listen(config.port, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info({ port }, `MGA service listening on http://localhost:${port}`);
+  });
+  server.on('error', async (error) => {
+    logger.fatal({ err: error }, 'HTTP server failed');
+    await database.close().catch(() => {});
+    process.exit(1);
+  });
+
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
+    const force = setTimeout(() => {
+      logger.error('graceful shutdown timed out; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    // close() waits for requests in flight; idle keep-alive sockets would hold it open, so close those.
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    await database.close();
+    logger.info('shutdown complete: database closed cleanly');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+void main();

@@ -1,0 +1,27 @@
+import mongoose, { Schema, type InferSchemaType } from 'mongoose';
+
+export const EDITION_STATUSES = ['draft', 'collecting', 'review', 'published'] as const;
+export type EditionStatus = (typeof EDITION_STATUSES)[number];
+
+const editionSchema = new Schema(
+  {
+    editionId: {
+      type: String,
+      required: true,
+      unique: true,
+      trim: true,
+      match: [/^[a-z0-9][a-z0-9-]{1,62}$/, 'edition id must be lower-case letters, digits and dashes, such as mga-2017'],
+    },
+    year: { type: Number, required: true, min: [2000, 'year must be 2000 or later'], max: [2100, 'year must be 2100 or earlier'], validate: { validator: Number.isInteger, message: 'year must be a whole number' } },
+    title: { type: String, required: true, trim: true, minlength: 3, maxlength: 200 },
+    methodology: {
+      id: { type: String, required: true, trim: true },
+      hash: { type: String, match: [/^[0-9a-f]{64}$/, 'methodology hash must be a sha256 hex digest'] },
+    },
+    status: { type: String, required: true, default: 'draft', enum: { values: [...EDITION_STATUSES], message: `status must be one of ${EDITION_STATUSES.join(', ')}; got "{VALUE}"` } },
+  },
+  { timestamps: true },
+);
+
+export type EditionDoc = InferSchemaType<typeof editionSchema>;
+export const EditionModel = mongoose.model('Edition', editionSchema, 'editions');

@@ -1,0 +1,59 @@
+import mongoose, { Schema, type InferSchemaType } from 'mongoose';
+import { LEVELS, foldName, normalizeEntity, normalizeLevel, UnknownNameError } from '../../scoring/catalogue.js';
+import { InstitutionTypeModel } from './institutionType.js';
+
+/** The catalogue scope holds institutions outside any edition; editions use their own id as scope. */
+export const CATALOGUE_SCOPE = 'catalogue';
+
+const institutionSchema = new Schema(
+  {
+    scope: { type: String, required: true, default: CATALOGUE_SCOPE, trim: true },
+    name: { type: String, required: true, trim: true, minlength: 2, maxlength: 400 },
+    normalizedName: { type: String, required: true },
+    entity: { type: String, required: true },
+    entityCode: { type: String, required: true },
+    // A plain string (not a typed enum) so any input spelling reaches the normaliser below.
+    level: {
+      type: String,
+      required: true,
+      validate: { validator: (v: string) => (LEVELS as readonly string[]).includes(v), message: `level must be one of ${LEVELS.join(', ')}; got "{VALUE}"` },
+    },
+    type: { type: String, required: true, trim: true },
+    externalIds: { type: Map, of: String, default: undefined },
+  },
+  { timestamps: true },
+);
+
+institutionSchema.index({ scope: 1, normalizedName: 1, entityCode: 1 }, { unique: true });
+institutionSchema.index({ scope: 1, entity: 1 });
+institutionSchema.index({ scope: 1, type: 1 });
+
+// Canonical spellings are stored, so any spelling found in real data is accepted or named as unknown.
+institutionSchema.pre('validate', async function () {
+  if (this.name) this.normalizedName = foldName(this.name);
+  if (this.entity) {
+    try {
+      const entity = normalizeEntity(this.entity);
+      this.entity = entity.name;
+      this.entityCode = entity.code;
+    } catch (error) {
+      if (!(error instanceof UnknownNameError)) throw error;
+      this.invalidate('entity', `unknown entidad federativa "${this.entity}"`, this.entity);
+    }
+  }
+  if (this.level) {
+    try {
+      this.level = normalizeLevel(this.level);
+    } catch {
+      // left as given: the enum validator names the value and the accepted ones
+    }
+  }
+  if (this.type) {
+    const type = await InstitutionTypeModel.findOne({ foldedName: foldName(this.type) }, { name: 1 }).lean();
+    if (type) this.type = type.name;
+    else this.invalidate('type', `unknown institution type "${this.type}"`, this.type);
+  }
+});
+
+export type InstitutionDoc = InferSchemaType<typeof institutionSchema>;
+export const InstitutionModel = mongoose.model('Institution', institutionSchema, 'institutions');

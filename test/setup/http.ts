@@ -1,0 +1,27 @@
+import type { Express } from 'express';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../server/app.js';
+import { createLogger } from '../../server/logger.js';
+
+export interface TestServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function listen(app: Express): Promise<TestServer> {
+  const server = app.listen(0);
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+export function startTestServer(): Promise<TestServer> {
+  return listen(createApp({ logger: createLogger(process.env.LOG_LEVEL || 'silent') }));
+}
