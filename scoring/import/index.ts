@@ -1,0 +1,293 @@
+/**
+ * Institution-level results from a CSV or XLSX file given as bytes: columns mapped to fields,
+ * names normalised through the catalogue, values checked. Every problem is returned in `errors`
+ * (with row, column, value and reason) so that the caller can refuse to store anything when it is
+ * not empty; rows with a problem are left out of `rows`.
+ */
+import {
+  foldName,
+  type Entity,
+  INSTITUTION_TYPES_2017,
+  normalizeEntity,
+  normalizeInstitutionType,
+  normalizeLevel,
+  UnknownNameError,
+} from '../catalogue.js';
+import { scoreValueProblem } from '../engine.js';
+import { loadBuiltinMethodology, methodologyGraph, type Methodology } from '../methodology.js';
+import type { TextEncodingOption } from './decode.js';
+import {
+  IMPORT_PRESET_IDS,
+  IMPORT_PRESETS,
+  isIdentityField,
+  isImportPresetId,
+  REQUIRED_IDENTITY_FIELDS,
+  type ColumnMapping,
+  type ImportPresetId,
+} from './presets.js';
+import { readCsv } from './read-csv.js';
+import { readXlsx } from './read-xlsx.js';
+import type { Cell, ImportError, RawTable, ReadResult } from './types.js';
+
+export type { TextEncodingOption } from './decode.js';
+export { TEXT_ENCODINGS } from './decode.js';
+export type { Cell, ImportError } from './types.js';
+export * from './presets.js';
+
+export type TableFormat = 'csv' | 'xlsx';
+export const TABLE_FORMATS: readonly TableFormat[] = ['csv', 'xlsx'];
+
+export interface ParseResultsOptions {
+  format: TableFormat;
+  /** A known column layout; its methodology and type catalogue become the defaults. */
+  preset?: ImportPresetId;
+  /** Column header → field ("name", "entity", "level", "type", "externalId" or a node id); overrides the preset per field. */
+  mapping?: ColumnMapping;
+  /** CSV only; default "auto" (valid UTF-8, else Latin-1). */
+  encoding?: TextEncodingOption;
+  /** Node ids a column may map to; default the preset's methodology, else mga-2017. */
+  methodology?: Methodology;
+  /** Accepted institution types; default the preset's, else the 2017 types. */
+  institutionTypes?: readonly string[];
+  /** XLSX only: the worksheet to read; default the first. */
+  sheet?: string;
+}
+
+export interface ImportedRow {
+  /** Row in the file, the header being row 1. */
+  rowNumber: number;
+  name: string;
+  /** Canonical Spanish entity name (catalogue), e.g. "Ciudad de México". */
+  entity: string;
+  entityCode: string;
+  level: string;
+  type: string;
+  externalId?: string;
+  /** Node id → value, for the non-empty score cells. */
+  values: Record<string, number>;
+}
+
+export interface ParseResultsOutput {
+  rows: ImportedRow[];
+  errors: ImportError[];
+  /** The column → field mapping applied (after the preset, the explicit mapping and headers named like fields). */
+  mapping: Record<string, string>;
+  /** CSV only: how the bytes were decoded. */
+  encoding?: 'utf-8' | 'latin1';
+}
+
+interface ResolvedMapping {
+  /** Column index → field. */
+  fields: Map<number, string>;
+  /** Field → column header. */
+  columnOf: Map<string, string>;
+  applied: Record<string, string>;
+  errors: ImportError[];
+}
+
+const DECIMAL_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const DECIMAL_COMMA_NUMBER = /^[+-]?\d*,\d+$/;
+
+function headerError(column: string, reason: string): ImportError {
+  return { row: 1, column, value: null, reason };
+}
+
+function cellText(cell: Cell | undefined): string {
+  return cell === null || cell === undefined ? '' : String(cell).trim();
+}
+
+/** Preset columns, minus the fields the explicit mapping reassigns, plus the explicit mapping. */
+function explicitMapping(preset: ImportPresetId | undefined, mapping: ColumnMapping | undefined): Map<string, string> {
+  const reassigned = new Set(Object.values(mapping ?? {}));
+  const result = new Map<string, string>();
+  for (const [column, field] of Object.entries(preset ? IMPORT_PRESETS[preset].mapping : {})) {
+    if (!reassigned.has(field)) result.set(column, field);
+  }
+  for (const [column, field] of Object.entries(mapping ?? {})) result.set(column, field);
+  return result;
+}
+
+function resolveMapping(header: readonly string[], explicit: ReadonlyMap<string, string>, nodeIds: ReadonlySet<string>): ResolvedMapping {
+  const errors: ImportError[] = [];
+  const columnIndex = new Map<string, number>();
+  header.forEach((column, i) => {
+    if (column === '') return;
+    if (columnIndex.has(column)) errors.push(headerError(column, `duplicate column "${column}"`));
+    else columnIndex.set(column, i);
+  });
+
+  const fields = new Map<number, string>();
+  const columnOf = new Map<string, string>();
+  const applied: Record<string, string> = {};
+  const assign = (column: string, index: number, field: string): void => {
+    fields.set(index, field);
+    columnOf.set(field, column);
+    applied[column] = field;
+  };
+  for (const [column, field] of explicit) {
+    const index = columnIndex.get(column);
+    if (index !== undefined) assign(column, index, field);
+    else if (field !== 'externalId') errors.push(headerError(column, `missing required column "${column}" (${field})`));
+  }
+  // Columns named exactly like a field or a node are taken as that field unless something maps to it already.
+  const assignedFields = new Set(explicit.values());
+  for (const [column, index] of columnIndex) {
+    if (explicit.has(column) || assignedFields.has(column)) continue;
+    if (isIdentityField(column) || nodeIds.has(column)) {
+      assign(column, index, column);
+      assignedFields.add(column);
+    }
+  }
+  for (const field of REQUIRED_IDENTITY_FIELDS) {
+    if (!assignedFields.has(field)) errors.push(headerError(field, `missing required column "${field}" (no column is mapped to the institution's ${field})`));
+  }
+  if (![...fields.values()].some((field) => !isIdentityField(field))) {
+    errors.push({ row: 1, column: null, value: null, reason: `no score columns: expected at least one column mapped to a node (${[...nodeIds].join(', ')})` });
+  }
+  return { fields, columnOf, applied, errors };
+}
+
+function checkMappingTargets(explicit: ReadonlyMap<string, string>, nodeIds: ReadonlySet<string>, methodologyId: string): void {
+  const columnOfField = new Map<string, string>();
+  for (const [column, field] of explicit) {
+    if (!isIdentityField(field) && !nodeIds.has(field)) {
+      throw new TypeError(`mapping: column "${column}" maps to "${field}", which is neither an institution field nor a node of ${methodologyId}`);
+    }
+    const other = columnOfField.get(field);
+    if (other !== undefined) throw new TypeError(`mapping: columns "${other}" and "${column}" both map to "${field}"`);
+    columnOfField.set(field, column);
+  }
+}
+
+/** The cell's value as a score, or the reason it is not one. */
+function parseScore(cell: Cell): number | string {
+  let value: number;
+  if (typeof cell === 'number') value = cell;
+  else {
+    const text = cellText(cell);
+    if (!DECIMAL_NUMBER.test(text)) {
+      return DECIMAL_COMMA_NUMBER.test(text) ? 'not a number: use a decimal point, not a comma (e.g. 0.5)' : 'not a number';
+    }
+    value = Number(text);
+  }
+  return scoreValueProblem(value) ?? value;
+}
+
+function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTypes: readonly string[]) {
+  const rows: ImportedRow[] = [];
+  const errors: ImportError[] = [];
+  const firstRowOf = new Map<string, number>();
+  const columns = [...mapping.fields].map(([index, field]) => ({ index, field, header: table.header[index]!, isNode: !isIdentityField(field) }));
+  // Few distinct spellings recur on every row: normalise each once.
+  const normalized = new Map<string, Entity | string | UnknownNameError>();
+  const normalizeOnce = <T extends Entity | string>(field: string, text: string, normalize: (text: string) => T): T => {
+    const key = `${field}\u0000${text}`;
+    let result = normalized.get(key);
+    if (result === undefined) {
+      try {
+        result = normalize(text);
+      } catch (error) {
+        if (!(error instanceof UnknownNameError)) throw error;
+        result = error;
+      }
+      normalized.set(key, result);
+    }
+    if (result instanceof UnknownNameError) throw result;
+    return result as T;
+  };
+  for (const { rowNumber, cells } of table.rows) {
+    if (cells.every((cell) => cellText(cell) === '')) continue;
+    const rowErrors: ImportError[] = [];
+    const fail = (column: string, text: string, reason: string): void => void rowErrors.push({ row: rowNumber, column, value: text, reason });
+    let name: string | undefined;
+    let externalId: string | undefined;
+    let entity: Entity | undefined;
+    let level: string | undefined;
+    let type: string | undefined;
+    const values: Record<string, number> = {};
+    for (const { index, field, header, isNode } of columns) {
+      const cell = cells[index] ?? null;
+      const text = cellText(cell);
+      if (isNode) {
+        if (text === '') continue; // no value for this node: it may still be computed from others
+        const parsed = parseScore(cell);
+        if (typeof parsed === 'string') fail(header, text, parsed);
+        else values[field] = parsed;
+        continue;
+      }
+      if (text === '') {
+        if (field !== 'externalId') fail(header, text, `empty ${field}`);
+        continue;
+      }
+      try {
+        switch (field) {
+          case 'name':
+            name = text;
+            break;
+          case 'externalId':
+            externalId = text;
+            break;
+          case 'entity':
+            entity = normalizeOnce(field, text, normalizeEntity);
+            break;
+          case 'level':
+            level = normalizeOnce(field, text, normalizeLevel);
+            break;
+          case 'type':
+            type = normalizeOnce(field, text, (t) => normalizeInstitutionType(t, institutionTypes));
+            break;
+        }
+      } catch (error) {
+        if (!(error instanceof UnknownNameError)) throw error;
+        fail(header, text, error.message);
+      }
+    }
+    if (rowErrors.length === 0 && name !== undefined && entity && level !== undefined && type !== undefined) {
+      const key = `${foldName(name)}|${entity.code}`;
+      const first = firstRowOf.get(key);
+      if (first === undefined) {
+        firstRowOf.set(key, rowNumber);
+        rows.push({ rowNumber, name, entity: entity.name, entityCode: entity.code, level, type, ...(externalId !== undefined && { externalId }), values });
+      } else {
+        const reason = `duplicate institution: same name and entity (${entity.name}) as row ${first}`;
+        rowErrors.push({ row: rowNumber, column: mapping.columnOf.get('name') ?? null, value: name, reason });
+      }
+    }
+    errors.push(...rowErrors);
+  }
+  if (rows.length === 0 && errors.length === 0) {
+    errors.push({ row: null, column: null, value: null, reason: 'no data rows: the file has a header but no institutions' });
+  }
+  return { rows, errors };
+}
+
+/** Parses a results table; never throws for problems in the data (see `errors`), only for bad options. */
+export async function parseResultsTable(bytes: Uint8Array, options: ParseResultsOptions): Promise<ParseResultsOutput> {
+  if (options.preset !== undefined && !isImportPresetId(options.preset)) {
+    throw new TypeError(`unknown preset "${String(options.preset)}"; available: ${IMPORT_PRESET_IDS.join(', ')}`);
+  }
+  const preset = options.preset === undefined ? undefined : IMPORT_PRESETS[options.preset];
+  const methodology = options.methodology ?? loadBuiltinMethodology(preset?.methodologyId ?? 'mga-2017');
+  const nodeIds = new Set(methodologyGraph(methodology).nodes.map((n) => n.id));
+  const institutionTypes = options.institutionTypes ?? preset?.institutionTypes ?? INSTITUTION_TYPES_2017;
+  const explicit = explicitMapping(options.preset, options.mapping);
+  checkMappingTargets(explicit, nodeIds, methodology.id);
+
+  let read: ReadResult;
+  switch (options.format) {
+    case 'csv':
+      read = readCsv(bytes, options.encoding ?? 'auto');
+      break;
+    case 'xlsx':
+      read = await readXlsx(bytes, options.sheet);
+      break;
+    default:
+      throw new TypeError(`unknown format "${String(options.format)}"; expected one of: ${TABLE_FORMATS.join(', ')}`);
+  }
+  if ('error' in read) return { rows: [], errors: [read.error], mapping: {} };
+  const encoding = read.encoding && { encoding: read.encoding };
+  const mapping = resolveMapping(read.table.header, explicit, nodeIds);
+  if (mapping.errors.length > 0) return { rows: [], errors: mapping.errors, mapping: mapping.applied, ...encoding };
+  const { rows, errors } = mapRows(read.table, mapping, institutionTypes);
+  return { rows, errors, mapping: mapping.applied, ...encoding };
+}
