@@ -1,18 +1,36 @@
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import mongoose from 'mongoose';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
+import { fileURLToPath } from 'node:url';
 import { problemHandler, sendProblem, HttpProblem, unknownRoute } from './http/problem.js';
 import { serverVersion } from './db/connection.js';
+import { editionsRouter } from './routes/editions.js';
+import { configureViews } from './http/views.js';
+import { sessionMiddleware, type SessionOptions } from './auth/session.js';
+import { loadPrincipal } from './auth/access.js';
+import { csrfUnlessUnauthenticatedApi } from './auth/csrfGate.js';
 
 const DB_STATES: Record<number, string> = { 0: 'disconnected', 1: 'connected', 2: 'connecting', 3: 'disconnecting' };
+const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
-export function createApp({ logger }: { logger: Logger }): Express {
+export interface AppOptions {
+  logger: Logger;
+  session: SessionOptions;
+}
+
+/** Needs an open mongoose connection (sessions live in MongoDB). */
+export function createApp({ logger, session }: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
+  if (process.env.TRUST_PROXY) app.set('trust proxy', process.env.TRUST_PROXY);
+  // Query strings stay flat strings: no nested objects such as ?a[$gt]= reach a handler.
   app.set('query parser', 'simple');
+  configureViews(app);
   app.use(pinoHttp({ logger, customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info') }));
-  app.use(express.json({ limit: '1mb' }));
+  app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'] } } }));
+  app.use('/static', express.static(PUBLIC_DIR, { maxAge: '1h' }));
 
   app.get('/healthz', async (req, res) => {
     const state = DB_STATES[mongoose.connection.readyState] ?? 'unknown';
@@ -25,6 +43,15 @@ export function createApp({ logger }: { logger: Logger }): Express {
       sendProblem(res, problem, req.originalUrl);
     }
   });
+
+  app.use(express.json({ limit: '1mb' }));
+  // Flat form fields only (extended: false): nested operator objects cannot be built from a form.
+  app.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 5000 }));
+  app.use(sessionMiddleware(session));
+  app.use(loadPrincipal);
+  app.use(csrfUnlessUnauthenticatedApi);
+
+  app.use('/api/v1', editionsRouter());
 
   app.use(unknownRoute);
   app.use(problemHandler(logger));

@@ -9,6 +9,8 @@ export interface Config {
   dataDir: string;
   embeddedMongoPort: number;
   logLevel: string;
+  /** Cookies only over HTTPS: default on in production (NODE_ENV=production), MGA_SECURE_COOKIES overrides. */
+  secureCookies: boolean;
 }
 
 function portFrom(name: string, fallback: number): number {
@@ -28,5 +30,6 @@ export function loadConfig(): Config {
     dataDir: path.resolve(process.env.MGA_DATA_DIR || '.data'),
     embeddedMongoPort: portFrom('MGA_EMBEDDED_MONGO_PORT', 27317),
     logLevel: process.env.LOG_LEVEL || 'info',
+    secureCookies: process.env.MGA_SECURE_COOKIES ? process.env.MGA_SECURE_COOKIES === 'true' : process.env.NODE_ENV === 'production',
   };
 }

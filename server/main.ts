@@ -4,6 +4,9 @@ import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { openDatabase, type Database } from './db/connection.js';
 import { createApp } from './app.js';
+import { loadReferenceEditions } from './services/referenceData.js';
+import { sessionSecret } from './auth/session.js';
+import { ensureAdminFromEnvironment } from './auth/users.js';
 
 const SHUTDOWN_GRACE_MS = 15_000;
 
@@ -17,7 +20,18 @@ async function main(): Promise<void> {
     logger.fatal((error as Error).message);
     process.exit(1);
   }
-  const app = createApp({ logger });
+  try {
+    await loadReferenceEditions((msg) => logger.info(msg));
+    await ensureAdminFromEnvironment((msg) => logger.info(msg));
+  } catch (error) {
+    await database.close().catch(() => {});
+    logger.fatal((error as Error).message);
+    process.exit(1);
+  }
+  const app = createApp({
+    logger,
+    session: { secret: await sessionSecret(config.dataDir), secureCookies: config.secureCookies },
+  });
   const server: Server = app.listen(config.port, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

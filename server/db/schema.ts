@@ -10,6 +10,10 @@ export async function ensureCollectionsAndIndexes(): Promise<void> {
     await model.createCollection();
     await model.createIndexes();
   }
+  // Sessions (connect-mongo) expire through this TTL index.
+  const db = mongoose.connection.db!;
+  if (!(await db.listCollections({ name: 'sessions' }).hasNext())) await db.createCollection('sessions');
+  await db.collection('sessions').createIndex({ expires: 1 }, { expireAfterSeconds: 0 });
 }
 
 export function configureMongoose(): void {

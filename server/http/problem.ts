@@ -2,7 +2,7 @@
  * Errors as RFC 9457 problem details (application/problem+json). Clients never see stack traces;
  * validation problems list each field (and row, for imports) with its reason.
  */
-import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import mongoose from 'mongoose';
 import type { Logger } from 'pino';
 
@@ -73,11 +73,31 @@ export function toProblem(error: unknown): HttpProblem | undefined {
   return undefined;
 }
 
+const PAGE_HEADINGS: Record<number, string> = {
+  400: 'La solicitud no es válida',
+  403: 'No tiene permiso para esta página',
+  404: 'No encontramos esta página',
+  413: 'El archivo o formulario es demasiado grande',
+  429: 'Demasiados intentos',
+  500: 'Ocurrió un error inesperado',
+};
+
+/** Browsers asking for a page get an HTML page (or the sign-in page for a 401); everyone else problem+json. */
+function wantsPage(req: Request): boolean {
+  return !req.path.startsWith('/api/') && /text\/html/.test(req.headers.accept ?? '');
+}
+
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    const problem = toProblem(error);
-    if (problem) return sendProblem(res, problem, req.originalUrl);
-    logger.error({ err: error, url: req.originalUrl }, 'unhandled error');
-    sendProblem(res, new HttpProblem(500, 'Internal Server Error', 'an unexpected error occurred; it has been logged'), req.originalUrl);
+    let problem = toProblem(error);
+    if (!problem) {
+      logger.error({ err: error, url: req.originalUrl }, 'unhandled error');
+      problem = new HttpProblem(500, 'Internal Server Error', 'an unexpected error occurred; it has been logged');
+    }
+    if (wantsPage(req)) {
+      if (problem.status === 401) return res.redirect(303, `/entrar?siguiente=${encodeURIComponent(req.originalUrl)}`);
+      return res.status(problem.status).render('error', { title: problem.title, heading: PAGE_HEADINGS[problem.status] ?? problem.title, detail: problem.detail });
+    }
+    sendProblem(res, problem, req.originalUrl);
   };
 }

@@ -15,9 +15,17 @@ const editionSchema = new Schema(
     year: { type: Number, required: true, min: [2000, 'year must be 2000 or later'], max: [2100, 'year must be 2100 or earlier'], validate: { validator: Number.isInteger, message: 'year must be a whole number' } },
     title: { type: String, required: true, trim: true, minlength: 3, maxlength: 200 },
     methodology: {
-      id: { type: String, required: true, trim: true },
-      hash: { type: String, match: [/^[0-9a-f]{64}$/, 'methodology hash must be a sha256 hex digest'] },
+      type: new Schema(
+        {
+          id: { type: String, required: true, trim: true },
+          hash: { type: String, match: [/^[0-9a-f]{64}$/, 'methodology hash must be a sha256 hex digest'] },
+        },
+        { _id: false },
+      ),
+      required: true,
     },
+    /** Bumped by every write of results, so cached groupings know when they are stale. */
+    resultsVersion: { type: Number, required: true, default: 0 },
     status: { type: String, required: true, default: 'draft', enum: { values: [...EDITION_STATUSES], message: `status must be one of ${EDITION_STATUSES.join(', ')}; got "{VALUE}"` } },
   },
   { timestamps: true },

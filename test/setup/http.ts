@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../server/app.js';
 import { createLogger } from '../../server/logger.js';
@@ -23,5 +24,5 @@ export async function listen(app: Express): Promise<TestServer> {
 }
 
 export function startTestServer(): Promise<TestServer> {
-  return listen(createApp({ logger: createLogger(process.env.LOG_LEVEL || 'silent') }));
+  return listen(createApp({ logger: createLogger(process.env.LOG_LEVEL || 'silent'), session: { secret: randomBytes(16).toString('hex'), secureCookies: false } }));
 }

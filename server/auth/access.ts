@@ -1,0 +1,126 @@
+/**
+ * Who is calling and what they may touch. Every route that reads or changes an edition or an
+ * institution asks here: admins everything; evaluators and viewers their assigned editions (and
+ * viewers every published one, read-only); a respondent only its invitation's institution.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { Types } from 'mongoose';
+import { UserModel, type Role } from '../models/user.js';
+import { InvitationModel } from '../models/invitation.js';
+import { EditionModel } from '../models/edition.js';
+import { HttpProblem } from '../http/problem.js';
+
+export interface UserPrincipal {
+  kind: 'user';
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  editions: string[];
+}
+
+export interface RespondentPrincipal {
+  kind: 'respondent';
+  invitationId: string;
+  edition: string;
+  institution: string;
+}
+
+export type Principal = UserPrincipal | RespondentPrincipal;
+
+export const INVITATION_TOKEN_PREFIX = 'inv_';
+
+export function newInvitationToken(): string {
+  return INVITATION_TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** The active invitation for a token, or undefined when unknown, revoked or expired. */
+export async function activeInvitation(token: string) {
+  if (typeof token !== 'string' || !token.startsWith(INVITATION_TOKEN_PREFIX) || token.length > 100) return undefined;
+  const invitation = await InvitationModel.findOne({ tokenHash: tokenHash(token) }).lean();
+  if (!invitation || invitation.revokedAt || invitation.expiresAt.getTime() <= Date.now()) return undefined;
+  return invitation;
+}
+
+async function respondentFromInvitationId(invitationId: string): Promise<RespondentPrincipal | undefined> {
+  if (!Types.ObjectId.isValid(invitationId)) return undefined;
+  const invitation = await InvitationModel.findById(invitationId).lean();
+  if (!invitation || invitation.revokedAt || invitation.expiresAt.getTime() <= Date.now()) return undefined;
+  return { kind: 'respondent', invitationId: String(invitation._id), edition: invitation.edition, institution: String(invitation.institution) };
+}
+
+/** Resolves the caller from a bearer invitation token or the session; sets res.locals.principal. */
+export const loadPrincipal: RequestHandler = async (req, res, next) => {
+  try {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (bearer) {
+      const invitation = await activeInvitation(bearer);
+      if (!invitation) throw new HttpProblem(401, 'Unauthorized', 'the invitation token is unknown, revoked or expired');
+      res.locals.principal = { kind: 'respondent', invitationId: String(invitation._id), edition: invitation.edition, institution: String(invitation.institution) } satisfies RespondentPrincipal;
+      return next();
+    }
+    if (req.session?.userId && Types.ObjectId.isValid(req.session.userId)) {
+      const user = await UserModel.findById(req.session.userId).lean();
+      if (user?.active) {
+        res.locals.principal = { kind: 'user', id: String(user._id), email: user.email, name: user.name, role: user.role as Role, editions: user.editions } satisfies UserPrincipal;
+      }
+    } else if (req.session?.invitationId) {
+      res.locals.principal = await respondentFromInvitationId(req.session.invitationId);
+    }
+    next();
+  } catch (error) {
+    next(error);
+  }
+};
+
+export function principalOf(res: Response): Principal | undefined {
+  return res.locals.principal as Principal | undefined;
+}
+
+/** 401 without credentials; 403 when the caller's role is not among `roles`. */
+export function requireUser(...roles: Role[]): RequestHandler {
+  return (_req: Request, res: Response, next: NextFunction) => {
+    const principal = principalOf(res);
+    if (!principal) return next(new HttpProblem(401, 'Unauthorized', 'sign in first'));
+    if (principal.kind !== 'user' || (roles.length > 0 && !roles.includes(principal.role))) {
+      return next(new HttpProblem(403, 'Forbidden', 'your account may not do this'));
+    }
+    next();
+  };
+}
+
+export const requireRespondent: RequestHandler = (_req, res, next) => {
+  const principal = principalOf(res);
+  if (!principal) return next(new HttpProblem(401, 'Unauthorized', 'open your invitation link first'));
+  if (principal.kind !== 'respondent') return next(new HttpProblem(403, 'Forbidden', 'only the invited institution answers this'));
+  next();
+};
+
+export function currentUser(res: Response): UserPrincipal {
+  const principal = principalOf(res);
+  if (principal?.kind !== 'user') throw new HttpProblem(401, 'Unauthorized', 'sign in first');
+  return principal;
+}
+
+export function currentRespondent(res: Response): RespondentPrincipal {
+  const principal = principalOf(res);
+  if (principal?.kind !== 'respondent') throw new HttpProblem(401, 'Unauthorized', 'open your invitation link first');
+  return principal;
+}
+
+/**
+ * The edition if the user may read it ('read') or work on it ('write'); a 404 otherwise, so
+ * callers cannot probe which editions exist.
+ */
+export async function editionForUser(user: UserPrincipal, editionId: string, mode: 'read' | 'write') {
+  const edition = /^[a-z0-9][a-z0-9-]{1,62}$/.test(editionId) ? await EditionModel.findOne({ editionId }).lean() : null;
+  const assigned = user.role === 'admin' || user.editions.includes(editionId);
+  const allowed = edition && (mode === 'read' ? assigned || edition.status === 'published' : assigned && user.role !== 'viewer');
+  if (!allowed) throw new HttpProblem(404, 'Not Found', `edition "${editionId}" does not exist or is not yours`);
+  return edition;
+}

@@ -1,0 +1,79 @@
+/**
+ * Cookie sessions stored in MongoDB (express-session + connect-mongo: the standard, maintained pair),
+ * and CSRF protection with the synchronizer-token pattern (csrf-sync) on every cookie-authenticated
+ * unsafe request. API calls authenticated by a bearer token carry no ambient cookie, so need no token.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import session from 'express-session';
+import MongoStore from 'connect-mongo';
+import { csrfSync } from 'csrf-sync';
+import type { RequestHandler, Request } from 'express';
+import mongoose from 'mongoose';
+
+export const SESSION_COLLECTION = 'sessions';
+const SESSION_TTL_SECONDS = 8 * 3600;
+
+declare module 'express-session' {
+  interface SessionData {
+    userId?: string;
+    /** Set when a respondent opened their invitation link. */
+    invitationId?: string;
+  }
+}
+
+/** SESSION_SECRET, or in development a random secret kept in the data folder so sessions survive restarts. */
+export async function sessionSecret(dataDir: string): Promise<string> {
+  if (process.env.SESSION_SECRET) return process.env.SESSION_SECRET;
+  if (process.env.NODE_ENV === 'production') throw new Error('SESSION_SECRET must be set in production');
+  const file = path.join(dataDir, 'session-secret');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const secret = randomBytes(32).toString('hex');
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(file, secret, { mode: 0o600 });
+    return secret;
+  }
+}
+
+export interface SessionOptions {
+  secret: string;
+  /** Secure cookies need HTTPS: on by default in production (behind a TLS proxy, set TRUST_PROXY). */
+  secureCookies: boolean;
+}
+
+export function sessionMiddleware(options: SessionOptions): RequestHandler {
+  const store = MongoStore.create({
+    // The store shares mongoose's pool; its TTL index is created with the other indexes at start.
+    client: mongoose.connection.getClient() as unknown as NonNullable<Parameters<typeof MongoStore.create>[0]['client']>,
+    dbName: mongoose.connection.db!.databaseName,
+    collectionName: SESSION_COLLECTION,
+    ttl: SESSION_TTL_SECONDS,
+    autoRemove: 'disabled',
+    stringify: false,
+  });
+  return session({
+    name: 'mga.sid',
+    secret: options.secret,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: options.secureCookies, maxAge: SESSION_TTL_SECONDS * 1000 },
+  });
+}
+
+export function hasBearerToken(req: Request): boolean {
+  return /^Bearer\s+\S+/i.test(req.headers.authorization ?? '');
+}
+
+export const csrf = csrfSync({
+  getTokenFromRequest: (req) => {
+    const fromBody = (req.body as Record<string, unknown> | undefined)?._csrf;
+    return typeof fromBody === 'string' ? fromBody : (req.headers['x-csrf-token'] as string | undefined);
+  },
+  skipCsrfProtection: hasBearerToken,
+  errorConfig: { statusCode: 403, message: 'invalid or missing CSRF token', code: 'EBADCSRFTOKEN' },
+});

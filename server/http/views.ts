@@ -1,0 +1,30 @@
+/** Server-rendered pages: handlebars (express-handlebars) in Spanish, with shared helpers. */
+import type { Express } from 'express';
+import { engine } from 'express-handlebars';
+import { fileURLToPath } from 'node:url';
+import { formatFixed } from '../../scoring/rounding.js';
+
+const VIEWS = fileURLToPath(new URL('../views/', import.meta.url));
+
+const dateFormat = new Intl.DateTimeFormat('es-MX', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'America/Mexico_City' });
+
+export const viewHelpers = {
+  eq: (a: unknown, b: unknown) => a === b,
+  not: (a: unknown) => !a,
+  or: (...args: unknown[]) => args.slice(0, -1).some(Boolean),
+  and: (...args: unknown[]) => args.slice(0, -1).every(Boolean),
+  includes: (list: unknown, value: unknown) => Array.isArray(list) && list.includes(value),
+  /** Two decimals, half-up, as the metric publishes its figures; a dash for no value. */
+  fixed: (value: unknown, decimals: unknown) => (typeof value === 'number' && Number.isFinite(value) ? formatFixed(value, typeof decimals === 'number' ? decimals : 2) : '—'),
+  date: (value: unknown) => (value instanceof Date || typeof value === 'string' ? dateFormat.format(new Date(value)) : ''),
+  json: (value: unknown) => JSON.stringify(value ?? null),
+  /** The DOM id of a form field, shared by inputs and the error summary's links. */
+  fieldId: (field: unknown) => `f-${String(field).replace(/[^a-zA-Z0-9_-]/g, '-')}`,
+  percent: (value: unknown) => (typeof value === 'number' ? `${Math.round(value)} %` : ''),
+};
+
+export function configureViews(app: Express): void {
+  app.engine('hbs', engine({ extname: '.hbs', defaultLayout: 'main', layoutsDir: `${VIEWS}layouts`, partialsDir: `${VIEWS}partials`, helpers: viewHelpers }));
+  app.set('view engine', 'hbs');
+  app.set('views', VIEWS);
+}

@@ -1,0 +1,147 @@
+/** Public read API of published editions: results by group and each institution's explained score. */
+import { Router } from 'express';
+import { isValidObjectId } from 'mongoose';
+import type { JSONSchemaType } from 'ajv';
+import { NATIONAL_METHODS, type NationalMethod } from '../../scoring/grouping.js';
+import { roundHalfUp } from '../../scoring/rounding.js';
+import { normalizeEntity, foldName, UnknownNameError } from '../../scoring/catalogue.js';
+import { EditionModel } from '../models/edition.js';
+import { InstitutionModel } from '../models/institution.js';
+import { ScoreModel } from '../models/result.js';
+import { badRequest, notFound } from '../http/problem.js';
+import { validateQuery } from '../http/validate.js';
+import { editionGrouping, findEdition } from '../services/results.js';
+import { methodologyById } from '../services/methodologies.js';
+
+const EDITION_PARAM = /^[a-z0-9][a-z0-9-]{1,62}$/;
+
+/** Until accounts exist, only published editions are readable. */
+async function visibleEdition(editionId: string) {
+  if (!EDITION_PARAM.test(editionId)) throw notFound(`edition "${editionId}" does not exist`);
+  const edition = await findEdition(editionId);
+  if (edition.status !== 'published') throw notFound(`edition "${editionId}" does not exist`);
+  return edition;
+}
+
+interface ResultsQuery {
+  by: 'entity' | 'type' | 'level' | 'national';
+  nationalMethod: NationalMethod;
+  round?: number;
+}
+const resultsQuery: JSONSchemaType<ResultsQuery> = {
+  type: 'object',
+  properties: {
+    by: { type: 'string', enum: ['entity', 'type', 'level', 'national'], default: 'national' },
+    nationalMethod: { type: 'string', enum: [...NATIONAL_METHODS], default: 'institutions' },
+    round: { type: 'integer', minimum: 0, maximum: 10, nullable: true },
+  },
+  required: ['by', 'nationalMethod'],
+  additionalProperties: false,
+};
+
+interface InstitutionsQuery {
+  q?: string;
+  entity?: string;
+  type?: string;
+  level?: string;
+  limit: number;
+  offset: number;
+}
+const institutionsQuery: JSONSchemaType<InstitutionsQuery> = {
+  type: 'object',
+  properties: {
+    q: { type: 'string', maxLength: 200, nullable: true },
+    entity: { type: 'string', maxLength: 100, nullable: true },
+    type: { type: 'string', maxLength: 100, nullable: true },
+    level: { type: 'string', maxLength: 40, nullable: true },
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    offset: { type: 'integer', minimum: 0, default: 0 },
+  },
+  required: ['limit', 'offset'],
+  additionalProperties: false,
+};
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+export function editionsRouter(): Router {
+  const router = Router();
+
+  router.get('/editions', async (_req, res) => {
+    const editions = await EditionModel.find({ status: 'published' }, { _id: 0, editionId: 1, year: 1, title: 1, status: 1, methodology: 1 }).sort({ year: 1 }).lean();
+    res.json({ editions });
+  });
+
+  router.get('/editions/:edition', async (req, res) => {
+    const edition = await visibleEdition(String(req.params.edition));
+    res.json({ editionId: edition.editionId, year: edition.year, title: edition.title, status: edition.status, methodology: edition.methodology });
+  });
+
+  router.get('/editions/:edition/results', validateQuery(resultsQuery), async (req, res) => {
+    const query = res.locals.query as ResultsQuery;
+    const edition = await visibleEdition(String(req.params.edition));
+    const { table, grouping } = await editionGrouping(edition.editionId, query.by, query.nationalMethod);
+    const round = (v: number | null) => (v === null || query.round === undefined ? v : roundHalfUp(v, query.round));
+    const nodes = table.methodology.methodology.summaryNodes ?? grouping.nodeIds;
+    res.json({
+      edition: edition.editionId,
+      by: query.by,
+      nationalMethod: query.nationalMethod,
+      methodology: grouping.methodology,
+      rounding: query.round === undefined ? 'none' : `half-up to ${query.round} decimals`,
+      nodes,
+      discrepancies: table.scores.discrepancies.length,
+      groups: grouping.groups.map((g) => ({
+        group: g.name,
+        n: g.n,
+        values: Object.fromEntries(nodes.map((id) => [id, round(g.values[id] ?? null)])),
+        ...(g.entityCount !== undefined && { entityCount: g.entityCount }),
+      })),
+    });
+  });
+
+  router.get('/editions/:edition/institutions', validateQuery(institutionsQuery), async (req, res) => {
+    const query = res.locals.query as InstitutionsQuery;
+    const edition = await visibleEdition(String(req.params.edition));
+    const filter: Record<string, unknown> = { scope: edition.editionId };
+    if (query.entity) {
+      try {
+        filter.entity = normalizeEntity(query.entity).name;
+      } catch (error) {
+        if (error instanceof UnknownNameError) throw badRequest(error.message, [{ field: 'entity', value: query.entity, reason: error.message }]);
+        throw error;
+      }
+    }
+    if (query.type) filter.type = query.type;
+    if (query.level) filter.level = query.level;
+    if (query.q) filter.normalizedName = { $regex: escapeRegExp(foldName(query.q)) };
+    const [total, institutions] = await Promise.all([
+      InstitutionModel.countDocuments(filter),
+      InstitutionModel.find(filter, { name: 1, entity: 1, entityCode: 1, type: 1, level: 1 }).sort({ entityCode: 1, normalizedName: 1 }).skip(query.offset).limit(query.limit).lean(),
+    ]);
+    res.json({ total, offset: query.offset, institutions: institutions.map(({ _id, ...rest }) => ({ id: String(_id), ...rest })) });
+  });
+
+  router.get('/editions/:edition/institutions/:id/score', async (req, res) => {
+    const edition = await visibleEdition(String(req.params.edition));
+    if (!isValidObjectId(req.params.id) || !/^[0-9a-f]{24}$/i.test(req.params.id)) throw notFound(`institution "${req.params.id}" does not exist`);
+    const [institution, score] = await Promise.all([
+      InstitutionModel.findOne({ _id: req.params.id, scope: edition.editionId }, { name: 1, entity: 1, type: 1, level: 1 }).lean(),
+      ScoreModel.findOne({ edition: edition.editionId, institution: req.params.id }).lean(),
+    ]);
+    if (!institution || !score) throw notFound(`institution "${req.params.id}" has no score in edition "${edition.editionId}"`);
+    const methodology = methodologyById(score.methodology.id);
+    const labels = new Map(methodology.nodes.map((n) => [n.id, { label: n.label, kind: n.kind }]));
+    const nodes = score.nodes as Record<string, object>;
+    res.json({
+      edition: edition.editionId,
+      institution: { id: String(institution._id), name: institution.name, entity: institution.entity, type: institution.type, level: institution.level },
+      methodology: score.methodology,
+      computedAt: score.computedAt,
+      nodes: methodology.nodeIds.filter((id) => id in nodes).map((id) => ({ id, ...labels.get(id), ...nodes[id] })),
+      undetermined: score.undetermined,
+      discrepancies: score.discrepancies,
+    });
+  });
+
+  return router;
+}

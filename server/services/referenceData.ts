@@ -1,0 +1,42 @@
+/** Reference editions shipped in data/ and loaded on first start, so a fresh install serves real results. */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { EditionModel } from '../models/edition.js';
+import { importEditionResults, type ImportSummary } from './results.js';
+import { methodologyById } from './methodologies.js';
+
+const DATA_DIR = fileURLToPath(new URL('../../data/', import.meta.url));
+
+export const REFERENCE_EDITIONS = [
+  {
+    editionId: 'mga-2017',
+    year: 2017,
+    title: 'Métrica de Gobierno Abierto 2017',
+    methodologyId: 'mga-2017',
+    file: 'mga-2017/sujetos_obligados_2017.csv',
+    preset: 'mga-2017' as const,
+  },
+];
+
+export async function loadReferenceEditions(log: (msg: string) => void): Promise<ImportSummary[]> {
+  const loaded: ImportSummary[] = [];
+  for (const reference of REFERENCE_EDITIONS) {
+    const existing = await EditionModel.findOne({ editionId: reference.editionId }, { resultsVersion: 1 }).lean();
+    if (existing && existing.resultsVersion > 0) continue;
+    const started = Date.now();
+    if (!existing) {
+      await EditionModel.create({
+        editionId: reference.editionId,
+        year: reference.year,
+        title: reference.title,
+        methodology: { id: reference.methodologyId, hash: methodologyById(reference.methodologyId).hash },
+        status: 'published',
+      });
+    }
+    const bytes = await readFile(DATA_DIR + reference.file);
+    const summary = await importEditionResults(reference.editionId, bytes, { format: 'csv', preset: reference.preset, fileName: `data/${reference.file}` });
+    log(`loaded reference edition ${reference.editionId}: ${summary.rows} institutions from data/${reference.file} in ${Date.now() - started} ms`);
+    loaded.push(summary);
+  }
+  return loaded;
+}
