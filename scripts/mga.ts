@@ -5,8 +5,9 @@
  */
 import { CliError, isParseArgsError, type CliIo, type Subcommand } from './mga/cli.js';
 import { recalc } from './mga/recalc.js';
+import { createUserCommand } from './mga/createUser.js';
 
-const SUBCOMMANDS: Record<string, Subcommand> = { recalc };
+const SUBCOMMANDS: Record<string, Subcommand> = { recalc, 'create-user': createUserCommand };
 
 function overview(): string {
   const width = Math.max(...Object.keys(SUBCOMMANDS).map((name) => name.length));

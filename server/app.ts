@@ -1,16 +1,24 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import multer from 'multer';
 import mongoose from 'mongoose';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { fileURLToPath } from 'node:url';
 import { problemHandler, sendProblem, HttpProblem, unknownRoute } from './http/problem.js';
 import { serverVersion } from './db/connection.js';
-import { editionsRouter } from './routes/editions.js';
+import { apiRegistry } from './routes/api.js';
+import { resultsPagesRouter } from './routes/resultsPages.js';
+import { authRouter } from './routes/auth.js';
+import { adminRouter } from './routes/admin.js';
 import { configureViews } from './http/views.js';
 import { sessionMiddleware, type SessionOptions } from './auth/session.js';
 import { loadPrincipal } from './auth/access.js';
 import { csrfUnlessUnauthenticatedApi } from './auth/csrfGate.js';
+
+const UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
+/** multer: the maintained multipart parser for express; files stay in memory, capped in size and count. */
+const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: UPLOAD_LIMIT_BYTES, files: 1, fields: 100 } });
 
 const DB_STATES: Record<number, string> = { 0: 'disconnected', 1: 'connected', 2: 'connecting', 3: 'disconnecting' };
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -45,13 +53,19 @@ export function createApp({ logger, session }: AppOptions): Express {
   });
 
   app.use(express.json({ limit: '1mb' }));
+  app.use(express.raw({ type: ['text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'], limit: UPLOAD_LIMIT_BYTES }));
+  // Multipart bodies (file uploads) are parsed before the CSRF check, which reads their _csrf field.
+  app.use((req, res, next) => (req.is('multipart/form-data') ? upload.any()(req, res, next) : next()));
   // Flat form fields only (extended: false): nested operator objects cannot be built from a form.
   app.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 5000 }));
   app.use(sessionMiddleware(session));
   app.use(loadPrincipal);
   app.use(csrfUnlessUnauthenticatedApi);
 
-  app.use('/api/v1', editionsRouter());
+  app.use(resultsPagesRouter());
+  app.use(authRouter());
+  app.use(adminRouter());
+  app.use('/api/v1', apiRegistry().router);
 
   app.use(unknownRoute);
   app.use(problemHandler(logger));

@@ -34,6 +34,25 @@ export async function seedReferenceData(): Promise<void> {
   await seedInstitutionTypes();
 }
 
+/**
+ * For command-line tools: the service's own database. With the embedded one, a running service
+ * holds the data folder, so connect to its mongod when it answers; otherwise start it.
+ */
+export async function openDatabaseForTool(config: Config, logger: Logger): Promise<Database> {
+  if (!config.mongodbUri) {
+    const running = `mongodb://127.0.0.1:${config.embeddedMongoPort}/?directConnection=true`;
+    configureMongoose();
+    try {
+      await mongoose.connect(running, { dbName: 'mga', serverSelectionTimeoutMS: 1500 });
+      await seedReferenceData();
+      return { uri: running, close: () => mongoose.disconnect() };
+    } catch {
+      await mongoose.disconnect().catch(() => {});
+    }
+  }
+  return openDatabase(config, logger);
+}
+
 export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
   let embedded: EmbeddedMongo | undefined;
   let uri = config.mongodbUri;

@@ -4,6 +4,7 @@
  */
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import mongoose from 'mongoose';
+import multer from 'multer';
 import type { Logger } from 'pino';
 
 export interface FieldError {
@@ -57,6 +58,10 @@ export function toProblem(error: unknown): HttpProblem | undefined {
   }
   if (error instanceof mongoose.Error.CastError) {
     return new HttpProblem(400, 'Bad Request', `invalid value for ${error.path}`, [{ field: error.path, value: error.value, reason: error.message }]);
+  }
+  if (error instanceof multer.MulterError) {
+    const tooLarge = error.code === 'LIMIT_FILE_SIZE';
+    return new HttpProblem(tooLarge ? 413 : 400, tooLarge ? 'Content Too Large' : 'Bad Request', tooLarge ? 'the file is larger than 10 MB' : error.message, [{ field: error.field ?? 'archivo', reason: error.message }]);
   }
   const e = error as { type?: string; status?: number; code?: number; keyValue?: Record<string, unknown>; message?: string };
   if (e?.code === 11000) {

@@ -5,28 +5,43 @@ import { HttpProblem, type FieldError } from './problem.js';
 
 const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
 
-function fieldErrors(errors: ErrorObject[], where: string): FieldError[] {
+export function fieldErrors(errors: readonly ErrorObject[], where: string): FieldError[] {
   return errors.map((e) => {
     const base = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
-    const field = e.keyword === 'additionalProperties' ? (e.params as { additionalProperty: string }).additionalProperty
-      : e.keyword === 'required' ? (e.params as { missingProperty: string }).missingProperty
+    const field = e.keyword === 'additionalProperties' ? [base, (e.params as { additionalProperty: string }).additionalProperty].filter(Boolean).join('.')
+      : e.keyword === 'required' ? [base, (e.params as { missingProperty: string }).missingProperty].filter(Boolean).join('.')
       : base;
-    const reason = e.keyword === 'additionalProperties' ? `unknown ${where} parameter`
+    const reason = e.keyword === 'additionalProperties' ? `unknown ${where} field`
       : e.keyword === 'enum' ? `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
       : e.message ?? 'invalid';
     return { field: field || where, reason };
   });
 }
 
-/** Validates (and coerces) req.query against a JSON Schema; the typed result is in res.locals.query. */
-export function validateQuery<T>(schema: JSONSchemaType<T>): RequestHandler {
+/** A compiled validator that returns the (coerced) value or throws a 400 naming every bad field. */
+export function validator<T>(schema: JSONSchemaType<T>, where: 'query' | 'body'): (value: unknown) => T {
   const validate = ajv.compile(schema);
+  return (value) => {
+    const copy = value && typeof value === 'object' && !Array.isArray(value) ? { ...(value as object) } : value;
+    if (!validate(copy)) throw new HttpProblem(400, 'Bad Request', `invalid ${where === 'query' ? 'query parameters' : 'request body'}`, fieldErrors(validate.errors ?? [], where === 'query' ? 'query' : 'body'));
+    return copy as T;
+  };
+}
+
+/** Validates (and coerces) req.query; the typed result is in res.locals.query. */
+export function validateQuery<T>(schema: JSONSchemaType<T>): RequestHandler {
+  const check = validator(schema, 'query');
   return (req, res, next) => {
-    const query = { ...(req.query as Record<string, unknown>) };
-    if (!validate(query)) {
-      return next(new HttpProblem(400, 'Bad Request', 'invalid query parameters', fieldErrors(validate.errors ?? [], 'query')));
-    }
-    res.locals.query = query;
+    res.locals.query = check(req.query);
+    next();
+  };
+}
+
+/** Validates req.body (JSON or form); the typed result is in res.locals.body. */
+export function validateBody<T>(schema: JSONSchemaType<T>): RequestHandler {
+  const check = validator(schema, 'body');
+  return (req, res, next) => {
+    res.locals.body = check(req.body ?? {});
     next();
   };
 }

@@ -24,6 +24,11 @@ const editionSchema = new Schema(
       ),
       required: true,
     },
+    /** The questionnaires the edition runs, each pinned by the hash of its definition. */
+    instruments: {
+      type: [new Schema({ id: { type: String, required: true }, hash: { type: String, required: true } }, { _id: false })],
+      default: [],
+    },
     /** Bumped by every write of results, so cached groupings know when they are stale. */
     resultsVersion: { type: Number, required: true, default: 0 },
     status: { type: String, required: true, default: 'draft', enum: { values: [...EDITION_STATUSES], message: `status must be one of ${EDITION_STATUSES.join(', ')}; got "{VALUE}"` } },

@@ -7,6 +7,7 @@ import { csrf } from '../auth/session.js';
 import { currentUser } from '../auth/access.js';
 import { HttpProblem } from '../http/problem.js';
 import { renderPage } from '../http/render.js';
+import type { ApiRegistry } from '../http/api.js';
 
 /** Slows password guessing: MGA_LOGIN_ATTEMPTS sign-in attempts per 15 minutes and address. */
 const loginLimiter = rateLimit({
@@ -59,7 +60,11 @@ export function authRouter(): Router {
     res.redirect(303, '/');
   });
 
-  router.post('/api/v1/auth/login', loginLimiter, async (req, res) => {
+  return router;
+}
+
+export function registerAuthApi(api: ApiRegistry): void {
+  api.add({ method: 'post', path: '/auth/login', summary: 'Sign in; returns the CSRF token for later unsafe calls', tag: 'auth', public: true, body: { type: 'object', properties: { email: { type: 'string' }, password: { type: 'string' } }, required: ['email', 'password'] } }, loginLimiter, async (req, res) => {
     if (!req.is('application/json')) throw new HttpProblem(415, 'Unsupported Media Type', 'send the credentials as application/json');
     const body = (req.body ?? {}) as Record<string, unknown>;
     const errors = ['email', 'password'].filter((f) => typeof body[f] !== 'string').map((f) => ({ field: f, reason: 'required string' }));
@@ -70,16 +75,14 @@ export function authRouter(): Router {
     res.json({ user: { id: String(user._id), email: user.email, name: user.name, role: user.role }, csrfToken: csrf.generateToken(req) });
   });
 
-  router.post('/api/v1/auth/logout', async (req, res) => {
+  api.add({ method: 'post', path: '/auth/logout', summary: 'Sign out', tag: 'auth', responses: { 204: 'signed out' } }, async (req, res) => {
     currentUser(res);
     await endSession(req);
     res.status(204).end();
   });
 
-  router.get('/api/v1/auth/me', (req, res) => {
+  api.add({ method: 'get', path: '/auth/me', summary: 'The signed-in account and a CSRF token', tag: 'auth' }, (req, res) => {
     const user = currentUser(res);
     res.json({ user, csrfToken: csrf.generateToken(req) });
   });
-
-  return router;
 }

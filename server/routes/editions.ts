@@ -1,5 +1,5 @@
 /** Public read API of published editions: results by group and each institution's explained score. */
-import { Router } from 'express';
+import type { ApiRegistry } from '../http/api.js';
 import { isValidObjectId } from 'mongoose';
 import type { JSONSchemaType } from 'ajv';
 import { NATIONAL_METHODS, type NationalMethod } from '../../scoring/grouping.js';
@@ -63,20 +63,19 @@ const institutionsQuery: JSONSchemaType<InstitutionsQuery> = {
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-export function editionsRouter(): Router {
-  const router = Router();
+export function registerResultsApi(api: ApiRegistry): void {
 
-  router.get('/editions', async (_req, res) => {
+  api.add({ method: 'get', path: '/editions', summary: 'Published editions', tag: 'results', public: true }, async (_req, res) => {
     const editions = await EditionModel.find({ status: 'published' }, { _id: 0, editionId: 1, year: 1, title: 1, status: 1, methodology: 1 }).sort({ year: 1 }).lean();
     res.json({ editions });
   });
 
-  router.get('/editions/:edition', async (req, res) => {
+  api.add({ method: 'get', path: '/editions/:edition', summary: 'One published edition', tag: 'results', public: true }, async (req, res) => {
     const edition = await visibleEdition(String(req.params.edition));
     res.json({ editionId: edition.editionId, year: edition.year, title: edition.title, status: edition.status, methodology: edition.methodology });
   });
 
-  router.get('/editions/:edition/results', validateQuery(resultsQuery), async (req, res) => {
+  api.add({ method: 'get', path: '/editions/:edition/results', summary: 'Results by entity, type, level or national, with the methodology hash and national method', tag: 'results', public: true, query: resultsQuery }, validateQuery(resultsQuery), async (req, res) => {
     const query = res.locals.query as ResultsQuery;
     const edition = await visibleEdition(String(req.params.edition));
     const { table, grouping } = await editionGrouping(edition.editionId, query.by, query.nationalMethod);
@@ -99,7 +98,7 @@ export function editionsRouter(): Router {
     });
   });
 
-  router.get('/editions/:edition/institutions', validateQuery(institutionsQuery), async (req, res) => {
+  api.add({ method: 'get', path: '/editions/:edition/institutions', summary: 'Search the institutions of a published edition', tag: 'results', public: true, query: institutionsQuery }, validateQuery(institutionsQuery), async (req, res) => {
     const query = res.locals.query as InstitutionsQuery;
     const edition = await visibleEdition(String(req.params.edition));
     const filter: Record<string, unknown> = { scope: edition.editionId };
@@ -121,14 +120,15 @@ export function editionsRouter(): Router {
     res.json({ total, offset: query.offset, institutions: institutions.map(({ _id, ...rest }) => ({ id: String(_id), ...rest })) });
   });
 
-  router.get('/editions/:edition/institutions/:id/score', async (req, res) => {
+  api.add({ method: 'get', path: '/editions/:edition/institutions/:id/score', summary: 'An institution\'s score: every node with its explanation', tag: 'results', public: true }, async (req, res) => {
     const edition = await visibleEdition(String(req.params.edition));
-    if (!isValidObjectId(req.params.id) || !/^[0-9a-f]{24}$/i.test(req.params.id)) throw notFound(`institution "${req.params.id}" does not exist`);
+    const id = String(req.params.id);
+    if (!isValidObjectId(id) || !/^[0-9a-f]{24}$/i.test(id)) throw notFound(`institution "${id}" does not exist`);
     const [institution, score] = await Promise.all([
-      InstitutionModel.findOne({ _id: req.params.id, scope: edition.editionId }, { name: 1, entity: 1, type: 1, level: 1 }).lean(),
-      ScoreModel.findOne({ edition: edition.editionId, institution: req.params.id }).lean(),
+      InstitutionModel.findOne({ _id: id, scope: edition.editionId }, { name: 1, entity: 1, type: 1, level: 1 }).lean(),
+      ScoreModel.findOne({ edition: edition.editionId, institution: id }).lean(),
     ]);
-    if (!institution || !score) throw notFound(`institution "${req.params.id}" has no score in edition "${edition.editionId}"`);
+    if (!institution || !score) throw notFound(`institution "${id}" has no score in edition "${edition.editionId}"`);
     const methodology = methodologyById(score.methodology.id);
     const labels = new Map(methodology.nodes.map((n) => [n.id, { label: n.label, kind: n.kind }]));
     const nodes = score.nodes as Record<string, object>;
@@ -142,6 +142,4 @@ export function editionsRouter(): Router {
       discrepancies: score.discrepancies,
     });
   });
-
-  return router;
 }

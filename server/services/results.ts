@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import mongoose, { Types } from 'mongoose';
-import { scoreInstitution, scoreInstitutions, ScoreInputError, type CompiledMethodology, type ScoreTable } from '../../scoring/engine.js';
+import { scoreInstitution, scoreInstitutions, ScoreInputError, type CompiledMethodology, type InstitutionScore, type ScoreTable } from '../../scoring/engine.js';
 import { groupBy, gapAnalysis, type Grouping, type NationalMethod } from '../../scoring/grouping.js';
 import { parseResultsTable, type ImportedRow, type ParseResultsOptions } from '../../scoring/import/index.js';
 import { foldName } from '../../scoring/catalogue.js';
@@ -40,7 +40,8 @@ function rejected(errors: FieldError[]): HttpProblem {
  * Imports a results table into an edition. Any parse, catalogue or score error rejects the whole file
  * (nothing written); the same file imported twice updates in place and duplicates nothing.
  */
-export async function importEditionResults(editionId: string, bytes: Uint8Array, options: ImportOptions): Promise<ImportSummary> {
+/** Parses a table with the edition's methodology; any error rejects it (nothing is written). */
+async function parseOrReject(editionId: string, bytes: Uint8Array, options: ImportOptions) {
   const edition = await findEdition(editionId);
   const methodology = methodologyById(edition.methodology.id);
   const parsed = await parseResultsTable(bytes, { ...options, methodology: methodology.methodology });
@@ -48,8 +49,55 @@ export async function importEditionResults(editionId: string, bytes: Uint8Array,
     throw rejected(parsed.errors.map((e) => ({ field: e.column ?? 'file', row: e.row ?? undefined, value: e.value ?? undefined, reason: e.reason })));
   }
   if (parsed.rows.length === 0) throw rejected([{ field: 'file', reason: 'the file has no data rows' }]);
+  return { methodology, rows: parsed.rows, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
 
-  const scores = parsed.rows.map((row) => {
+const institutionKey = (name: string, entityCode: string) => `${foldName(name)}|${entityCode}`;
+
+/** Upserts the rows' institutions into the edition's scope; returns how many were new and every id by key. */
+async function upsertInstitutions(editionId: string, rows: readonly ImportedRow[], session: mongoose.ClientSession) {
+  const upserted = await InstitutionModel.bulkWrite(
+    rows.map((row) => ({
+      updateOne: {
+        filter: { scope: editionId, normalizedName: foldName(row.name), entityCode: row.entityCode },
+        update: {
+          $set: { name: row.name, entity: row.entity, level: row.level, type: row.type, ...(row.externalId ? { 'externalIds.import': row.externalId } : {}) },
+          $setOnInsert: { scope: editionId, normalizedName: foldName(row.name), entityCode: row.entityCode },
+        },
+        upsert: true,
+      },
+    })),
+    { session, ordered: true },
+  );
+  const docs = await InstitutionModel.find({ scope: editionId }, { normalizedName: 1, entityCode: 1 }).session(session).lean();
+  const ids = new Map(docs.map((d) => [`${d.normalizedName}|${d.entityCode}`, d._id]));
+  return { created: upserted.upsertedCount, idOf: (row: ImportedRow) => ids.get(institutionKey(row.name, row.entityCode))! };
+}
+
+export interface SampleSummary {
+  edition: string;
+  rows: number;
+  institutionsCreated: number;
+  institutionsUpdated: number;
+}
+
+/** Imports the sample of institutions of an edition (no scores), with the same error rules as results. */
+export async function importEditionSample(editionId: string, bytes: Uint8Array, options: ImportOptions): Promise<SampleSummary> {
+  const { rows } = await parseOrReject(editionId, bytes, options);
+  let created = 0;
+  await mongoose.connection.transaction(async (session) => {
+    created = (await upsertInstitutions(editionId, rows, session)).created;
+  });
+  return { edition: editionId, rows: rows.length, institutionsCreated: created, institutionsUpdated: rows.length - created };
+}
+
+/**
+ * Imports a results table into an edition. Any parse, catalogue or score error rejects the whole file
+ * (nothing written); the same file imported twice updates in place and duplicates nothing.
+ */
+export async function importEditionResults(editionId: string, bytes: Uint8Array, options: ImportOptions): Promise<ImportSummary> {
+  const { methodology, rows, sha256 } = await parseOrReject(editionId, bytes, options);
+  const scores = rows.map((row) => {
     try {
       return scoreInstitution(methodology, row.values);
     } catch (error) {
@@ -58,30 +106,15 @@ export async function importEditionResults(editionId: string, bytes: Uint8Array,
     }
   });
 
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
   const computedAt = new Date();
   let created = 0;
   await mongoose.connection.transaction(async (session) => {
-    const upserted = await InstitutionModel.bulkWrite(
-      parsed.rows.map((row) => ({
-        updateOne: {
-          filter: { scope: editionId, normalizedName: foldName(row.name), entityCode: row.entityCode },
-          update: {
-            $set: { name: row.name, entity: row.entity, level: row.level, type: row.type, ...(row.externalId ? { 'externalIds.import': row.externalId } : {}) },
-            $setOnInsert: { scope: editionId, normalizedName: foldName(row.name), entityCode: row.entityCode },
-          },
-          upsert: true,
-        },
-      })),
-      { session, ordered: true },
-    );
-    created = upserted.upsertedCount;
-    const ids = await institutionIdsByKey(editionId, session);
-    const idOf = (row: ImportedRow) => ids.get(`${foldName(row.name)}|${row.entityCode}`)!;
+    const institutions = await upsertInstitutions(editionId, rows, session);
+    created = institutions.created;
     await InstitutionResultModel.bulkWrite(
-      parsed.rows.map((row) => ({
+      rows.map((row) => ({
         updateOne: {
-          filter: { edition: editionId, institution: idOf(row) },
+          filter: { edition: editionId, institution: institutions.idOf(row) },
           update: { $set: { values: row.values, source: { kind: 'import', fileName: options.fileName, sha256, row: row.rowNumber } } },
           upsert: true,
         },
@@ -89,38 +122,54 @@ export async function importEditionResults(editionId: string, bytes: Uint8Array,
       { session },
     );
     await ScoreModel.bulkWrite(
-      parsed.rows.map((row, i) => ({
+      rows.map((row, i) => ({
         updateOne: {
-          filter: { edition: editionId, institution: idOf(row) },
-          update: {
-            $set: {
-              methodology: scores[i]!.methodology,
-              nodes: scores[i]!.nodes,
-              undetermined: scores[i]!.undetermined,
-              discrepancies: scores[i]!.discrepancies,
-              computedAt,
-            },
-          },
+          filter: { edition: editionId, institution: institutions.idOf(row) },
+          update: { $set: scoreFields(scores[i]!, computedAt) },
           upsert: true,
         },
       })),
       { session },
     );
-    await EditionModel.updateOne({ editionId }, { $inc: { resultsVersion: 1 }, $set: { 'methodology.hash': methodology.hash } }, { session });
+    await bumpResultsVersion(editionId, methodology.hash, session);
   });
   return {
     edition: editionId,
-    rows: parsed.rows.length,
+    rows: rows.length,
     institutionsCreated: created,
-    institutionsUpdated: parsed.rows.length - created,
+    institutionsUpdated: rows.length - created,
     discrepancies: scores.reduce((sum, s) => sum + s.discrepancies.length, 0),
     sha256,
   };
 }
 
-async function institutionIdsByKey(scope: string, session?: mongoose.ClientSession): Promise<Map<string, Types.ObjectId>> {
-  const docs = await InstitutionModel.find({ scope }, { normalizedName: 1, entityCode: 1 }).session(session ?? null).lean();
-  return new Map(docs.map((d) => [`${d.normalizedName}|${d.entityCode}`, d._id]));
+function scoreFields(score: InstitutionScore, computedAt: Date) {
+  return { methodology: score.methodology, nodes: score.nodes, undetermined: score.undetermined, discrepancies: score.discrepancies, computedAt };
+}
+
+function bumpResultsVersion(editionId: string, methodologyHash: string, session: mongoose.ClientSession) {
+  return EditionModel.updateOne({ editionId }, { $inc: { resultsVersion: 1 }, $set: { 'methodology.hash': methodologyHash } }, { session });
+}
+
+/**
+ * Stores one institution's inputs from its approved questionnaire answers and logs, and the score
+ * the engine computes from them, in one transaction.
+ */
+export async function storeInstitutionScore(
+  editionId: string,
+  institutionId: Types.ObjectId | string,
+  values: Record<string, number>,
+  source: { kind: 'questionnaire' },
+): Promise<InstitutionScore> {
+  const edition = await findEdition(editionId);
+  const methodology = methodologyById(edition.methodology.id);
+  const score = scoreInstitution(methodology, values);
+  await mongoose.connection.transaction(async (session) => {
+    await InstitutionResultModel.updateOne({ edition: editionId, institution: institutionId }, { $set: { values, source } }, { upsert: true, session });
+    await ScoreModel.updateOne({ edition: editionId, institution: institutionId }, { $set: scoreFields(score, new Date()) }, { upsert: true, session });
+    await bumpResultsVersion(editionId, methodology.hash, session);
+  });
+  return score;
 }
 
 export interface InstitutionAttributes {

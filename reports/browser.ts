@@ -1,0 +1,129 @@
+/**
+ * One shared headless Chromium (puppeteer-core) for every PDF: launched on first use, reused by all
+ * later renders (a launch costs about a second, a page a few tens of milliseconds), closed explicitly.
+ */
+import { existsSync } from 'node:fs';
+import puppeteer, { type Browser, type PDFOptions } from 'puppeteer-core';
+import { formatDateTime } from './format.js';
+
+export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
+
+/**
+ * Flags verified on the project's machines (ENVIRONMENT.md): without the networking ones Chromium keeps
+ * trying to reach Google. "--headless" is added by puppeteer's `headless: 'shell'`, which passes it as is.
+ */
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+] as const;
+
+export class ChromiumNotFoundError extends Error {
+  constructor(readonly path: string) {
+    super(
+      `Chromium not found at ${path}: install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH to the browser's executable`,
+    );
+    this.name = 'ChromiumNotFoundError';
+  }
+}
+
+export function chromiumPath(): string {
+  return process.env.CHROMIUM_PATH || DEFAULT_CHROMIUM_PATH;
+}
+
+let browserPromise: Promise<Browser> | undefined;
+
+/** The shared browser, launched on first call; concurrent first calls share one launch. */
+export function getBrowser(): Promise<Browser> {
+  if (browserPromise) return browserPromise;
+  const executablePath = chromiumPath();
+  if (!existsSync(executablePath)) return Promise.reject(new ChromiumNotFoundError(executablePath));
+  const launching = puppeteer
+    .launch({ executablePath, headless: 'shell', args: [...CHROMIUM_FLAGS], protocolTimeout: 120_000 })
+    .then((browser) => {
+      // A crashed or externally closed browser is relaunched by the next render.
+      browser.once('disconnected', () => {
+        if (browserPromise === launching) browserPromise = undefined;
+      });
+      return browser;
+    });
+  launching.catch(() => {
+    if (browserPromise === launching) browserPromise = undefined;
+  });
+  browserPromise = launching;
+  return launching;
+}
+
+/** Closes the shared browser if it was launched; the next render launches a new one. */
+export async function closeBrowser(): Promise<void> {
+  const pending = browserPromise;
+  browserPromise = undefined;
+  if (!pending) return;
+  const browser = await pending.catch(() => undefined);
+  await browser?.close();
+}
+
+export interface PdfFooterInfo {
+  generatedAt: Date;
+  /** Shown with the first 12 hex digits of its hash (the full hash belongs in the report's annex). */
+  methodology?: { id: string; version?: string; hash: string };
+  /** Short names of the data sources. */
+  sources?: readonly string[];
+  /** Time zone of the printed date; default America/Mexico_City. */
+  timeZone?: string;
+}
+
+export interface RenderPdfOptions {
+  landscape?: boolean;
+  /** Per render; default 60 s. */
+  timeoutMs?: number;
+}
+
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/**
+ * Chromium prints header and footer templates in their own document at a tiny default size, so the
+ * footer carries its own font and size; pageNumber/totalPages are filled in by Chromium.
+ */
+export function footerTemplate(info: PdfFooterInfo): string {
+  const parts = [`Generado: ${formatDateTime(info.generatedAt, info.timeZone)}`];
+  if (info.methodology) {
+    const version = info.methodology.version ? ` v${info.methodology.version}` : '';
+    parts.push(`Metodología ${info.methodology.id}${version} (sha256 ${info.methodology.hash.slice(0, 12)}…)`);
+  }
+  if (info.sources && info.sources.length > 0) parts.push(`Fuentes: ${info.sources.join('; ')}`);
+  return `<div style="font-family: 'DejaVu Sans', sans-serif; font-size: 7px; color: #555; width: 100%; margin: 0 12mm; display: flex; justify-content: space-between; gap: 8px;">
+  <span style="overflow: hidden; text-overflow: ellipsis; white-space: nowrap;">${escapeHtml(parts.join(' · '))}</span>
+  <span style="white-space: nowrap;">Página <span class="pageNumber"></span> de <span class="totalPages"></span></span>
+</div>`;
+}
+
+/** Renders complete HTML to an A4 PDF with the footer; the HTML must not need the network. */
+export async function renderPdf(html: string, footer: PdfFooterInfo, options: RenderPdfOptions = {}): Promise<Buffer> {
+  const browser = await getBrowser();
+  const page = await browser.newPage();
+  try {
+    const timeout = options.timeoutMs ?? 60_000;
+    // Reports are static documents: no script runs, so nothing in the data can execute.
+    await page.setJavaScriptEnabled(false);
+    await page.setContent(html, { waitUntil: 'load', timeout });
+    const pdfOptions: PDFOptions = {
+      format: 'A4',
+      landscape: options.landscape ?? false,
+      printBackground: true,
+      displayHeaderFooter: true,
+      headerTemplate: '<span></span>',
+      footerTemplate: footerTemplate(footer),
+      margin: { top: '16mm', right: '14mm', bottom: '18mm', left: '14mm' },
+      timeout,
+    };
+    return Buffer.from(await page.pdf(pdfOptions));
+  } finally {
+    await page.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The JSON API's routes are declared through this registry, so the OpenAPI document lists every
+ * operation by construction, with the same schemas the handlers validate against.
+ */
+import { Router, type RequestHandler } from 'express';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface Operation {
+  method: Method;
+  /** Express-style path under /api/v1, e.g. "/editions/:edition". */
+  path: string;
+  summary: string;
+  tag: string;
+  /** Open to anyone (`security: []` in OpenAPI); otherwise credentials are required. */
+  public?: boolean;
+  /** Who may call it, for the description. */
+  access?: string;
+  query?: object;
+  body?: object;
+  /** Content types accepted besides JSON (uploads). */
+  bodyTypes?: string[];
+  responses?: Record<string, string>;
+}
+
+export class ApiRegistry {
+  readonly router = Router();
+  readonly operations: Operation[] = [];
+
+  add(operation: Operation, ...handlers: RequestHandler[]): this {
+    this.operations.push(operation);
+    this.router[operation.method](operation.path, ...handlers);
+    return this;
+  }
+}
+
+const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z_]+)/g, '{$1}');
+
+export function openApiDocument(operations: readonly Operation[]): object {
+  const paths: Record<string, Record<string, object>> = {};
+  for (const op of operations) {
+    const path = `/api/v1${toOpenApiPath(op.path)}`;
+    const pathParams = [...op.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const queryProps = (op.query as { properties?: Record<string, object>; required?: string[] } | undefined)?.properties ?? {};
+    const queryParams = Object.entries(queryProps).map(([name, schema]) => ({ name, in: 'query', required: false, schema }));
+    const content: Record<string, object> = {};
+    if (op.body) content['application/json'] = { schema: op.body };
+    for (const type of op.bodyTypes ?? []) content[type] = { schema: type.startsWith('multipart/') ? { type: 'object', properties: { archivo: { type: 'string', format: 'binary' } } } : { type: 'string', format: 'binary' } };
+    paths[path] ??= {};
+    paths[path][op.method] = {
+      operationId: `${op.method}${toOpenApiPath(op.path).replace(/[{}]/g, '').replace(/\/(\w)/g, (_m, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, '')}`,
+      summary: op.summary,
+      tags: [op.tag],
+      ...(op.access && { description: `Access: ${op.access}.` }),
+      ...(op.public ? { security: [] } : {}),
+      parameters: [...pathParams, ...queryParams],
+      ...(Object.keys(content).length && { requestBody: { required: true, content } }),
+      responses: {
+        ...Object.fromEntries(Object.entries(op.responses ?? { 200: 'OK' }).map(([code, description]) => [code, { description }])),
+        ...(op.public ? {} : { 401: { description: 'no credentials', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }, 403: { description: 'not allowed' } }),
+        400: { description: 'invalid input', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+      },
+    };
+  }
+  return {
+    openapi: '3.0.3',
+    info: { title: 'Métrica de Gobierno Abierto API', version: '1', description: 'Results, questionnaires, reviews and reports of the Open Government Metric (MGA).' },
+    servers: [{ url: '/' }],
+    security: [{ session: [] }, { invitation: [] }],
+    components: {
+      securitySchemes: {
+        session: { type: 'apiKey', in: 'cookie', name: 'mga.sid', description: 'Session from POST /api/v1/auth/login; unsafe methods also need the X-CSRF-Token header it returns.' },
+        invitation: { type: 'http', scheme: 'bearer', description: 'A respondent\'s invitation token (the last part of the invitation link).' },
+      },
+      schemas: {
+        Problem: {
+          type: 'object',
+          description: 'RFC 9457 problem details',
+          properties: {
+            type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, instance: { type: 'string' },
+            errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, row: { type: 'integer' }, value: {}, reason: { type: 'string' } } } },
+          },
+        },
+      },
+    },
+    paths,
+  };
+}

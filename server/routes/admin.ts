@@ -1,0 +1,224 @@
+/**
+ * Running an edition (admins): create it, import its sample of institutions, issue and revoke
+ * invitation links. Pages under /admin and the same actions in the JSON API under /api/v1.
+ */
+import { Router, type Request } from 'express';
+import type { JSONSchemaType } from 'ajv';
+import { EDITION_STATUSES, EditionModel, type EditionStatus } from '../models/edition.js';
+import { InstitutionModel } from '../models/institution.js';
+import { currentUser, requireUser } from '../auth/access.js';
+import { HttpProblem, badRequest, type FieldError } from '../http/problem.js';
+import { validator } from '../http/validate.js';
+import { flash, renderPage } from '../http/render.js';
+import { createEdition, setEditionStatus, type NewEdition } from '../services/editions.js';
+import { findEdition, importEditionSample } from '../services/results.js';
+import { invitationsCsv, issueInvitations, listInvitations, revokeInvitation } from '../services/invitations.js';
+import { BUILTIN_METHODOLOGY_IDS } from '../../scoring/methodology.js';
+import { IMPORT_PRESET_IDS, type ImportPresetId } from '../../scoring/import/index.js';
+import { builtinInstruments } from '../services/instruments.js';
+import type { ApiRegistry } from '../http/api.js';
+
+const editionSchema: JSONSchemaType<NewEdition> = {
+  type: 'object',
+  properties: {
+    editionId: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,62}$' },
+    year: { type: 'integer', minimum: 2000, maximum: 2100 },
+    title: { type: 'string', minLength: 3, maxLength: 200 },
+    methodology: { type: 'string', enum: [...BUILTIN_METHODOLOGY_IDS] },
+    instruments: { type: 'array', items: { type: 'string', maxLength: 100 }, maxItems: 20 },
+  },
+  required: ['editionId', 'year', 'title', 'methodology', 'instruments'],
+  additionalProperties: false,
+};
+const checkEdition = validator(editionSchema, 'body');
+
+const statusSchema: JSONSchemaType<{ status: EditionStatus }> = {
+  type: 'object',
+  properties: { status: { type: 'string', enum: [...EDITION_STATUSES] } },
+  required: ['status'],
+  additionalProperties: false,
+};
+const checkStatus = validator(statusSchema, 'body');
+
+const invitationsSchema: JSONSchemaType<{ expiresInDays: number; institutionIds?: string[] }> = {
+  type: 'object',
+  properties: {
+    expiresInDays: { type: 'integer', minimum: 1, maximum: 365, default: 60 },
+    institutionIds: { type: 'array', items: { type: 'string', pattern: '^[0-9a-f]{24}$' }, maxItems: 5000, nullable: true },
+  },
+  required: ['expiresInDays'],
+  additionalProperties: false,
+};
+const checkInvitations = validator(invitationsSchema, 'body');
+
+/** Form fields arrive as strings, repeated checkboxes as arrays; the CSRF field is not data. */
+function formBody(req: Request, arrays: string[] = []): Record<string, unknown> {
+  const { _csrf, ...fields } = (req.body ?? {}) as Record<string, unknown>;
+  for (const key of arrays) {
+    const value = fields[key];
+    fields[key] = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  }
+  return fields;
+}
+
+function baseUrl(req: Request): string {
+  return process.env.MGA_PUBLIC_URL?.replace(/\/$/, '') ?? `${req.protocol}://${req.get('host')}`;
+}
+
+interface UploadedFile {
+  originalname: string;
+  buffer: Buffer;
+}
+
+/** The uploaded table (multipart field "archivo" or "file"), or a text/csv body. */
+function uploadedTable(req: Request): { bytes: Uint8Array; format: 'csv' | 'xlsx'; fileName: string } {
+  const files = (req.files as UploadedFile[] | undefined) ?? [];
+  const file = files.find((f) => ['archivo', 'file'].includes((f as unknown as { fieldname: string }).fieldname));
+  if (file) {
+    const format = /\.xlsx$/i.test(file.originalname) ? 'xlsx' : /\.csv$/i.test(file.originalname) ? 'csv' : undefined;
+    if (!format) throw badRequest('the file must be .csv or .xlsx', [{ field: 'archivo', value: file.originalname, reason: 'must be a .csv or .xlsx file' }]);
+    return { bytes: file.buffer, format, fileName: file.originalname };
+  }
+  if (Buffer.isBuffer(req.body)) {
+    return { bytes: req.body, format: req.is('text/csv') ? 'csv' : 'xlsx', fileName: 'upload' };
+  }
+  throw badRequest('attach the file as multipart field "archivo" (or "file"), or send it as text/csv or xlsx', [{ field: 'archivo', reason: 'no file was sent' }]);
+}
+
+function presetFrom(value: unknown): ImportPresetId | undefined {
+  if (value === undefined || value === '' || value === 'none') return undefined;
+  if (typeof value === 'string' && (IMPORT_PRESET_IDS as readonly string[]).includes(value)) return value as ImportPresetId;
+  throw badRequest('unknown column preset', [{ field: 'preset', value, reason: `must be one of ${IMPORT_PRESET_IDS.join(', ')}` }]);
+}
+
+async function editionPageData(editionId: string) {
+  const edition = await EditionModel.findOne({ editionId }).lean();
+  if (!edition) throw new HttpProblem(404, 'Not Found', `edition "${editionId}" does not exist`);
+  const [institutions, invitations] = await Promise.all([
+    InstitutionModel.find({ scope: editionId }, { name: 1, entity: 1, type: 1, level: 1 }).sort({ entityCode: 1, normalizedName: 1 }).lean(),
+    listInvitations(editionId),
+  ]);
+  const latest = new Map<string, (typeof invitations)[number]>();
+  for (const invitation of invitations) if (!latest.has(invitation.institution)) latest.set(invitation.institution, invitation);
+  return {
+    edition,
+    statuses: EDITION_STATUSES,
+    presets: IMPORT_PRESET_IDS,
+    institutions: institutions.map((i) => ({ id: String(i._id), name: i.name, entity: i.entity, type: i.type, level: i.level, invitation: latest.get(String(i._id)) })),
+  };
+}
+
+export function adminRouter(): Router {
+  const router = Router();
+  const admin = requireUser('admin');
+
+  // ---- pages ----
+  router.get('/admin', admin, async (req, res) => {
+    const editions = await EditionModel.find({}, { editionId: 1, year: 1, title: 1, status: 1 }).sort({ year: -1 }).lean();
+    renderPage(req, res, 'admin/index', { title: 'Administración', editions, methodologies: BUILTIN_METHODOLOGY_IDS, instruments: builtinInstruments(), form: { year: new Date().getFullYear(), instruments: builtinInstruments().map((i) => i.id) } });
+  });
+
+  router.post('/admin/ediciones', admin, async (req, res) => {
+    const fields = formBody(req, ['instruments']);
+    try {
+      const edition = await createEdition(checkEdition(fields));
+      flash(req, `Edición ${edition.editionId} creada.`);
+      res.redirect(303, `/admin/ediciones/${edition.editionId}`);
+    } catch (error) {
+      if (!(error instanceof HttpProblem) || error.status >= 500) throw error;
+      const editions = await EditionModel.find({}, { editionId: 1, year: 1, title: 1, status: 1 }).sort({ year: -1 }).lean();
+      renderPage(req, res, 'admin/index', { title: 'Administración', editions, methodologies: BUILTIN_METHODOLOGY_IDS, instruments: builtinInstruments(), form: fields, errors: error.errors ?? [{ field: 'editionId', reason: error.detail ?? error.title }] }, { status: error.status });
+    }
+  });
+
+  router.get('/admin/ediciones/:edition', admin, async (req, res) => {
+    const data = await editionPageData(String(req.params.edition));
+    renderPage(req, res, 'admin/edition', { title: `Edición ${data.edition.editionId}`, ...data });
+  });
+
+  router.post('/admin/ediciones/:edition/estado', admin, async (req, res) => {
+    const editionId = String(req.params.edition);
+    await findEdition(editionId);
+    await setEditionStatus(editionId, checkStatus(formBody(req)).status);
+    flash(req, 'Estado actualizado.');
+    res.redirect(303, `/admin/ediciones/${editionId}`);
+  });
+
+  router.post('/admin/ediciones/:edition/muestra', admin, async (req, res) => {
+    const editionId = String(req.params.edition);
+    try {
+      const table = uploadedTable(req);
+      const summary = await importEditionSample(editionId, table.bytes, { format: table.format, preset: presetFrom((req.body as Record<string, unknown>).preset), fileName: table.fileName });
+      flash(req, `Muestra importada: ${summary.rows} sujetos obligados (${summary.institutionsCreated} nuevos, ${summary.institutionsUpdated} actualizados).`);
+      res.redirect(303, `/admin/ediciones/${editionId}`);
+    } catch (error) {
+      if (!(error instanceof HttpProblem) || error.status >= 500 || error.status === 404) throw error;
+      const data = await editionPageData(editionId);
+      const errors: FieldError[] = (error.errors ?? [{ field: 'archivo', reason: error.detail ?? error.title }]).map((e) => ({ ...e, field: 'archivo', label: e.row ? `Fila ${e.row}, columna ${e.field}` : e.field }));
+      renderPage(req, res, 'admin/edition', { title: `Edición ${editionId}`, ...data, errors }, { status: error.status });
+    }
+  });
+
+  router.post('/admin/ediciones/:edition/invitaciones', admin, async (req, res) => {
+    const editionId = String(req.params.edition);
+    await findEdition(editionId);
+    const body = checkInvitations(formBody(req));
+    const issued = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, issuedBy: currentUser(res).id });
+    res.attachment(`invitaciones-${editionId}.csv`).type('text/csv; charset=utf-8').send(invitationsCsv(issued));
+  });
+
+  router.post('/admin/ediciones/:edition/invitaciones/:id/revocar', admin, async (req, res) => {
+    const editionId = String(req.params.edition);
+    if (!/^[0-9a-f]{24}$/.test(String(req.params.id))) throw new HttpProblem(404, 'Not Found', 'no such invitation');
+    await revokeInvitation(editionId, String(req.params.id));
+    flash(req, 'Invitación revocada.');
+    res.redirect(303, `/admin/ediciones/${editionId}`);
+  });
+
+  return router;
+}
+
+export function registerAdminApi(api: ApiRegistry): void {
+  const admin = requireUser('admin');
+  api.add({ method: 'post', path: '/editions', summary: 'Create an edition from a methodology and its instruments', tag: 'admin', access: 'admin', body: editionSchema, responses: { 201: 'created' } }, admin, async (req, res) => {
+    const edition = await createEdition(checkEdition(req.body ?? {}));
+    res.status(201).location(`/api/v1/editions/${edition.editionId}`).json({ editionId: edition.editionId, year: edition.year, title: edition.title, status: edition.status, methodology: edition.methodology, instruments: edition.instruments });
+  });
+
+  api.add({ method: 'patch', path: '/editions/:edition', summary: 'Change the status of an edition', tag: 'admin', access: 'admin', body: statusSchema }, admin, async (req, res) => {
+    const editionId = String(req.params.edition);
+    await findEdition(editionId);
+    const { status } = checkStatus(req.body ?? {});
+    await setEditionStatus(editionId, status);
+    res.json({ editionId, status });
+  });
+
+  api.add({ method: 'post', path: '/editions/:edition/sample', summary: 'Import the sample of institutions (CSV or XLSX); all or nothing', tag: 'admin', access: 'admin', bodyTypes: ['multipart/form-data', 'text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'] }, admin, async (req, res) => {
+    const editionId = String(req.params.edition);
+    await findEdition(editionId);
+    const table = uploadedTable(req);
+    const preset = presetFrom(typeof req.query.preset === 'string' ? req.query.preset : (req.body as Record<string, unknown> | undefined)?.preset);
+    res.json(await importEditionSample(editionId, table.bytes, { format: table.format, preset, fileName: table.fileName }));
+  });
+
+  api.add({ method: 'get', path: '/editions/:edition/invitations', summary: 'Invitations of an edition and their state', tag: 'admin', access: 'admin' }, admin, async (req, res) => {
+    const editionId = String(req.params.edition);
+    await findEdition(editionId);
+    res.json({ invitations: await listInvitations(editionId) });
+  });
+
+  api.add({ method: 'post', path: '/editions/:edition/invitations', summary: 'Issue invitation links (JSON, or CSV with Accept: text/csv)', tag: 'admin', access: 'admin', body: invitationsSchema, responses: { 201: 'issued' } }, admin, async (req, res) => {
+    const editionId = String(req.params.edition);
+    await findEdition(editionId);
+    const body = checkInvitations(req.body ?? {});
+    const issued = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, issuedBy: currentUser(res).id, institutionIds: body.institutionIds });
+    if (req.accepts(['json', 'text/csv']) === 'text/csv') return res.type('text/csv; charset=utf-8').send(invitationsCsv(issued));
+    res.status(201).json({ invitations: issued });
+  });
+
+  api.add({ method: 'post', path: '/editions/:edition/invitations/:id/revoke', summary: 'Revoke an invitation link', tag: 'admin', access: 'admin', responses: { 204: 'revoked' } }, admin, async (req, res) => {
+    if (!/^[0-9a-f]{24}$/.test(String(req.params.id))) throw new HttpProblem(404, 'Not Found', 'no such invitation');
+    await revokeInvitation(String(req.params.edition), String(req.params.id));
+    res.status(204).end();
+  });
+}

@@ -1,0 +1,18 @@
+/** The JSON API under /api/v1 and its OpenAPI document, built from one registry of operations. */
+import { ApiRegistry, openApiDocument } from '../http/api.js';
+import { registerResultsApi } from './editions.js';
+import { registerAuthApi } from './auth.js';
+import { registerAdminApi } from './admin.js';
+
+export function apiRegistry(): ApiRegistry {
+  const api = new ApiRegistry();
+  registerAuthApi(api);
+  registerResultsApi(api);
+  registerAdminApi(api);
+  let document: object | undefined;
+  api.add({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3 document', tag: 'meta', public: true }, (_req, res) => {
+    document ??= openApiDocument(api.operations);
+    res.json(document);
+  });
+  return api;
+}

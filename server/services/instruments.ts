@@ -1,0 +1,44 @@
+/** The questionnaires an edition can use: the built-in instruments, with their hashes. */
+import { HttpProblem } from '../http/problem.js';
+import {
+  builtinInstruments as builtinSummaries,
+  isBuiltinInstrumentId,
+  loadInstrument,
+  questionnaireHash,
+  BUILTIN_INSTRUMENT_IDS,
+  type Audience,
+  type QuestionnaireDefinition,
+} from '../../questionnaires/engine.js';
+
+export interface Instrument {
+  id: string;
+  methodologyId: string;
+  hash: string;
+  audience: Audience;
+  title: string;
+  definition: QuestionnaireDefinition;
+}
+
+const AUDIENCE_LABELS: Record<Audience, string> = {
+  institution: 'Sujeto obligado (perspectiva gubernamental)',
+  evaluator: 'Equipo evaluador (perspectiva ciudadana)',
+};
+
+export function audienceLabel(audience: Audience): string {
+  return AUDIENCE_LABELS[audience];
+}
+
+/** A built-in instrument by id; an unknown id is the caller's mistake (400). */
+export function instrumentById(id: string): Instrument {
+  if (!isBuiltinInstrumentId(id)) {
+    throw new HttpProblem(400, 'Bad Request', `unknown instrument "${id}"; available: ${BUILTIN_INSTRUMENT_IDS.join(', ')}`, [
+      { field: 'instruments', value: id, reason: 'unknown instrument' },
+    ]);
+  }
+  const definition = loadInstrument(id);
+  return { id, methodologyId: definition.methodology, hash: questionnaireHash(definition), audience: definition.audience, title: definition.title.es, definition };
+}
+
+export function builtinInstruments() {
+  return builtinSummaries().map((summary) => ({ ...summary, titleEs: summary.title.es, audienceLabel: audienceLabel(summary.audience) }));
+}

@@ -1,0 +1,81 @@
+/** Personal invitation links: one active link per institution, unguessable, expiring, revocable. */
+import type { Types } from 'mongoose';
+import { InvitationModel } from '../models/invitation.js';
+import { InstitutionModel } from '../models/institution.js';
+import { newInvitationToken, tokenHash } from '../auth/access.js';
+import { notFound } from '../http/problem.js';
+
+export interface IssuedInvitation {
+  invitationId: string;
+  institutionId: string;
+  institution: string;
+  entity: string;
+  link: string;
+  expiresAt: Date;
+}
+
+export const RESPONDENT_PATH = '/responder/';
+
+/**
+ * Issues a new link for every institution of the edition that has no active one (or for the given
+ * institutions, replacing their links). Tokens are returned only here: the database keeps their hash.
+ */
+export async function issueInvitations(
+  editionId: string,
+  options: { baseUrl: string; expiresInDays: number; issuedBy?: string; institutionIds?: string[] },
+): Promise<IssuedInvitation[]> {
+  const filter: Record<string, unknown> = { scope: editionId };
+  if (options.institutionIds) filter._id = { $in: options.institutionIds };
+  const institutions = await InstitutionModel.find(filter, { name: 1, entity: 1 }).sort({ entityCode: 1, normalizedName: 1 }).lean();
+  if (options.institutionIds && institutions.length !== options.institutionIds.length) throw notFound('some institutions do not belong to this edition');
+  const now = new Date();
+  if (options.institutionIds) {
+    await InvitationModel.updateMany({ edition: editionId, institution: { $in: institutions.map((i) => i._id) }, revokedAt: null }, { $set: { revokedAt: now } });
+  }
+  const active = new Set(
+    (await InvitationModel.find({ edition: editionId, revokedAt: null, expiresAt: { $gt: now } }, { institution: 1 }).lean()).map((i) => String(i.institution)),
+  );
+  const expiresAt = new Date(now.getTime() + options.expiresInDays * 24 * 3600 * 1000);
+  const issued: IssuedInvitation[] = [];
+  const docs: { edition: string; institution: Types.ObjectId; tokenHash: string; expiresAt: Date; issuedBy?: string }[] = [];
+  for (const institution of institutions) {
+    if (active.has(String(institution._id))) continue;
+    const token = newInvitationToken();
+    docs.push({ edition: editionId, institution: institution._id, tokenHash: tokenHash(token), expiresAt, issuedBy: options.issuedBy });
+    issued.push({ invitationId: '', institutionId: String(institution._id), institution: institution.name, entity: institution.entity, link: `${options.baseUrl}${RESPONDENT_PATH}${token}`, expiresAt });
+  }
+  const created = docs.length ? await InvitationModel.insertMany(docs) : [];
+  created.forEach((doc, i) => (issued[i]!.invitationId = String(doc._id)));
+  return issued;
+}
+
+export async function revokeInvitation(editionId: string, invitationId: string): Promise<void> {
+  const result = await InvitationModel.updateOne({ _id: invitationId, edition: editionId, revokedAt: null }, { $set: { revokedAt: new Date() } });
+  if (result.matchedCount === 0) throw notFound(`invitation "${invitationId}" does not exist or is already revoked`);
+}
+
+export type InvitationState = 'active' | 'revoked' | 'expired';
+
+export async function listInvitations(editionId: string) {
+  const invitations = await InvitationModel.find({ edition: editionId }, { tokenHash: 0 }).sort({ createdAt: -1 }).lean();
+  const now = Date.now();
+  return invitations.map((i) => ({
+    id: String(i._id),
+    institution: String(i.institution),
+    state: (i.revokedAt ? 'revoked' : i.expiresAt.getTime() <= now ? 'expired' : 'active') as InvitationState,
+    expiresAt: i.expiresAt,
+    revokedAt: i.revokedAt,
+    createdAt: i.createdAt,
+    lastUsedAt: i.lastUsedAt,
+  }));
+}
+
+/** CSV of issued links, with text cells that could start a formula neutralised for spreadsheets. */
+export function invitationsCsv(invitations: readonly IssuedInvitation[]): string {
+  const cell = (text: string) => {
+    const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+    return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  };
+  const rows = [['institution_id', 'sujeto_obligado', 'entidad', 'liga', 'vence'], ...invitations.map((i) => [i.institutionId, i.institution, i.entity, i.link, i.expiresAt.toISOString()])];
+  return '\uFEFF' + rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+}

@@ -1,0 +1,195 @@
+/**
+ * Answers of an edition's questionnaires: drafts, submission, review (return with per-item comments,
+ * approval), the evaluators' citizen-perspective logs, the audit trail of changes after a first
+ * submission, and the score computed from approved answers.
+ */
+import mongoose, { Types } from 'mongoose';
+import { ResponseModel, AuditEntryModel, type ResponseStatus } from '../models/response.js';
+import { InstitutionModel } from '../models/institution.js';
+import { HttpProblem, badRequest, notFound, type FieldError } from '../http/problem.js';
+import { instrumentById, type Instrument } from './instruments.js';
+import { findEdition, storeInstitutionScore } from './results.js';
+import { variablesFromAnswers } from '../../scoring/answers.js';
+import { progress, validateAnswers } from '../../questionnaires/engine.js';
+
+export interface Actor {
+  kind: 'respondent' | 'user';
+  id: string;
+  label: string;
+}
+
+export type Answers = Record<string, unknown>;
+
+async function institutionOf(editionId: string, institutionId: string) {
+  if (!Types.ObjectId.isValid(institutionId)) throw notFound('no such institution');
+  const institution = await InstitutionModel.findOne({ _id: institutionId, scope: editionId }).lean();
+  if (!institution) throw notFound(`institution "${institutionId}" is not part of edition "${editionId}"`);
+  return institution;
+}
+
+/** The edition's instrument for an audience ("institution" answers itself; "evaluator" fills the citizen logs). */
+export async function editionInstrument(editionId: string, audience: Instrument['audience']): Promise<Instrument> {
+  const edition = await findEdition(editionId);
+  const instrument = edition.instruments.map((i) => instrumentById(i.id)).find((i) => i.audience === audience);
+  if (!instrument) throw notFound(`edition "${editionId}" has no ${audience} questionnaire`);
+  return instrument;
+}
+
+export async function loadResponse(editionId: string, institutionId: string, instrument: Instrument) {
+  const institution = await institutionOf(editionId, institutionId);
+  const response = await ResponseModel.findOne({ edition: editionId, institution: institution._id, 'questionnaire.id': instrument.id }).lean();
+  const answers = (response?.answers ?? {}) as Answers;
+  const context = { institution: { type: institution.type, level: institution.level } };
+  return {
+    institution,
+    response,
+    status: (response?.status ?? 'draft') as ResponseStatus,
+    answers,
+    context,
+    progress: progress(instrument.definition, answers, context),
+  };
+}
+
+function answerErrors(errors: readonly { item: string; reason: string }[]): FieldError[] {
+  return errors.map((e) => ({ field: e.item, reason: e.reason }));
+}
+
+/** Items whose value differs between two answer sets (deep, by JSON). */
+function changedItems(before: Answers, after: Answers): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...keys].filter((k) => JSON.stringify(before[k] ?? null) !== JSON.stringify(after[k] ?? null)).sort();
+}
+
+export interface SaveOptions {
+  actor: Actor;
+  /** Required once the answers were first submitted: it goes into the audit trail. */
+  reason?: string;
+  /** Statuses in which this actor may change the answers. */
+  editableIn: readonly ResponseStatus[];
+  mode: 'draft' | 'submit';
+  /** Status after a successful save. */
+  nextStatus?: ResponseStatus;
+}
+
+/**
+ * Validates and stores answers; nothing is written when any item is invalid. After a first
+ * submission each changed item gets an append-only audit entry with the reason, in the same transaction.
+ */
+export async function saveAnswers(editionId: string, institutionId: string, instrument: Instrument, input: unknown, options: SaveOptions) {
+  const current = await loadResponse(editionId, institutionId, instrument);
+  if (!options.editableIn.includes(current.status)) {
+    throw new HttpProblem(409, 'Conflict', `the answers are ${current.status} and cannot be changed now`);
+  }
+  const checked = validateAnswers(instrument.definition, input, { ...current.context, mode: options.mode });
+  if (!checked.ok) throw badRequest(options.mode === 'submit' ? 'the answers cannot be submitted yet' : 'some answers are invalid', answerErrors(checked.errors));
+  const answers = checked.answers as Answers;
+  const changed = changedItems(current.answers, answers);
+  const audited = Boolean(current.response?.firstSubmittedAt) && changed.length > 0;
+  const reason = typeof options.reason === 'string' ? options.reason.trim() : '';
+  if (audited && !reason) throw badRequest('say why the answers change after their submission', [{ field: 'reason', reason: 'a reason is required to change submitted answers' }]);
+  if (reason.length > 1000) throw badRequest('the reason is too long', [{ field: 'reason', reason: 'at most 1000 characters' }]);
+
+  const now = new Date();
+  const nextStatus = options.nextStatus ?? current.status;
+  await mongoose.connection.transaction(async (session) => {
+    await ResponseModel.updateOne(
+      { edition: editionId, institution: current.institution._id, 'questionnaire.id': instrument.id },
+      {
+        $set: {
+          answers,
+          status: nextStatus,
+          questionnaire: { id: instrument.id, hash: instrument.hash },
+          ...(nextStatus === 'submitted' && { submittedAt: now, ...(current.response?.firstSubmittedAt ? {} : { firstSubmittedAt: now }) }),
+          ...(nextStatus === 'approved' && !current.response?.firstSubmittedAt && { firstSubmittedAt: now }),
+        },
+      },
+      { upsert: true, session },
+    );
+    if (audited) {
+      await AuditEntryModel.insertMany(
+        changed.map((item) => ({
+          edition: editionId,
+          institution: current.institution._id,
+          questionnaire: instrument.id,
+          item,
+          oldValue: current.answers[item] ?? null,
+          newValue: answers[item] ?? null,
+          reason,
+          actor: options.actor,
+          at: now,
+        })),
+        { session },
+      );
+    }
+  });
+  return { status: nextStatus, changed, audited };
+}
+
+export interface ReviewComment {
+  item: string;
+  comment: string;
+}
+
+/** Returns submitted answers to the institution with at least one per-item comment. */
+export async function returnResponse(editionId: string, institutionId: string, instrument: Instrument, comments: ReviewComment[], actor: Actor) {
+  const current = await loadResponse(editionId, institutionId, instrument);
+  if (current.status !== 'submitted') throw new HttpProblem(409, 'Conflict', `only submitted answers can be returned; these are ${current.status}`);
+  const itemIds = new Set(Object.keys(instrumentItemIndex(instrument)));
+  const errors: FieldError[] = [];
+  comments.forEach((c, i) => {
+    if (!itemIds.has(c.item)) errors.push({ field: `comments[${i}].item`, value: c.item, reason: 'unknown item' });
+    if (!c.comment.trim()) errors.push({ field: `comments[${i}].comment`, reason: 'the comment is empty' });
+  });
+  if (comments.length === 0) errors.push({ field: 'comments', reason: 'return the answers with at least one comment' });
+  if (errors.length) throw badRequest('invalid review comments', errors);
+  const now = new Date();
+  await ResponseModel.updateOne(
+    { _id: current.response!._id },
+    { $set: { status: 'returned', reviewedAt: now, comments: comments.map((c) => ({ item: c.item, comment: c.comment.trim(), by: actor.label, at: now })) } },
+  );
+}
+
+/** Approves submitted answers and recomputes the institution's score. */
+export async function approveResponse(editionId: string, institutionId: string, instrument: Instrument) {
+  const current = await loadResponse(editionId, institutionId, instrument);
+  if (current.status !== 'submitted') throw new HttpProblem(409, 'Conflict', `only submitted answers can be approved; these are ${current.status}`);
+  await ResponseModel.updateOne({ _id: current.response!._id }, { $set: { status: 'approved', reviewedAt: new Date(), comments: [] } });
+  return recomputeScore(editionId, institutionId);
+}
+
+/** Every item id of an instrument, including group children as "group.child". */
+export function instrumentItemIndex(instrument: Instrument): Record<string, { label: string; section: string }> {
+  const index: Record<string, { label: string; section: string }> = {};
+  for (const section of instrument.definition.sections) {
+    for (const item of section.items) {
+      index[item.id] = { label: item.label.es, section: section.id };
+    }
+  }
+  return index;
+}
+
+/**
+ * The institution's score from its approved answers and approved (complete) citizen logs, through
+ * the scoring engine; variables without approved answers stay missing, never invented.
+ */
+export async function recomputeScore(editionId: string, institutionId: string) {
+  const edition = await findEdition(editionId);
+  const institution = await institutionOf(editionId, institutionId);
+  const instruments = edition.instruments.map((i) => instrumentById(i.id));
+  const approved = await ResponseModel.find({ edition: editionId, institution: institution._id, status: 'approved' }).lean();
+  const answersById = Object.fromEntries(approved.map((r) => [r.questionnaire.id, r.answers as Answers]));
+  const used = instruments.filter((i) => i.id in answersById);
+  if (used.length === 0) return undefined;
+  const variables = variablesFromAnswers(
+    used.map((i) => i.definition),
+    answersById,
+    { institution: { type: institution.type, level: institution.level } },
+  );
+  const score = await storeInstitutionScore(editionId, institution._id, variables.values, { kind: 'questionnaire' });
+  return { score, variables };
+}
+
+export async function auditTrail(editionId: string, institutionId: string) {
+  const institution = await institutionOf(editionId, institutionId);
+  return AuditEntryModel.find({ edition: editionId, institution: institution._id }).sort({ at: 1 }).lean();
+}

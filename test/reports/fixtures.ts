@@ -1,0 +1,63 @@
+/** Shared inputs of the report tests: the real 2017 edition and the published figures, loaded once. */
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { computeEditionResults, type EditionResults } from '../../reports/data.js';
+import { parseResultsTable } from '../../scoring/import/index.js';
+import { loadBuiltinMethodology } from '../../scoring/methodology.js';
+import { parsePublishedAggregates, type ParsePublishedResult } from '../../scoring/published.js';
+import { DATA_2017, REPO_ROOT } from '../scoring/helpers.js';
+
+export const PUBLISHED_CSV = 'data/published/national_results.csv';
+/** The 2019 and 2021 sample sizes (METHODOLOGY.md §4); not in the published CSV. */
+export const SAMPLE_SIZES = { '2019': 1243, '2021': 1365 } as const;
+export const GENERATED_AT = new Date('2025-03-04T17:30:00Z');
+
+export interface Fixture {
+  results: EditionResults;
+  published: ParsePublishedResult;
+}
+
+let loading: Promise<Fixture> | undefined;
+
+export function load2017(): Promise<Fixture> {
+  loading ??= (async () => {
+    const { rows, errors } = await parseResultsTable(await readFile(join(REPO_ROOT, DATA_2017)), { format: 'csv', preset: 'mga-2017' });
+    if (errors.length > 0) throw new Error(`2017 data: ${errors.length} import errors`);
+    const results = computeEditionResults({
+      edition: '2017',
+      methodology: loadBuiltinMethodology('mga-2017'),
+      institutions: rows,
+      dataSources: [{ short: 'BSO2017', citation: 'BSO2017: puntajes 2017 de los 908 sujetos obligados (JuveCampos/Metrica_Gob_Abierto, BSO.csv)' }],
+    });
+    const published = parsePublishedAggregates(await readFile(join(REPO_ROOT, PUBLISHED_CSV), 'utf-8'));
+    return { results, published };
+  })();
+  return loading;
+}
+
+const run = promisify(execFile);
+let scratch: Promise<string> | undefined;
+
+/** A temporary folder for this test run, removed when the process exits. */
+export function scratchDir(): Promise<string> {
+  scratch ??= mkdtemp(join(tmpdir(), 'mga-reports-')).then((dir) => {
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  });
+  return scratch;
+}
+
+/** Text of a PDF (pdftotext: reading order, and physical layout for table rows) and its page count (pdfinfo). */
+export async function pdfFacts(pdf: Buffer, name: string): Promise<{ text: string; layout: string; pages: number }> {
+  const file = join(await scratchDir(), `${name}.pdf`);
+  await writeFile(file, pdf);
+  const { stdout: text } = await run('pdftotext', ['-enc', 'UTF-8', file, '-'], { maxBuffer: 64 * 2 ** 20 });
+  const { stdout: layout } = await run('pdftotext', ['-layout', '-enc', 'UTF-8', file, '-'], { maxBuffer: 64 * 2 ** 20 });
+  const { stdout: info } = await run('pdfinfo', [file]);
+  const pages = Number(/^Pages:\s+(\d+)/m.exec(info)?.[1] ?? NaN);
+  return { text, layout, pages };
+}
