@@ -11,6 +11,8 @@ import { apiRegistry } from './routes/api.js';
 import { resultsPagesRouter } from './routes/resultsPages.js';
 import { authRouter } from './routes/auth.js';
 import { adminRouter } from './routes/admin.js';
+import { respondRouter } from './routes/respond.js';
+import { reviewRouter } from './routes/review.js';
 import { configureViews } from './http/views.js';
 import { sessionMiddleware, type SessionOptions } from './auth/session.js';
 import { loadPrincipal } from './auth/access.js';
@@ -65,6 +67,8 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(resultsPagesRouter());
   app.use(authRouter());
   app.use(adminRouter());
+  app.use(respondRouter());
+  app.use(reviewRouter());
   app.use('/api/v1', apiRegistry().router);
 
   app.use(unknownRoute);

@@ -49,6 +49,8 @@ export interface ParseResultsOptions {
   methodology?: Methodology;
   /** Accepted institution types; default the preset's, else the 2017 types. */
   institutionTypes?: readonly string[];
+  /** A sample of institutions (no scores yet): score columns are optional. */
+  identityOnly?: boolean;
   /** XLSX only: the worksheet to read; default the first. */
   sheet?: string;
 }
@@ -107,7 +109,7 @@ function explicitMapping(preset: ImportPresetId | undefined, mapping: ColumnMapp
   return result;
 }
 
-function resolveMapping(header: readonly string[], explicit: ReadonlyMap<string, string>, nodeIds: ReadonlySet<string>): ResolvedMapping {
+function resolveMapping(header: readonly string[], explicit: ReadonlyMap<string, string>, nodeIds: ReadonlySet<string>, identityOnly = false): ResolvedMapping {
   const errors: ImportError[] = [];
   const columnIndex = new Map<string, number>();
   header.forEach((column, i) => {
@@ -141,7 +143,7 @@ function resolveMapping(header: readonly string[], explicit: ReadonlyMap<string,
   for (const field of REQUIRED_IDENTITY_FIELDS) {
     if (!assignedFields.has(field)) errors.push(headerError(field, `missing required column "${field}" (no column is mapped to the institution's ${field})`));
   }
-  if (![...fields.values()].some((field) => !isIdentityField(field))) {
+  if (!identityOnly && ![...fields.values()].some((field) => !isIdentityField(field))) {
     errors.push({ row: 1, column: null, value: null, reason: `no score columns: expected at least one column mapped to a node (${[...nodeIds].join(', ')})` });
   }
   return { fields, columnOf, applied, errors };
@@ -286,7 +288,7 @@ export async function parseResultsTable(bytes: Uint8Array, options: ParseResults
   }
   if ('error' in read) return { rows: [], errors: [read.error], mapping: {} };
   const encoding = read.encoding && { encoding: read.encoding };
-  const mapping = resolveMapping(read.table.header, explicit, nodeIds);
+  const mapping = resolveMapping(read.table.header, explicit, nodeIds, options.identityOnly);
   if (mapping.errors.length > 0) return { rows: [], errors: mapping.errors, mapping: mapping.applied, ...encoding };
   const { rows, errors } = mapRows(read.table, mapping, institutionTypes);
   return { rows, errors, mapping: mapping.applied, ...encoding };

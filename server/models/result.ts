@@ -8,7 +8,12 @@ const institutionResultSchema = new Schema(
   {
     edition: { type: String, required: true },
     institution: { type: Schema.Types.ObjectId, ref: 'Institution', required: true },
-    values: { type: Map, of: Number, required: true },
+    // A plain object, not a mongoose Map: variable ids contain dots ("TG.AI"), which Maps refuse.
+    values: {
+      type: Schema.Types.Mixed,
+      required: true,
+      validate: { validator: (v: unknown) => !!v && typeof v === 'object' && Object.values(v).every((x) => typeof x === 'number' && Number.isFinite(x)), message: 'values must map node ids to finite numbers' },
+    },
     source: {
       kind: { type: String, required: true, enum: ['import', 'questionnaire'] },
       fileName: String,

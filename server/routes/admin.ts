@@ -167,6 +167,18 @@ export function adminRouter(): Router {
     res.attachment(`invitaciones-${editionId}.csv`).type('text/csv; charset=utf-8').send(invitationsCsv(issued));
   });
 
+  /** One institution's link, shown once on a page (issuing it revokes the previous one). */
+  router.post('/admin/ediciones/:edition/sujetos/:id/invitacion', admin, async (req, res) => {
+    const editionId = String(req.params.edition);
+    await findEdition(editionId);
+    const institutionId = String(req.params.id);
+    if (!/^[0-9a-f]{24}$/.test(institutionId)) throw new HttpProblem(404, 'Not Found', 'no such institution');
+    const body = checkInvitations(formBody(req));
+    const [invitation] = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, issuedBy: currentUser(res).id, institutionIds: [institutionId] });
+    res.setHeader('Cache-Control', 'no-store');
+    renderPage(req, res, 'admin/invitation', { title: 'Liga de invitación', editionId, invitation });
+  });
+
   router.post('/admin/ediciones/:edition/invitaciones/:id/revocar', admin, async (req, res) => {
     const editionId = String(req.params.edition);
     if (!/^[0-9a-f]{24}$/.test(String(req.params.id))) throw new HttpProblem(404, 'Not Found', 'no such invitation');

@@ -3,12 +3,16 @@ import { ApiRegistry, openApiDocument } from '../http/api.js';
 import { registerResultsApi } from './editions.js';
 import { registerAuthApi } from './auth.js';
 import { registerAdminApi } from './admin.js';
+import { registerRespondentApi } from './respond.js';
+import { registerReviewApi } from './review.js';
 
 export function apiRegistry(): ApiRegistry {
   const api = new ApiRegistry();
   registerAuthApi(api);
   registerResultsApi(api);
   registerAdminApi(api);
+  registerRespondentApi(api);
+  registerReviewApi(api);
   let document: object | undefined;
   api.add({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3 document', tag: 'meta', public: true }, (_req, res) => {
     document ??= openApiDocument(api.operations);

@@ -41,10 +41,11 @@ function rejected(errors: FieldError[]): HttpProblem {
  * (nothing written); the same file imported twice updates in place and duplicates nothing.
  */
 /** Parses a table with the edition's methodology; any error rejects it (nothing is written). */
-async function parseOrReject(editionId: string, bytes: Uint8Array, options: ImportOptions) {
+async function parseOrReject(editionId: string, bytes: Uint8Array, options: ImportOptions & { identityOnly?: boolean }) {
   const edition = await findEdition(editionId);
   const methodology = methodologyById(edition.methodology.id);
   const parsed = await parseResultsTable(bytes, { ...options, methodology: methodology.methodology });
+
   if (parsed.errors.length > 0) {
     throw rejected(parsed.errors.map((e) => ({ field: e.column ?? 'file', row: e.row ?? undefined, value: e.value ?? undefined, reason: e.reason })));
   }
@@ -83,7 +84,7 @@ export interface SampleSummary {
 
 /** Imports the sample of institutions of an edition (no scores), with the same error rules as results. */
 export async function importEditionSample(editionId: string, bytes: Uint8Array, options: ImportOptions): Promise<SampleSummary> {
-  const { rows } = await parseOrReject(editionId, bytes, options);
+  const { rows } = await parseOrReject(editionId, bytes, { ...options, identityOnly: true });
   let created = 0;
   await mongoose.connection.transaction(async (session) => {
     created = (await upsertInstitutions(editionId, rows, session)).created;

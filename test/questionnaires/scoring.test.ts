@@ -5,6 +5,7 @@ import { AnswersInvalidError, elapsedDays, speedScore, variablesFromAnswers } fr
 import { scoreInstitution } from '../../scoring/engine.js';
 import { loadBuiltinMethodology } from '../../scoring/methodology.js';
 import { definition, label, MUNICIPIO, PARTIDO, yesno } from './helpers.js';
+import { DEMO_SCORE } from './demoScore.js';
 
 const EPSILON = 1e-12;
 const government = loadInstrument('mga-2017-gobierno');
@@ -223,15 +224,7 @@ describe('scoring answers into variables', () => {
     const value = (node: string) => score.nodes[node]!.value;
 
     // Hand-computed from questionnaires/demo-answers.ts.
-    const AI = (1 + 1 + 2 / 3 + 1 + 3 / 5 + 1 + 1 + 0) / 8; // unit, head, one full-time person, system, 3 of 5 channels, procedure, committee, no training
-    const TR = 13 / 17; // 12 of 15 common obligations + development plan, of 17 for a municipality
-    const TP = (1 + 2 / 6 + 0) / 3; // publishes; 2 of 6 kinds; no outreach
-    const DA = (1 + 1 + 0 + 1 + 0) / 5; // publishes; open formats; no licence; machine-readable; not updated
-    const TG = 0.5 * AI + 0.2 * TR + 0.2 * TP + 0.1 * DA;
-    const TC = (2 / 4 + 2 / 4 + 1 / 4 + 2.5 / 4) / 4; // Disp, Clar, Comp, Cel over the 4 requests
-    const PG = 0.2 * 1 + 0.1 * (2 / 3) + 0.3 * 1 + 0.1 * 0 + 0.3 * 0; // mechanism, open call, operates, consultative, no follow-up
-    const PC = 0.2 * (2 / 3) + 0.3 * 1 + 0.3 * 0 + 0.2 * 0.25; // web form, acknowledged, not activated, 35 working days
-    const GA = (TG + TC + PG + PC) / 4;
+    const { TG, TC, PG, PC, GA } = DEMO_SCORE;
 
     it('gives every variable, none missing', () => {
       expect(variables.missing).to.deep.equal([]);

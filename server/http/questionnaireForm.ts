@@ -1,0 +1,311 @@
+/**
+ * Questionnaires as HTML forms: the view model a page renders (labels, values, conditions, errors,
+ * comments) and the answers read back from a posted form. The engine stays the only judge of answers:
+ * this module only moves values between field names and the engine's answer shape.
+ */
+import {
+  EVIDENCE_SUFFIX,
+  appliesToInstitution,
+  applicableChoices,
+  visibleItems,
+  type Condition,
+  type InstitutionContext,
+  type QuestionnaireDefinition,
+  type QuestionnaireItem,
+  type RowItem,
+} from '../../questionnaires/engine.js';
+
+/** Form fields that carry no answer. */
+const RESERVED_FIELDS = new Set(['_csrf', 'action', 'reason', 'complete']);
+const ROW_FIELD = /^([A-Za-z0-9_]+)\[(\d{1,4})\]\[([A-Za-z0-9_]+(?::evidence)?)\]$/;
+
+export type FormAnswers = Record<string, unknown>;
+
+/**
+ * Answers from a url-encoded or multipart form: "item" → value, repeated checkboxes → list,
+ * "group[3][child]" → row 3 of the group (rows in index order, blank ones kept so error paths match
+ * the page). Empty fields are unanswered. Unknown names are passed on for the engine to refuse.
+ */
+export function answersFromForm(def: QuestionnaireDefinition, body: unknown): FormAnswers {
+  const answers: FormAnswers = {};
+  const rows = new Map<string, Map<number, Record<string, unknown>>>();
+  const multiple = new Set<string>();
+  for (const section of def.sections) {
+    for (const item of section.items) {
+      if (item.kind === 'multiple') multiple.add(item.id);
+      if (item.kind === 'group') for (const child of item.items) if (child.kind === 'multiple') multiple.add(`${item.id}.${child.id}`);
+    }
+  }
+  const clean = (key: string, value: unknown): unknown => {
+    const list = (Array.isArray(value) ? value : [value]).filter((v) => typeof v === 'string' && v.trim() !== '');
+    if (multiple.has(key)) return list.length ? list : undefined;
+    if (list.length === 0) return undefined;
+    return list.length === 1 ? list[0] : list;
+  };
+  for (const [key, value] of Object.entries((body ?? {}) as Record<string, unknown>)) {
+    if (RESERVED_FIELDS.has(key)) continue;
+    const row = ROW_FIELD.exec(key);
+    if (row) {
+      const [, group, index, child] = row as unknown as [string, string, string, string];
+      const groupRows = rows.get(group) ?? new Map<number, Record<string, unknown>>();
+      rows.set(group, groupRows);
+      const entry = groupRows.get(Number(index)) ?? {};
+      groupRows.set(Number(index), entry);
+      const cleaned = clean(`${group}.${child}`, value);
+      if (cleaned !== undefined) entry[child] = cleaned;
+      continue;
+    }
+    const cleaned = clean(key, value);
+    if (cleaned !== undefined) answers[key] = cleaned;
+  }
+  for (const [group, byIndex] of rows) {
+    const ordered = [...byIndex.entries()].sort(([a], [b]) => a - b).map(([, row]) => row);
+    while (ordered.length && Object.keys(ordered[ordered.length - 1]!).length === 0) ordered.pop();
+    if (ordered.length) answers[group] = ordered;
+  }
+  return answers;
+}
+
+export interface ChoiceView {
+  id: string;
+  label: string;
+  help?: string;
+  checked: boolean;
+  domId: string;
+}
+
+export interface FieldView {
+  /** Engine path: "aiUnit", "requests[0].dateFiled". */
+  path: string;
+  itemId: string;
+  name: string;
+  domId: string;
+  kind: string;
+  label: string;
+  help?: string;
+  required: boolean;
+  value: string;
+  choices?: ChoiceView[];
+  min?: number;
+  max?: number;
+  step?: string;
+  maxLength?: number;
+  multiline?: boolean;
+  unit?: string;
+  /** The condition as JSON, for the page script; a sentence for readers without it. */
+  showIf?: string;
+  conditionText?: string;
+  /** Hidden now because its condition does not hold for the saved answers (the script may reveal it). */
+  hiddenNow: boolean;
+  evidence?: { name: string; domId: string; value: string; error?: string };
+  error?: string;
+  comment?: string;
+  /** The answer as text, for read-only pages. */
+  display: string;
+  links?: string[];
+  [flag: `is${string}`]: boolean | undefined;
+}
+
+export interface GroupView {
+  isGroup: true;
+  path: string;
+  itemId: string;
+  domId: string;
+  label: string;
+  help?: string;
+  required: boolean;
+  rowLabel: string;
+  rows: { index: number; label: string; fields: FieldView[]; isNew: boolean }[];
+  error?: string;
+  comment?: string;
+  display: string;
+}
+
+export interface SectionView {
+  id: string;
+  title: string;
+  description?: string;
+  items: (FieldView | GroupView)[];
+}
+
+export interface FormViewOptions {
+  institution: InstitutionContext;
+  /** Engine path → message. */
+  errors?: Record<string, string>;
+  /** Item id → evaluator comment. */
+  comments?: Record<string, string>;
+  /** Add one empty row to each group (editable pages). */
+  newRows?: boolean;
+}
+
+const YES_NO = [
+  { id: 'yes', label: 'Sí' },
+  { id: 'no', label: 'No' },
+];
+
+const domIdOf = (path: string) => `f-${path.replace(/[^a-zA-Z0-9_-]/g, '-')}`;
+
+function asList(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value === 'string' && value.trim()) return value.split(/\s+/).filter(Boolean);
+  return [];
+}
+
+function labelOfItem(def: QuestionnaireDefinition, id: string, row?: readonly RowItem[]): QuestionnaireItem | undefined {
+  const inRow = row?.find((item) => item.id === id);
+  if (inRow) return inRow;
+  for (const section of def.sections) for (const item of section.items) if (item.id === id) return item;
+  return undefined;
+}
+
+/** "Se responde cuando «…» es «Sí»" for readers without the page script. */
+function conditionSentence(def: QuestionnaireDefinition, condition: Condition, row?: readonly RowItem[]): string {
+  if ('all' in condition) return condition.all.map((c) => conditionSentence(def, c, row)).join(' y ');
+  if ('any' in condition) return condition.any.map((c) => conditionSentence(def, c, row)).join(' o ');
+  const item = labelOfItem(def, condition.item, row);
+  const valueLabel = (value: string | number) => {
+    if (item?.kind === 'yesno') return value === 'yes' ? 'Sí' : 'No';
+    if (item && (item.kind === 'single' || item.kind === 'multiple')) return item.choices.find((c) => c.id === value)?.label.es ?? String(value);
+    return String(value);
+  };
+  const values = 'equals' in condition ? [condition.equals] : condition.in;
+  return `«${item?.label.es ?? condition.item}» es ${values.map((v) => `«${valueLabel(v)}»`).join(' o ')}`;
+}
+
+function displayOf(item: RowItem, value: unknown, institution: InstitutionContext): { display: string; links?: string[] } {
+  if (value === undefined || value === null || (Array.isArray(value) && value.length === 0 && item.kind !== 'multiple')) return { display: 'Sin respuesta' };
+  switch (item.kind) {
+    case 'yesno':
+      return { display: value === 'yes' || value === true ? 'Sí' : value === 'no' || value === false ? 'No' : String(value) };
+    case 'single':
+      return { display: applicableChoices(item, institution).find((c) => c.id === value)?.label.es ?? String(value) };
+    case 'multiple': {
+      const chosen = asList(value);
+      return { display: chosen.length ? chosen.map((id) => item.choices.find((c) => c.id === id)?.label.es ?? id).join('; ') : 'Ninguna' };
+    }
+    case 'evidence':
+    case 'url': {
+      const links = asList(value);
+      return { display: links.join(' '), links };
+    }
+    case 'number':
+      return { display: `${String(value)}${item.unit ? ` ${item.unit.es}` : ''}` };
+    default:
+      return { display: String(value) };
+  }
+}
+
+function fieldView(
+  def: QuestionnaireDefinition,
+  item: RowItem,
+  values: Record<string, unknown>,
+  names: { path: string; name: (id: string) => string },
+  options: FormViewOptions,
+  shown: boolean,
+  row?: readonly RowItem[],
+): FieldView {
+  const value = values[item.id];
+  const evidenceValue = values[item.id + EVIDENCE_SUFFIX];
+  const selected = new Set(asList(value));
+  const choices =
+    item.kind === 'yesno' ? YES_NO : item.kind === 'single' || item.kind === 'multiple' ? applicableChoices(item, options.institution).map((c) => ({ id: c.id, label: c.label.es, help: c.help?.es })) : undefined;
+  const domId = domIdOf(names.path);
+  const evidencePath = names.path + EVIDENCE_SUFFIX;
+  const scalar = Array.isArray(value) ? value.join(item.kind === 'evidence' ? '\n' : ' ') : value === undefined || value === null ? '' : String(value);
+  return {
+    path: names.path,
+    itemId: item.id,
+    name: names.name(item.id),
+    domId,
+    kind: item.kind,
+    [`is${item.kind[0]!.toUpperCase()}${item.kind.slice(1)}`]: true,
+    isChoice: Boolean(choices),
+    isRadio: item.kind === 'yesno' || item.kind === 'single',
+    label: item.label.es,
+    help: item.help?.es,
+    required: Boolean(item.required),
+    value: scalar,
+    choices: choices?.map((c) => ({ ...c, checked: item.kind === 'yesno' ? scalar === c.id || (c.id === 'yes' && String(value) === 'true') || (c.id === 'no' && String(value) === 'false') : selected.has(c.id), domId: `${domId}-${c.id}` })),
+    ...(item.kind === 'number' && { min: item.min, max: item.max, step: item.integer ? '1' : 'any', unit: item.unit?.es }),
+    ...(item.kind === 'text' && { maxLength: item.maxLength, multiline: Boolean(item.multiline) }),
+    ...(item.showIf && { showIf: JSON.stringify(item.showIf), conditionText: conditionSentence(def, item.showIf, row) }),
+    hiddenNow: !shown,
+    ...(item.evidence && {
+      evidence: {
+        name: names.name(item.id + EVIDENCE_SUFFIX),
+        domId: domIdOf(evidencePath),
+        value: Array.isArray(evidenceValue) ? evidenceValue.join(' ') : evidenceValue === undefined ? '' : String(evidenceValue),
+        error: options.errors?.[evidencePath],
+      },
+    }),
+    error: options.errors?.[names.path],
+    comment: options.comments?.[names.path],
+    ...displayOf(item, value, options.institution),
+  };
+}
+
+/** The page model of a questionnaire for an institution, from stored answers or a re-posted form. */
+export function questionnaireView(def: QuestionnaireDefinition, answers: FormAnswers, options: FormViewOptions): SectionView[] {
+  const shownIds = new Set(visibleItems(def, answers, options.institution).map((view) => view.item.id));
+  return def.sections
+    .map((section): SectionView => ({
+      id: section.id,
+      title: section.title.es,
+      description: section.description?.es,
+      items: section.items
+        .filter((item) => appliesToInstitution(item.appliesTo, options.institution))
+        .map((item): FieldView | GroupView => {
+          if (item.kind !== 'group') {
+            return fieldView(def, item, answers, { path: item.id, name: (id) => id }, options, shownIds.has(item.id));
+          }
+          const stored = Array.isArray(answers[item.id]) ? (answers[item.id] as Record<string, unknown>[]) : [];
+          const rows = stored.map((values, index) => ({ values, index, isNew: false }));
+          if (options.newRows && rows.length < item.maxRows) rows.push({ values: {}, index: rows.length, isNew: true });
+          const rowLabel = item.rowLabel?.es ?? 'Registro';
+          return {
+            isGroup: true,
+            path: item.id,
+            itemId: item.id,
+            domId: domIdOf(item.id),
+            label: item.label.es,
+            help: item.help?.es,
+            required: Boolean(item.required) || (item.minRows ?? 0) > 0,
+            rowLabel,
+            error: options.errors?.[item.id],
+            comment: options.comments?.[item.id],
+            display: `${stored.length} ${stored.length === 1 ? 'registro' : 'registros'}`,
+            rows: rows.map(({ values, index, isNew }) => ({
+              index,
+              isNew,
+              label: isNew ? `${rowLabel} nuevo` : `${rowLabel} ${index + 1}`,
+              fields: item.items
+                .filter((child) => appliesToInstitution(child.appliesTo, options.institution))
+                .map((child) =>
+                  fieldView(def, child, values, { path: `${item.id}[${index}].${child.id}`, name: (id) => `${item.id}[${index}][${id}]` }, options, !child.showIf || !isNew, item.items),
+                ),
+            })),
+          };
+        }),
+    }))
+    .filter((section) => section.items.length > 0);
+}
+
+/** Engine errors keyed by path, for the fields; the summary keeps their order. */
+export function errorsByPath(errors: readonly { field: string; reason: string }[]): Record<string, string> {
+  const byPath: Record<string, string> = {};
+  for (const error of errors) byPath[error.field] ??= error.reason;
+  return byPath;
+}
+
+/** Labels for the error summary: "Sección › pregunta" instead of raw ids. */
+export function labelledErrors(def: QuestionnaireDefinition, errors: readonly { field: string; reason: string }[]) {
+  return errors.map((error) => {
+    const match = /^([A-Za-z0-9_]+)(?:\[(\d+)\]\.([A-Za-z0-9_]+))?(:evidence)?$/.exec(error.field);
+    if (!match) return { ...error, label: error.field || 'Respuestas' };
+    const [, top, index, child, evidence] = match;
+    const item = labelOfItem(def, top!);
+    const childItem = item?.kind === 'group' && child ? item.items.find((c) => c.id === child) : undefined;
+    const label = [item?.label.es ?? top, index !== undefined ? `registro ${Number(index) + 1}` : undefined, childItem?.label.es ?? child, evidence ? 'evidencia' : undefined].filter(Boolean).join(' › ');
+    return { ...error, label };
+  });
+}
