@@ -7,6 +7,10 @@ import { createApp } from './app.js';
 import { loadReferenceEditions } from './services/referenceData.js';
 import { sessionSecret } from './auth/session.js';
 import { ensureAdminFromEnvironment } from './auth/users.js';
+import { demoText, seedDemo } from './services/demo.js';
+
+/** `npm run demo` = `npm start -- --demo`: also create the pilot edition and print its accounts and links. */
+const DEMO = process.argv.slice(2).includes('--demo');
 
 const SHUTDOWN_GRACE_MS = 15_000;
 
@@ -36,6 +40,13 @@ async function main(): Promise<void> {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ port }, `MGA service listening on http://localhost:${port}`);
+    if (DEMO) {
+      const baseUrl = process.env.MGA_PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${port}`;
+      seedDemo(baseUrl).then(
+        (summary) => process.stdout.write(demoText(summary, baseUrl)),
+        (error: unknown) => logger.error({ err: error }, 'the demo edition could not be created'),
+      );
+    }
   });
   server.on('error', async (error) => {
     logger.fatal({ err: error }, 'HTTP server failed');

@@ -300,6 +300,7 @@ export function errorsByPath(errors: readonly { field: string; reason: string }[
 /** Labels for the error summary: "Sección › pregunta" instead of raw ids. */
 export function labelledErrors(def: QuestionnaireDefinition, errors: readonly { field: string; reason: string }[]) {
   return errors.map((error) => {
+    if (error.field === 'reason') return { ...error, label: 'Motivo de los cambios' };
     const match = /^([A-Za-z0-9_]+)(?:\[(\d+)\]\.([A-Za-z0-9_]+))?(:evidence)?$/.exec(error.field);
     if (!match) return { ...error, label: error.field || 'Respuestas' };
     const [, top, index, child, evidence] = match;

@@ -186,7 +186,12 @@ export function reviewRouter(): Router {
     const { user, edition } = await writableEdition(res, String(req.params.edition));
     const institutionId = institutionParam(req);
     const own = await editionInstrument(edition.editionId, 'institution');
-    await returnResponse(edition.editionId, institutionId, own, commentsFromForm(req.body), actorOf(user));
+    const comments = commentsFromForm(req.body);
+    if (comments.length === 0) {
+      flash(req, 'Para devolver las respuestas escriba al menos un comentario junto a la respuesta que debe corregirse.');
+      return res.redirect(303, `/evaluacion/${edition.editionId}/sujetos/${institutionId}`);
+    }
+    await returnResponse(edition.editionId, institutionId, own, comments, actorOf(user));
     flash(req, 'Respuestas devueltas al sujeto obligado con sus comentarios.');
     res.redirect(303, `/evaluacion/${edition.editionId}/sujetos/${institutionId}`);
   });

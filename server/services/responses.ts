@@ -95,8 +95,8 @@ export async function saveAnswers(editionId: string, institutionId: string, inst
   const changed = changedItems(current.answers, answers);
   const audited = Boolean(current.response?.firstSubmittedAt) && changed.length > 0;
   const reason = typeof options.reason === 'string' ? options.reason.trim() : '';
-  if (audited && !reason) throw badRequest('say why the answers change after their submission', [{ field: 'reason', reason: 'a reason is required to change submitted answers' }]);
-  if (reason.length > 1000) throw badRequest('the reason is too long', [{ field: 'reason', reason: 'at most 1000 characters' }]);
+  if (audited && !reason) throw badRequest('say why the answers change after their submission', [{ field: 'reason', reason: 'indique el motivo: las respuestas ya se habían enviado' }]);
+  if (reason.length > 1000) throw badRequest('the reason is too long', [{ field: 'reason', reason: 'a lo más 1000 caracteres' }]);
 
   const now = new Date();
   const nextStatus = options.nextStatus ?? current.status;
@@ -265,7 +265,7 @@ export async function reviewQueue(editionId: string): Promise<QueueRow[]> {
 export function progressDashboard(rows: readonly QueueRow[]) {
   const statuses: QueueStatus[] = ['none', 'draft', 'submitted', 'returned', 'approved'];
   const count = (list: readonly QueueRow[], status: QueueStatus) => list.filter((r) => r.answers === status).length;
-  const entities = [...new Set(rows.map((r) => r.entity))].map((entity) => {
+  const entities = [...new Set(rows.map((r) => r.entity))].sort((x, y) => x.localeCompare(y, 'es')).map((entity) => {
     const list = rows.filter((r) => r.entity === entity);
     return {
       entity,

@@ -1,0 +1,126 @@
+/**
+ * The whole questionnaire flow in Debian's Chromium (playwright-core): admin, respondent and
+ * evaluator each in their own browser context, against the real app and MongoDB.
+ */
+import { expect } from 'chai';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { useTestDatabase } from '../setup/database.js';
+import { startTestServer, type TestServer } from '../setup/http.js';
+import { makeUser } from '../setup/client.js';
+import { PILOT_SAMPLE_CSV } from '../setup/pilot.js';
+import { chromiumPath } from '../../reports/browser.js';
+import { DEMO_CITIZEN_ANSWERS, DEMO_GOVERNMENT_ANSWERS } from '../../questionnaires/demo-answers.js';
+import { DEMO_SCORE } from '../questionnaires/demoScore.js';
+
+const EDITION = 'piloto-navegador';
+
+/** Fills answers in the engine's shape into the form: radios and checkboxes by value, other fields by name. */
+async function fillAnswers(page: Page, answers: Record<string, unknown>, prefix = (key: string) => key): Promise<void> {
+  for (const [key, value] of Object.entries(answers)) {
+    const name = prefix(key);
+    const values = Array.isArray(value) ? value.map(String) : [String(value)];
+    const choice = page.locator(`input[name="${name}"][value="${values[0]}"]`);
+    if ((await choice.count()) > 0 && ['radio', 'checkbox'].includes((await choice.first().getAttribute('type')) ?? '')) {
+      for (const v of values) await page.locator(`input[name="${name}"][value="${v}"]`).check();
+    } else {
+      await page.locator(`[name="${name}"]`).fill(values.join('\n'));
+    }
+  }
+}
+
+async function signIn(page: Page, baseUrl: string, email: string, password: string) {
+  await page.goto(`${baseUrl}/entrar`);
+  await page.getByLabel('Correo').fill(email);
+  await page.getByLabel('Contraseña').fill(password);
+  await page.getByRole('button', { name: 'Entrar' }).click();
+}
+
+describe('browser: admin invites, the institution answers, the evaluator returns, approves and scores', function () {
+  this.timeout(300_000);
+  let server: TestServer;
+  let browser: Browser;
+
+  before(async () => {
+    await useTestDatabase('browser_flow');
+    server = await startTestServer();
+    browser = await chromium.launch({
+      executablePath: chromiumPath(),
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('walks the whole flow and shows the score computed by hand', async () => {
+    const adminUser = await makeUser('admin');
+    const evaluatorUser = await makeUser('evaluator', [EDITION]);
+
+    // Admin: edition, sample, one invitation link.
+    const admin = await (await browser.newContext()).newPage();
+    await signIn(admin, server.url, adminUser.email, adminUser.password);
+    await admin.waitForURL(/\/admin$/);
+    await admin.getByLabel('Identificador').fill(EDITION);
+    await admin.getByLabel('Año').fill('2026');
+    await admin.getByLabel('Título').fill('Piloto en el navegador');
+    await admin.getByRole('button', { name: 'Crear edición' }).click();
+    await admin.waitForURL(new RegExp(`/admin/ediciones/${EDITION}$`));
+    await admin.getByLabel('Archivo CSV o XLSX').setInputFiles({ name: 'muestra.csv', mimeType: 'text/csv', buffer: Buffer.from(PILOT_SAMPLE_CSV) });
+    await admin.getByRole('button', { name: 'Importar muestra' }).click();
+    await expect(await admin.locator('.flash').textContent()).to.match(/Muestra importada: 3 sujetos obligados/);
+    await admin.getByRole('button', { name: 'Generar liga para Municipio de Zapopan' }).click();
+    const link = await admin.getByTestId('liga').inputValue();
+    expect(link).to.match(new RegExp(`^${server.url}/responder/inv_[A-Za-z0-9_-]{43}$`));
+
+    // Respondent: fills in and submits.
+    const respondent = await (await browser.newContext()).newPage();
+    await respondent.goto(link);
+    await respondent.waitForURL(/\/responder$/);
+    expect(await respondent.locator('h1').textContent()).to.equal('Municipio de Zapopan');
+    expect(await respondent.locator('#f-aiHead').isVisible(), 'aiHead waits for aiUnit = yes').to.equal(false);
+    await fillAnswers(respondent, DEMO_GOVERNMENT_ANSWERS as Record<string, unknown>);
+    await respondent.getByRole('button', { name: 'Enviar cuestionario' }).click();
+    expect(await respondent.getByTestId('estado').textContent()).to.equal('Enviado, por revisar');
+
+    // Evaluator: returns one item with a comment.
+    const evaluator = await (await browser.newContext()).newPage();
+    await signIn(evaluator, server.url, evaluatorUser.email, evaluatorUser.password);
+    await evaluator.goto(`${server.url}/evaluacion/${EDITION}`);
+    await evaluator.getByRole('link', { name: 'Municipio de Zapopan' }).click();
+    expect(await evaluator.getByTestId('estado-respuestas').textContent()).to.equal('Enviado, por revisar');
+    await evaluator.locator('#c-f-tpUrl').fill('La liga de transparencia proactiva no abre; corríjala.');
+    await evaluator.getByRole('button', { name: 'Devolver con comentarios' }).click();
+    expect(await evaluator.getByTestId('estado-respuestas').textContent()).to.equal('Devuelto con comentarios');
+
+    // Respondent: sees the comment, fixes the item and resubmits with a reason.
+    await respondent.goto(`${server.url}/responder`);
+    expect(await respondent.locator('.review-comment').textContent()).to.include('no abre');
+    await respondent.locator('[name="tpUrl"]').fill('https://transparencia.municipio.example/proactiva');
+    await respondent.getByRole('button', { name: 'Enviar cuestionario' }).click();
+    expect(await respondent.locator('.error-summary').textContent(), 'a reason is required').to.include('Motivo de los cambios: indique el motivo');
+    await respondent.getByLabel(/Motivo de los cambios/).fill('Se corrigió la liga.');
+    await respondent.getByRole('button', { name: 'Enviar cuestionario' }).click();
+    expect(await respondent.getByTestId('estado').textContent()).to.equal('Enviado, por revisar');
+
+    // Evaluator: approves, fills the citizen logs row by row and completes them.
+    await evaluator.reload();
+    expect(await evaluator.locator('#auditoria + table').textContent()).to.include('Se corrigió la liga.');
+    await evaluator.getByRole('button', { name: 'Aprobar respuestas' }).click();
+    expect(await evaluator.getByTestId('estado-respuestas').textContent()).to.equal('Aprobado');
+    const requests = DEMO_CITIZEN_ANSWERS.requests as readonly Record<string, unknown>[];
+    const proposals = DEMO_CITIZEN_ANSWERS.proposals as readonly Record<string, unknown>[];
+    for (let row = 0; row < Math.max(requests.length, proposals.length); row++) {
+      if (requests[row]) await fillAnswers(evaluator, requests[row]!, (key) => `requests[${row}][${key}]`);
+      if (proposals[row]) await fillAnswers(evaluator, proposals[row]!, (key) => `proposals[${row}][${key}]`);
+      await evaluator.getByRole('button', { name: 'Guardar bitácora' }).click();
+      expect(await evaluator.locator('.flash').textContent()).to.include('Bitácora guardada');
+    }
+    await evaluator.getByRole('button', { name: 'Guardar y marcar como completa' }).click();
+    expect(await evaluator.getByTestId('estado-bitacora').textContent()).to.equal('Completa');
+
+    for (const node of ['TG', 'TC', 'PG', 'PC', 'GA'] as const) {
+      expect(await evaluator.locator(`[data-testid="calificacion"] td[data-node="${node}"]`).textContent(), node).to.equal(DEMO_SCORE[node].toFixed(4));
+    }
+  });
+});
