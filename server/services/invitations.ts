@@ -4,6 +4,7 @@ import { InvitationModel } from '../models/invitation.js';
 import { InstitutionModel } from '../models/institution.js';
 import { newInvitationToken, tokenHash } from '../auth/access.js';
 import { notFound } from '../http/problem.js';
+import { escapeCellText } from '../../reports/excel.js';
 
 export interface IssuedInvitation {
   invitationId: string;
@@ -73,7 +74,7 @@ export async function listInvitations(editionId: string) {
 /** CSV of issued links, with text cells that could start a formula neutralised for spreadsheets. */
 export function invitationsCsv(invitations: readonly IssuedInvitation[]): string {
   const cell = (text: string) => {
-    const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+    const safe = escapeCellText(text);
     return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
   const rows = [['institution_id', 'sujeto_obligado', 'entidad', 'liga', 'vence'], ...invitations.map((i) => [i.institutionId, i.institution, i.entity, i.link, i.expiresAt.toISOString()])];
