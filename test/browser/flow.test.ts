@@ -7,10 +7,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
 import { makeUser } from '../setup/client.js';
-import { PILOT_SAMPLE_CSV } from '../setup/pilot.js';
+import { PILOT_SAMPLE_CSV, createPilot } from '../setup/pilot.js';
 import { chromiumPath } from '../../reports/browser.js';
 import { DEMO_CITIZEN_ANSWERS, DEMO_GOVERNMENT_ANSWERS } from '../../questionnaires/demo-answers.js';
 import { DEMO_SCORE } from '../questionnaires/demoScore.js';
+import { ResponseModel } from '../../server/models/response.js';
 
 const EDITION = 'piloto-navegador';
 
@@ -122,5 +123,32 @@ describe('browser: admin invites, the institution answers, the evaluator returns
     for (const node of ['TG', 'TC', 'PG', 'PC', 'GA'] as const) {
       expect(await evaluator.locator(`[data-testid="calificacion"] td[data-node="${node}"]`).textContent(), node).to.equal(DEMO_SCORE[node].toFixed(4));
     }
+  });
+
+  it('saves drafts in the background, keeps them through a network failure and sends them when back online', async () => {
+    const pilot = await createPilot('piloto-autoguardado');
+    const institution = pilot.institutions[0]!;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${server.url}/responder/${institution.token}`);
+    await page.locator('input[name="aiUnit"][value="yes"]').check();
+    await page.getByText(/guardado automáticamente/).waitFor();
+    const stored = async () => (await ResponseModel.findOne({ institution: institution.id }).lean())?.answers as Record<string, unknown> | undefined;
+    expect((await stored())?.aiUnit).to.equal('yes');
+
+    await context.setOffline(true);
+    await page.locator('[name="aiRequestsLastYear"]').fill('77');
+    await page.getByText(/Sin conexión/).waitFor();
+    expect((await stored())?.aiRequestsLastYear, 'not on the server yet').to.equal(undefined);
+    expect(await page.evaluate(() => Object.keys(localStorage).some((k) => k.startsWith('mga-borrador-'))), 'kept in the browser').to.equal(true);
+    await context.setOffline(false);
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await page.getByText(/guardado automáticamente/).waitFor();
+    expect((await stored())?.aiRequestsLastYear).to.equal(77);
+
+    await page.reload();
+    expect(await page.locator('[name="aiRequestsLastYear"]').inputValue()).to.equal('77');
+    expect(await page.locator('#f-aiHead').isVisible(), 'the condition holds for the saved answer').to.equal(true);
+    await context.close();
   });
 });
