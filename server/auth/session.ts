@@ -77,3 +77,17 @@ export const csrf = csrfSync({
   skipCsrfProtection: hasBearerToken,
   errorConfig: { statusCode: 403, message: 'invalid or missing CSRF token', code: 'EBADCSRFTOKEN' },
 });
+
+/**
+ * A new session id for a newly authenticated caller (a user signing in, or a respondent opening
+ * their link), so a session fixed before it cannot be reused.
+ */
+export function startSession(req: Request, who: { userId: string } | { invitationId: string }): Promise<void> {
+  return new Promise((resolve, reject) =>
+    req.session.regenerate((error) => {
+      if (error) return reject(error);
+      Object.assign(req.session, who);
+      resolve();
+    }),
+  );
+}

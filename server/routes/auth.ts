@@ -3,7 +3,7 @@ import { Router, type Request } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { UserModel } from '../models/user.js';
 import { verifyPassword } from '../auth/passwords.js';
-import { csrf } from '../auth/session.js';
+import { csrf, startSession } from '../auth/session.js';
 import { currentUser } from '../auth/access.js';
 import { HttpProblem } from '../http/problem.js';
 import { renderPage } from '../http/render.js';
@@ -25,17 +25,6 @@ async function authenticate(email: unknown, password: unknown) {
   return user;
 }
 
-/** A new session id at sign-in, so a session fixed before it cannot be reused. */
-function startUserSession(req: Request, userId: string): Promise<void> {
-  return new Promise((resolve, reject) =>
-    req.session.regenerate((error) => {
-      if (error) return reject(error);
-      req.session.userId = userId;
-      resolve();
-    }),
-  );
-}
-
 function endSession(req: Request): Promise<void> {
   return new Promise((resolve) => req.session.destroy(() => resolve()));
 }
@@ -51,7 +40,7 @@ export function authRouter(): Router {
     if (!user) {
       return renderPage(req, res, 'login', { title: 'Entrar', email: typeof body.email === 'string' ? body.email : '', errors: [{ field: 'email', reason: 'Correo o contraseña incorrectos' }] }, { form: true, status: 401 });
     }
-    await startUserSession(req, String(user._id));
+    await startSession(req, { userId: String(user._id) });
     res.redirect(303, user.role === 'admin' ? '/admin' : '/evaluacion');
   });
 
@@ -71,7 +60,7 @@ export function registerAuthApi(api: ApiRegistry): void {
     if (errors.length) throw new HttpProblem(400, 'Bad Request', 'email and password are required', errors);
     const user = await authenticate(body.email, body.password);
     if (!user) throw new HttpProblem(401, 'Unauthorized', 'wrong e-mail or password');
-    await startUserSession(req, String(user._id));
+    await startSession(req, { userId: String(user._id) });
     res.json({ user: { id: String(user._id), email: user.email, name: user.name, role: user.role }, csrfToken: csrf.generateToken(req) });
   });
 

@@ -8,6 +8,7 @@ import { Router, type Request, type Response } from 'express';
 import { InvitationModel } from '../models/invitation.js';
 import { activeInvitation, currentRespondent, principalOf, requireRespondent, type RespondentPrincipal } from '../auth/access.js';
 import { HttpProblem, badRequest, type FieldError } from '../http/problem.js';
+import { startSession } from '../auth/session.js';
 import { flash, renderPage } from '../http/render.js';
 import { answersFromForm, errorsByPath, labelledErrors, questionnaireView, type FormAnswers } from '../http/questionnaireForm.js';
 import { editionInstrument, loadResponse, saveAnswers, STATUS_LABELS, type Actor } from '../services/responses.js';
@@ -61,17 +62,6 @@ async function renderQuestionnaire(req: Request, res: Response, override?: { ans
   );
 }
 
-/** A new session bound to the invitation, so a session fixed before the link was opened is useless. */
-function startRespondentSession(req: Request, invitationId: string): Promise<void> {
-  return new Promise((resolve, reject) =>
-    req.session.regenerate((error) => {
-      if (error) return reject(error);
-      req.session.invitationId = invitationId;
-      resolve();
-    }),
-  );
-}
-
 function reasonOf(body: unknown): string {
   const reason = (body as Record<string, unknown> | undefined)?.reason;
   return typeof reason === 'string' ? reason : '';
@@ -86,7 +76,7 @@ export function respondRouter(): Router {
       return renderPage(req, res, 'respond/invalid', { title: 'Liga no válida' }, { status: 404 });
     }
     await InvitationModel.updateOne({ _id: invitation._id }, { $set: { lastUsedAt: new Date() } });
-    await startRespondentSession(req, String(invitation._id));
+    await startSession(req, { invitationId: String(invitation._id) });
     res.redirect(303, '/responder');
   });
 
