@@ -13,6 +13,7 @@ import { authRouter } from './routes/auth.js';
 import { adminRouter } from './routes/admin.js';
 import { respondRouter } from './routes/respond.js';
 import { reviewRouter } from './routes/review.js';
+import { accountsRouter } from './routes/accounts.js';
 import { configureViews } from './http/views.js';
 import { sessionMiddleware, type SessionOptions } from './auth/session.js';
 import { loadPrincipal } from './auth/access.js';
@@ -69,6 +70,7 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(adminRouter());
   app.use(respondRouter());
   app.use(reviewRouter());
+  app.use(accountsRouter());
   app.use('/api/v1', apiRegistry().router);
 
   app.use(unknownRoute);

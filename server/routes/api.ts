@@ -5,6 +5,7 @@ import { registerAuthApi } from './auth.js';
 import { registerAdminApi } from './admin.js';
 import { registerRespondentApi } from './respond.js';
 import { registerReviewApi } from './review.js';
+import { registerAccountsApi } from './accounts.js';
 
 export function apiRegistry(): ApiRegistry {
   const api = new ApiRegistry();
@@ -13,6 +14,7 @@ export function apiRegistry(): ApiRegistry {
   registerAdminApi(api);
   registerRespondentApi(api);
   registerReviewApi(api);
+  registerAccountsApi(api);
   let document: object | undefined;
   api.add({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3 document', tag: 'meta', public: true }, (_req, res) => {
     document ??= openApiDocument(api.operations);

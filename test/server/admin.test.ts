@@ -78,4 +78,28 @@ describe('admin API: editions, samples, invitations (real MongoDB)', function ()
     expect((await evaluator.request('POST', '/api/v1/editions', { json: {} })).status).to.equal(403);
     expect((await evaluator.get('/api/v1/editions/mga-2025-piloto/invitations')).status).to.equal(403);
   });
+
+  it('admins create accounts, assign editions and deactivate them; bad fields are named', async () => {
+    const created = await admin.request('POST', '/api/v1/users', { json: { email: 'ana@example.org', name: 'Ana Evaluadora', role: 'evaluator', password: 'una contraseña larga' } });
+    expect(created.status, await created.clone().text()).to.equal(201);
+    const ana = (await created.json()) as { id: string; editions: string[]; passwordHash?: string };
+    expect(ana.editions).to.deep.equal([]);
+    expect(ana).to.not.have.property('passwordHash');
+    expect((await admin.request('POST', '/api/v1/users', { json: { email: 'ANA@example.org', name: 'Otra', role: 'viewer', password: 'una contraseña larga' } })).status).to.equal(409);
+    const bad = await admin.request('POST', '/api/v1/users', { json: { email: 'no-es-correo', name: 'X', role: { $ne: 'viewer' }, password: 'corta' } });
+    expect(bad.status).to.equal(400);
+    expect(((await bad.json()) as Problem).errors!.map((e) => e.field)).to.include.members(['email', 'name', 'role', 'password']);
+
+    const evaluator = new Client(server.url);
+    await evaluator.apiLogin('ana@example.org', 'una contraseña larga');
+    expect((await evaluator.get('/api/v1/editions/mga-2025-piloto/review')).status).to.equal(404);
+    expect((await admin.request('PATCH', `/api/v1/users/${ana.id}`, { json: { editions: ['mga-2025-piloto'] } })).status).to.equal(200);
+    expect((await evaluator.get('/api/v1/editions/mga-2025-piloto/review')).status).to.equal(200);
+
+    const me = (await (await admin.get('/api/v1/auth/me')).json()) as { user?: { id: string }; id?: string };
+    const myId = me.user?.id ?? me.id;
+    expect((await admin.request('PATCH', `/api/v1/users/${myId}`, { json: { active: false } })).status).to.equal(409);
+    expect((await admin.request('PATCH', `/api/v1/users/${ana.id}`, { json: { active: false } })).status).to.equal(200);
+    expect((await evaluator.get('/api/v1/editions/mga-2025-piloto/review')).status).to.equal(401);
+  });
 });

@@ -1,0 +1,133 @@
+/**
+ * Accounts (admins): create evaluators, viewers and other admins, assign them editions, deactivate
+ * them. Pages under /admin/cuentas and the same actions in the JSON API.
+ */
+import { Router, type Request } from 'express';
+import type { JSONSchemaType } from 'ajv';
+import { UserModel, ROLES, type Role } from '../models/user.js';
+import { EditionModel } from '../models/edition.js';
+import { currentUser, requireUser } from '../auth/access.js';
+import { createUser } from '../auth/users.js';
+import { HttpProblem, notFound } from '../http/problem.js';
+import { validator } from '../http/validate.js';
+import { flash, renderPage } from '../http/render.js';
+import type { ApiRegistry } from '../http/api.js';
+
+interface NewAccount {
+  email: string;
+  name: string;
+  role: Role;
+  password: string;
+  editions: string[];
+}
+interface AccountChange {
+  editions?: string[];
+  active?: boolean;
+  role?: Role;
+}
+
+const editionIds = { type: 'array', items: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,62}$' }, maxItems: 200 } as const;
+const newAccountSchema: JSONSchemaType<NewAccount> = {
+  type: 'object',
+  properties: {
+    email: { type: 'string', maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$' },
+    name: { type: 'string', minLength: 2, maxLength: 120 },
+    role: { type: 'string', enum: [...ROLES] },
+    password: { type: 'string', minLength: 12, maxLength: 200 },
+    editions: { ...editionIds, default: [] },
+  },
+  required: ['email', 'name', 'role', 'password', 'editions'],
+  additionalProperties: false,
+};
+const changeSchema: JSONSchemaType<AccountChange> = {
+  type: 'object',
+  properties: { editions: { ...editionIds, nullable: true }, active: { type: 'boolean', nullable: true }, role: { type: 'string', enum: [...ROLES], nullable: true } },
+  additionalProperties: false,
+};
+const checkNewAccount = validator(newAccountSchema, 'body');
+const checkChange = validator(changeSchema, 'body');
+
+const publicAccount = (u: { _id: unknown; email: string; name: string; role: string; editions: string[]; active: boolean }) => ({ id: String(u._id), email: u.email, name: u.name, role: u.role, editions: u.editions, active: u.active });
+
+async function addAccount(input: NewAccount) {
+  if (await UserModel.exists({ email: input.email.trim().toLowerCase() })) {
+    throw new HttpProblem(409, 'Conflict', `an account for ${input.email} already exists`, [{ field: 'email', value: input.email, reason: 'ya existe una cuenta con este correo' }]);
+  }
+  return createUser(input);
+}
+
+async function changeAccount(actorId: string, id: string, change: AccountChange) {
+  if (!/^[0-9a-f]{24}$/.test(id)) throw notFound('no such account');
+  if (id === actorId && (change.active === false || (change.role && change.role !== 'admin'))) {
+    throw new HttpProblem(409, 'Conflict', 'you cannot deactivate or demote your own account', [{ field: 'active', reason: 'no puede desactivar ni cambiar el rol de su propia cuenta' }]);
+  }
+  const user = await UserModel.findByIdAndUpdate(id, { $set: change }, { returnDocument: 'after', runValidators: true }).lean();
+  if (!user) throw notFound('no such account');
+  return user;
+}
+
+function formFields(req: Request): Record<string, unknown> {
+  const { _csrf, ...fields } = (req.body ?? {}) as Record<string, unknown>;
+  const editions = fields.editions;
+  fields.editions = editions === undefined ? [] : Array.isArray(editions) ? editions : [editions];
+  return fields;
+}
+
+async function pageData() {
+  const [users, editions] = await Promise.all([
+    UserModel.find({}, { passwordHash: 0 }).sort({ role: 1, email: 1 }).lean(),
+    EditionModel.find({}, { editionId: 1, title: 1 }).sort({ year: -1 }).lean(),
+  ]);
+  return { users: users.map(publicAccount), editions, roles: ROLES };
+}
+
+export function accountsRouter(): Router {
+  const router = Router();
+  const admin = requireUser('admin');
+
+  router.get('/admin/cuentas', admin, async (req, res) => {
+    renderPage(req, res, 'admin/accounts', { title: 'Cuentas', ...(await pageData()), form: { role: 'evaluator', editions: [] } });
+  });
+
+  router.post('/admin/cuentas', admin, async (req, res) => {
+    const fields = formFields(req);
+    try {
+      const user = await addAccount(checkNewAccount(fields));
+      flash(req, `Cuenta creada: ${user.email}.`);
+      res.redirect(303, '/admin/cuentas');
+    } catch (error) {
+      const problem = error instanceof HttpProblem ? error : (error as { field?: string }).field ? new HttpProblem(400, 'Bad Request', (error as Error).message, [{ field: (error as { field: string }).field, reason: (error as Error).message }]) : undefined;
+      if (!problem || problem.status >= 500) throw error;
+      const { password: _omitted, ...form } = fields;
+      renderPage(req, res, 'admin/accounts', { title: 'Cuentas', ...(await pageData()), form, errors: problem.errors ?? [{ field: 'email', reason: problem.detail ?? problem.title }] }, { status: problem.status });
+    }
+  });
+
+  router.post('/admin/cuentas/:id', admin, async (req, res) => {
+    const fields = formFields(req);
+    const change: Record<string, unknown> = { editions: fields.editions };
+    if (fields.active !== undefined) change.active = fields.active === 'true';
+    await changeAccount(currentUser(res).id, String(req.params.id), checkChange(change));
+    flash(req, 'Cuenta actualizada.');
+    res.redirect(303, '/admin/cuentas');
+  });
+
+  return router;
+}
+
+export function registerAccountsApi(api: ApiRegistry): void {
+  const admin = requireUser('admin');
+  api.add({ method: 'get', path: '/users', summary: 'Accounts (never their password hashes)', tag: 'admin', access: 'admin' }, admin, async (_req, res) => {
+    res.json({ users: (await UserModel.find({}, { passwordHash: 0 }).sort({ email: 1 }).lean()).map(publicAccount) });
+  });
+  api.add({ method: 'post', path: '/users', summary: 'Create an admin, evaluator or viewer account', tag: 'admin', access: 'admin', body: newAccountSchema, responses: { 201: 'created' } }, admin, async (req, res) => {
+    const user = await addAccount(checkNewAccount(req.body ?? {})).catch((error: unknown) => {
+      if ((error as { field?: string }).field) throw new HttpProblem(400, 'Bad Request', (error as Error).message, [{ field: (error as { field: string }).field, reason: (error as Error).message }]);
+      throw error;
+    });
+    res.status(201).json(publicAccount(user.toObject()));
+  });
+  api.add({ method: 'patch', path: '/users/:id', summary: 'Assign editions, change the role, or deactivate an account', tag: 'admin', access: 'admin', body: changeSchema }, admin, async (req, res) => {
+    res.json(publicAccount(await changeAccount(currentUser(res).id, String(req.params.id), checkChange(req.body ?? {}))));
+  });
+}
