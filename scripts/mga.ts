@@ -6,8 +6,9 @@
 import { CliError, isParseArgsError, type CliIo, type Subcommand } from './mga/cli.js';
 import { recalc } from './mga/recalc.js';
 import { createUserCommand } from './mga/createUser.js';
+import { reportCommand } from './mga/report.js';
 
-const SUBCOMMANDS: Record<string, Subcommand> = { recalc, 'create-user': createUserCommand };
+const SUBCOMMANDS: Record<string, Subcommand> = { recalc, 'create-user': createUserCommand, report: reportCommand };
 
 function overview(): string {
   const width = Math.max(...Object.keys(SUBCOMMANDS).map((name) => name.length));

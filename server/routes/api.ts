@@ -6,6 +6,7 @@ import { registerAdminApi } from './admin.js';
 import { registerRespondentApi } from './respond.js';
 import { registerReviewApi } from './review.js';
 import { registerAccountsApi } from './accounts.js';
+import { registerReportsApi } from './reports.js';
 
 export function apiRegistry(): ApiRegistry {
   const api = new ApiRegistry();
@@ -15,6 +16,7 @@ export function apiRegistry(): ApiRegistry {
   registerRespondentApi(api);
   registerReviewApi(api);
   registerAccountsApi(api);
+  registerReportsApi(api);
   let document: object | undefined;
   api.add({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3 document', tag: 'meta', public: true }, (_req, res) => {
     document ??= openApiDocument(api.operations);
