@@ -28,6 +28,7 @@ import {
   type NationalMethod,
 } from '../scoring/grouping.js';
 import type { Methodology, MethodologyNode, NodeKind } from '../scoring/methodology.js';
+import type { VariableExplanation } from '../scoring/answers.js';
 import { groupKey, publishedValues, type ParsePublishedResult, type PublishedWarning } from '../scoring/published.js';
 import { summaryColumns } from '../scoring/recalc.js';
 import { roundHalfUp } from '../scoring/rounding.js';
@@ -172,6 +173,53 @@ export interface ImprovementGap {
 export interface BuildOptions {
   generatedAt?: Date;
   timeZone?: string;
+}
+
+/** An institution's approved questionnaire answers as the scoring engine explained them. */
+export interface AnsweredItems {
+  explanation: Readonly<Record<string, VariableExplanation>>;
+  /** Item id → question text. */
+  labels: Readonly<Record<string, string>>;
+}
+
+/** A questionnaire item whose answer, at full score, would raise the index most. */
+export interface ItemImprovement {
+  item: string;
+  label: string;
+  variable: string;
+  variableCode: string;
+  score: number;
+  /** Index points gained with this item at full score, the rest unchanged. */
+  gain: number;
+  rank: number;
+}
+
+/**
+ * Item gains: an item's share in its variable (its weight over the applicable items' weights)
+ * × the variable's weight in the index × (1 − its score).
+ */
+export function itemImprovements(answered: AnsweredItems, gaps: readonly ImprovementGap[], limit = 10): ItemImprovement[] {
+  const weightOf = new Map(gaps.map((g) => [g.node, { weight: g.weightInIndex, code: g.code }]));
+  const items = Object.entries(answered.explanation).flatMap(([variable, explanation]) => {
+    const path = weightOf.get(variable);
+    if (!path) return [];
+    const total = explanation.items.reduce((sum, item) => sum + item.weight, 0);
+    return explanation.items
+      .filter((item) => item.score < 1)
+      .map((item) => ({
+        item: item.item,
+        label: answered.labels[item.item] ?? item.item,
+        variable,
+        variableCode: path.code,
+        score: item.score,
+        gain: total > 0 ? (path.weight * item.weight * (1 - item.score)) / total : 0,
+      }));
+  });
+  return items
+    .filter((i) => i.gain > 0)
+    .sort((a, b) => b.gain - a.gain || a.item.localeCompare(b.item))
+    .slice(0, limit)
+    .map((i, index) => ({ ...i, rank: index + 1 }));
 }
 
 export function nodeInfo(compiled: CompiledMethodology, id: string): NodeInfo {
@@ -684,6 +732,8 @@ export interface InstitutionReportData {
   /** Nodes neither given nor computable (e.g. the variables, for 2017). */
   undetermined: NodeInfo[];
   improvements: ImprovementGap[];
+  /** Present when the institution answered a questionnaire of the edition. */
+  itemImprovements?: ItemImprovement[];
   notes: string[];
 }
 
@@ -709,7 +759,7 @@ function pathDescription(compiled: CompiledMethodology, path: string): string {
   return compiled.methodology.equivalentPaths.find((p) => p.id === path)?.description?.es ?? path;
 }
 
-export function buildInstitutionReportData(results: EditionResults, selector: InstitutionSelector, options: BuildOptions = {}): InstitutionReportData {
+export function buildInstitutionReportData(results: EditionResults, selector: InstitutionSelector, options: BuildOptions & { answered?: AnsweredItems } = {}): InstitutionReportData {
   const row = findInstitution(results, selector);
   const inst = results.institutions[row]!;
   const compiled = results.compiled;
@@ -765,6 +815,7 @@ export function buildInstitutionReportData(results: EditionResults, selector: In
     discrepancies: score.discrepancies,
     undetermined: score.undetermined.map((id) => nodeInfo(compiled, id)),
     improvements,
+    ...(options.answered && { itemImprovements: itemImprovements(options.answered, improvements) }),
     notes,
   };
 }

@@ -16,6 +16,7 @@ import type {
   FormulaView,
   GroupRow,
   ImprovementGap,
+  ItemImprovement,
   InstitutionReportData,
   NationalReportData,
   NodeInfo,
@@ -165,6 +166,15 @@ function gapTable(gaps: readonly ImprovementGap[], valueLabel: string, indexCode
       cells: [rankCell(g.rank), text(`${g.name} (${g.code})`), text(formatWeight(g.weightInIndex), 'num'), score(g.value), score(g.gap, 3), score(g.potentialIndex)],
     })),
     note: `Brecha = peso en el ${indexCode} × (1 − valor): lo que el ${indexCode} subiría si el componente llegara a 1.`,
+  };
+}
+
+function itemGapTable(items: readonly ItemImprovement[], indexCode: string): TableView {
+  return {
+    caption: 'Preguntas de su cuestionario que más elevarían su índice',
+    columns: [{ label: 'Lugar', className: 'rank' }, { label: 'Pregunta', width: '50%' }, { label: 'Componente' }, numColumn('Puntaje'), numColumn(`Sube el ${indexCode}`)],
+    rows: items.map((i) => ({ cells: [rankCell(i.rank), text(i.label), text(i.variableCode), score(i.score), score(i.gain, 3)] })),
+    note: `Lo que subiría el ${indexCode} si esa respuesta obtuviera el puntaje completo: su peso en el componente × el peso del componente en el ${indexCode} × (1 − puntaje).`,
   };
 }
 
@@ -482,6 +492,7 @@ export function renderInstitutionReportHtml(data: InstitutionReportData): string
     referenceTable,
     gapIntro: `Componentes ordenados por cuánto subiría el ${indexCode} de este sujeto obligado si el componente llegara a 1 (peso en el ${indexCode} × (1 − valor)).`,
     gapTable: gapTable(data.improvements, 'Valor', indexCode),
+    itemGapTable: data.itemImprovements && data.itemImprovements.length > 0 ? itemGapTable(data.itemImprovements, indexCode) : undefined,
     explanationIntro: `Cada cifra es un dato de la edición o se calcula con la fórmula de la metodología ${data.meta.methodology.id}; las fórmulas equivalentes la comprueban (✓ coincide dentro de la tolerancia de 0.0001, ✗ no coincide).`,
     explanationTable,
     discrepancyTable,

@@ -23,6 +23,7 @@ import {
   type EditionResults,
   type InstitutionRecord,
   type NationalReportData,
+  type AnsweredItems,
 } from '../../reports/index.js';
 import { foldName, normalizeEntity, UnknownNameError } from '../../scoring/catalogue.js';
 import { SOURCE_GIVEN } from '../../scoring/engine.js';
@@ -30,6 +31,8 @@ import { EditionModel } from '../models/edition.js';
 import { InstitutionResultModel } from '../models/result.js';
 import { HttpProblem, notFound, type FieldError } from '../http/problem.js';
 import { editionTable, findEdition, type EditionTable } from './results.js';
+import { scoreWithExplanation } from './responses.js';
+import { instrumentById } from './instruments.js';
 import { editionsWithNationalFigures, publishedAggregates, PUBLISHED_SAMPLE_SIZES, type PublishedAggregatesFile } from './publishedAggregates.js';
 
 const EDITION_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
@@ -284,10 +287,29 @@ export function institutionRow(loaded: LoadedEdition, institution: string, entit
   return rows[0]!;
 }
 
+/** The institution's approved answers as scored, with the question texts, when it answered a questionnaire. */
+async function answeredItems(editionId: string, institutionId: string): Promise<AnsweredItems | undefined> {
+  const { variables } = await scoreWithExplanation(editionId, institutionId);
+  if (!variables) return undefined;
+  const edition = await findEdition(editionId);
+  const labels: Record<string, string> = {};
+  for (const ref of edition.instruments ?? []) {
+    for (const section of instrumentById(ref.id).definition.sections) {
+      for (const item of section.items) {
+        labels[item.id] = item.label.es;
+        // Group items are scored per child across rows: "requests[*].clear".
+        if (item.kind === 'group') for (const child of item.items) labels[`${item.id}[*].${child.id}`] = `${item.label.es}: ${child.label.es}`;
+      }
+    }
+  }
+  return { explanation: variables.explanation, labels };
+}
+
 export async function institutionReportPdf(editionId: string, institution: string, options: LoadOptions & { entity?: string; generatedAt?: Date } = {}): Promise<ReportFile> {
   const loaded = await loadEditionResults(editionId, options);
   const row = institutionRow(loaded, institution, options.entity);
-  const data = buildInstitutionReportData(loaded.results, row, options.generatedAt ? { generatedAt: options.generatedAt } : {});
+  const answered = await answeredItems(loaded.edition.editionId, loaded.ids[row]!);
+  const data = buildInstitutionReportData(loaded.results, row, { ...(options.generatedAt && { generatedAt: options.generatedAt }), ...(answered && { answered }) });
   const inst = loaded.results.institutions[row]!;
   const entityCode = safeFileName(inst.entityCode ?? normalizeEntity(inst.entity).code, 12);
   return pdf(await inSlot(() => renderInstitutionReportPdf(data)), `${loaded.edition.editionId}-ficha-${entityCode}-${safeFileName(inst.name, 60)}.pdf`);
