@@ -98,6 +98,8 @@
           if (!dirty) forget();
           updateProgress(result.json.progress);
           say('Borrador guardado automáticamente a las ' + new Date().toLocaleTimeString('es-MX', { hour: '2-digit', minute: '2-digit' }) + '.');
+        } else if (result.status === 400 && (result.json.errors || []).some(function (e) { return e.field === 'reason'; })) {
+          say('Escriba el motivo de los cambios para guardarlos en el servidor; mientras tanto se guardan en este navegador.');
         } else if (result.status === 400) {
           var count = (result.json.errors || []).length;
           say('Hay ' + count + ' respuesta(s) con errores; se guardaron en este navegador. Pulse «Guardar borrador» para verlas.');
