@@ -7,7 +7,8 @@ const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, rem
 
 export function fieldErrors(errors: readonly ErrorObject[], where: string): FieldError[] {
   return errors.map((e) => {
-    const base = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    // "/comments/0/item" → "comments[0].item", the path style of the questionnaire engine.
+    const base = e.instancePath.replace(/^\//, '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.');
     const field = e.keyword === 'additionalProperties' ? [base, (e.params as { additionalProperty: string }).additionalProperty].filter(Boolean).join('.')
       : e.keyword === 'required' ? [base, (e.params as { missingProperty: string }).missingProperty].filter(Boolean).join('.')
       : base;
@@ -44,4 +45,14 @@ export function validateBody<T>(schema: JSONSchemaType<T>): RequestHandler {
     res.locals.body = check(req.body ?? {});
     next();
   };
+}
+
+/** A posted form's fields without the CSRF token; the named fields always as lists (repeated checkboxes). */
+export function formFields(body: unknown, arrays: readonly string[] = []): Record<string, unknown> {
+  const { _csrf, ...fields } = (body ?? {}) as Record<string, unknown>;
+  for (const key of arrays) {
+    const value = fields[key];
+    fields[key] = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  }
+  return fields;
 }

@@ -2,14 +2,14 @@
  * Accounts (admins): create evaluators, viewers and other admins, assign them editions, deactivate
  * them. Pages under /admin/cuentas and the same actions in the JSON API.
  */
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import type { JSONSchemaType } from 'ajv';
 import { UserModel, ROLES, type Role } from '../models/user.js';
 import { EditionModel } from '../models/edition.js';
 import { currentUser, requireUser } from '../auth/access.js';
 import { createUser } from '../auth/users.js';
 import { HttpProblem, notFound } from '../http/problem.js';
-import { validator } from '../http/validate.js';
+import { formFields, validator } from '../http/validate.js';
 import { flash, renderPage } from '../http/render.js';
 import type { ApiRegistry } from '../http/api.js';
 
@@ -66,13 +66,6 @@ async function changeAccount(actorId: string, id: string, change: AccountChange)
   return user;
 }
 
-function formFields(req: Request): Record<string, unknown> {
-  const { _csrf, ...fields } = (req.body ?? {}) as Record<string, unknown>;
-  const editions = fields.editions;
-  fields.editions = editions === undefined ? [] : Array.isArray(editions) ? editions : [editions];
-  return fields;
-}
-
 async function pageData() {
   const [users, editions] = await Promise.all([
     UserModel.find({}, { passwordHash: 0 }).sort({ role: 1, email: 1 }).lean(),
@@ -90,7 +83,7 @@ export function accountsRouter(): Router {
   });
 
   router.post('/admin/cuentas', admin, async (req, res) => {
-    const fields = formFields(req);
+    const fields = formFields(req.body, ['editions']);
     try {
       const user = await addAccount(checkNewAccount(fields));
       flash(req, `Cuenta creada: ${user.email}.`);
@@ -104,7 +97,7 @@ export function accountsRouter(): Router {
   });
 
   router.post('/admin/cuentas/:id', admin, async (req, res) => {
-    const fields = formFields(req);
+    const fields = formFields(req.body, ['editions']);
     const change: Record<string, unknown> = { editions: fields.editions };
     if (fields.active !== undefined) change.active = fields.active === 'true';
     await changeAccount(currentUser(res).id, String(req.params.id), checkChange(change));

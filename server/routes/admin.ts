@@ -8,7 +8,7 @@ import { EDITION_STATUSES, EditionModel, type EditionStatus } from '../models/ed
 import { InstitutionModel } from '../models/institution.js';
 import { currentUser, requireUser } from '../auth/access.js';
 import { HttpProblem, badRequest, type FieldError } from '../http/problem.js';
-import { validator } from '../http/validate.js';
+import { formFields, validator } from '../http/validate.js';
 import { flash, renderPage } from '../http/render.js';
 import { createEdition, setEditionStatus, type NewEdition } from '../services/editions.js';
 import { findEdition, importEditionSample } from '../services/results.js';
@@ -50,16 +50,6 @@ const invitationsSchema: JSONSchemaType<{ expiresInDays: number; institutionIds?
   additionalProperties: false,
 };
 const checkInvitations = validator(invitationsSchema, 'body');
-
-/** Form fields arrive as strings, repeated checkboxes as arrays; the CSRF field is not data. */
-function formBody(req: Request, arrays: string[] = []): Record<string, unknown> {
-  const { _csrf, ...fields } = (req.body ?? {}) as Record<string, unknown>;
-  for (const key of arrays) {
-    const value = fields[key];
-    fields[key] = value === undefined ? [] : Array.isArray(value) ? value : [value];
-  }
-  return fields;
-}
 
 function baseUrl(req: Request): string {
   return process.env.MGA_PUBLIC_URL?.replace(/\/$/, '') ?? `${req.protocol}://${req.get('host')}`;
@@ -119,7 +109,7 @@ export function adminRouter(): Router {
   });
 
   router.post('/admin/ediciones', admin, async (req, res) => {
-    const fields = formBody(req, ['instruments']);
+    const fields = formFields(req.body, ['instruments']);
     try {
       const edition = await createEdition(checkEdition(fields));
       flash(req, `Edición ${edition.editionId} creada.`);
@@ -139,7 +129,7 @@ export function adminRouter(): Router {
   router.post('/admin/ediciones/:edition/estado', admin, async (req, res) => {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
-    await setEditionStatus(editionId, checkStatus(formBody(req)).status);
+    await setEditionStatus(editionId, checkStatus(formFields(req.body)).status);
     flash(req, 'Estado actualizado.');
     res.redirect(303, `/admin/ediciones/${editionId}`);
   });
@@ -162,7 +152,7 @@ export function adminRouter(): Router {
   router.post('/admin/ediciones/:edition/invitaciones', admin, async (req, res) => {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
-    const body = checkInvitations(formBody(req));
+    const body = checkInvitations(formFields(req.body));
     const issued = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, issuedBy: currentUser(res).id });
     res.attachment(`invitaciones-${editionId}.csv`).type('text/csv; charset=utf-8').send(invitationsCsv(issued));
   });
@@ -173,7 +163,7 @@ export function adminRouter(): Router {
     await findEdition(editionId);
     const institutionId = String(req.params.id);
     if (!/^[0-9a-f]{24}$/.test(institutionId)) throw new HttpProblem(404, 'Not Found', 'no such institution');
-    const body = checkInvitations(formBody(req));
+    const body = checkInvitations(formFields(req.body));
     const [invitation] = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, issuedBy: currentUser(res).id, institutionIds: [institutionId] });
     res.setHeader('Cache-Control', 'no-store');
     renderPage(req, res, 'admin/invitation', { title: 'Liga de invitación', editionId, invitation });

@@ -7,7 +7,9 @@
 import { Router, type Request, type Response } from 'express';
 import { InvitationModel } from '../models/invitation.js';
 import { activeInvitation, currentRespondent, principalOf, requireRespondent, type RespondentPrincipal } from '../auth/access.js';
-import { HttpProblem, badRequest, type FieldError } from '../http/problem.js';
+import type { JSONSchemaType } from 'ajv';
+import { HttpProblem, type FieldError } from '../http/problem.js';
+import { validator } from '../http/validate.js';
 import { startSession } from '../auth/session.js';
 import { flash, renderPage } from '../http/render.js';
 import { answersFromForm, errorsByPath, labelledErrors, questionnaireView, type FormAnswers } from '../http/questionnaireForm.js';
@@ -138,23 +140,19 @@ function questionnairePayload(ctx: Awaited<ReturnType<typeof respondentContext>>
   };
 }
 
+interface AnswersBody {
+  answers: Record<string, unknown>;
+  reason?: string;
+}
+
+/** The engine checks the answers item by item; the schema only the envelope. */
 const answersBody = {
   type: 'object',
-  properties: { answers: { type: 'object', description: 'item id → value; group id → rows; "<item>:evidence" → URL' }, reason: { type: 'string', maxLength: 1000 } },
+  properties: { answers: { type: 'object', description: 'item id → value; group id → rows; "<item>:evidence" → URL' }, reason: { type: 'string', maxLength: 1000, nullable: true } },
   required: ['answers'],
   additionalProperties: false,
-};
-
-function answersFromBody(body: unknown): { answers: unknown; reason: string } {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('send a JSON object', [{ field: 'body', reason: 'must be an object' }]);
-  const record = body as Record<string, unknown>;
-  const unknown = Object.keys(record).filter((k) => k !== 'answers' && k !== 'reason');
-  const errors: FieldError[] = unknown.map((k) => ({ field: k, reason: 'unknown body field' }));
-  if (!('answers' in record)) errors.push({ field: 'answers', reason: 'required' });
-  if ('reason' in record && typeof record.reason !== 'string') errors.push({ field: 'reason', reason: 'must be a string' });
-  if (errors.length) throw badRequest('invalid request body', errors);
-  return { answers: record.answers, reason: typeof record.reason === 'string' ? record.reason : '' };
-}
+} as unknown as JSONSchemaType<AnswersBody>;
+const checkAnswersBody = validator(answersBody, 'body');
 
 export function registerRespondentApi(api: ApiRegistry): void {
   const access = 'the respondent of the institution (invitation token as bearer, or the session opened by the link)';
@@ -166,7 +164,7 @@ export function registerRespondentApi(api: ApiRegistry): void {
   api.add({ method: 'put', path: '/respondent/answers', summary: 'Save the answers as a draft (types and ranges checked; all or nothing)', tag: 'respondent', access, body: answersBody }, requireRespondent, async (req, res) => {
     const principal = currentRespondent(res);
     const ctx = await respondentContext(principal);
-    const { answers, reason } = answersFromBody(req.body);
+    const { answers, reason = '' } = checkAnswersBody(req.body);
     await saveAnswers(principal.edition, principal.institution, ctx.instrument, answers, { actor: ctx.actor, reason, editableIn: EDITABLE, mode: 'draft' });
     res.json(questionnairePayload(await respondentContext(principal), principal));
   });
@@ -174,7 +172,7 @@ export function registerRespondentApi(api: ApiRegistry): void {
   api.add({ method: 'post', path: '/respondent/submit', summary: 'Submit the answers (every required item must be answered); read-only until returned', tag: 'respondent', access, body: answersBody }, requireRespondent, async (req, res) => {
     const principal = currentRespondent(res);
     const ctx = await respondentContext(principal);
-    const { answers, reason } = answersFromBody(req.body);
+    const { answers, reason = '' } = checkAnswersBody(req.body);
     await saveAnswers(principal.edition, principal.institution, ctx.instrument, answers, { actor: ctx.actor, reason, editableIn: EDITABLE, mode: 'submit', nextStatus: 'submitted' });
     res.json(questionnairePayload(await respondentContext(principal), principal));
   });

@@ -7,7 +7,9 @@
 import { Router, type Request, type Response } from 'express';
 import { EditionModel } from '../models/edition.js';
 import { currentUser, editionForUser, requireUser, type UserPrincipal } from '../auth/access.js';
+import type { JSONSchemaType } from 'ajv';
 import { HttpProblem, badRequest, notFound, type FieldError } from '../http/problem.js';
+import { validator } from '../http/validate.js';
 import { flash, renderPage } from '../http/render.js';
 import { answersFromForm, errorsByPath, labelledErrors, questionnaireView, type FormAnswers } from '../http/questionnaireForm.js';
 import {
@@ -68,22 +70,32 @@ function commentsFromForm(body: unknown): ReviewComment[] {
   });
 }
 
-function commentsFromJson(body: unknown): ReviewComment[] {
-  const comments = (body as Record<string, unknown> | undefined)?.comments;
-  if (!Array.isArray(comments) || comments.length > 500) throw badRequest('send { "comments": [{ "item", "comment" }] }', [{ field: 'comments', reason: 'must be an array of at most 500 comments' }]);
-  const errors: FieldError[] = [];
-  const unknownFields = Object.keys(body as object).filter((k) => k !== 'comments');
-  unknownFields.forEach((k) => errors.push({ field: k, reason: 'unknown body field' }));
-  comments.forEach((c, i) => {
-    const entry = c as Record<string, unknown> | null;
-    if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return errors.push({ field: `comments[${i}]`, reason: 'must be an object' });
-    if (typeof entry.item !== 'string' || entry.item.length > 200) errors.push({ field: `comments[${i}].item`, reason: 'must be an item id' });
-    if (typeof entry.comment !== 'string' || entry.comment.length > 1000) errors.push({ field: `comments[${i}].comment`, reason: 'must be a text of at most 1000 characters' });
-    Object.keys(entry).filter((k) => k !== 'item' && k !== 'comment').forEach((k) => errors.push({ field: `comments[${i}].${k}`, reason: 'unknown field' }));
-  });
-  if (errors.length) throw badRequest('invalid review comments', errors);
-  return comments as ReviewComment[];
+const returnBody: JSONSchemaType<{ comments: ReviewComment[] }> = {
+  type: 'object',
+  properties: {
+    comments: {
+      type: 'array',
+      maxItems: 500,
+      items: { type: 'object', properties: { item: { type: 'string', maxLength: 200 }, comment: { type: 'string', maxLength: 1000 } }, required: ['item', 'comment'], additionalProperties: false },
+    },
+  },
+  required: ['comments'],
+  additionalProperties: false,
+};
+const checkReturnBody = validator(returnBody, 'body');
+
+interface CitizenLogsBody {
+  answers: Record<string, unknown>;
+  complete?: boolean;
+  reason?: string;
 }
+const citizenLogsBody = {
+  type: 'object',
+  properties: { answers: { type: 'object' }, complete: { type: 'boolean', nullable: true }, reason: { type: 'string', maxLength: 1000, nullable: true } },
+  required: ['answers'],
+  additionalProperties: false,
+} as unknown as JSONSchemaType<CitizenLogsBody>;
+const checkCitizenLogsBody = validator(citizenLogsBody, 'body');
 
 function explanationRows(editionId: string, scored: Awaited<ReturnType<typeof scoreWithExplanation>>, methodologyId: string) {
   const methodology = methodologyById(methodologyId);
@@ -252,11 +264,11 @@ export function registerReviewApi(api: ApiRegistry): void {
     });
   });
 
-  api.add({ method: 'post', path: '/editions/:edition/institutions/:id/return', summary: 'Return submitted answers to the institution with per-item comments', tag: 'review', access: writers, body: { type: 'object', properties: { comments: { type: 'array', items: { type: 'object', properties: { item: { type: 'string' }, comment: { type: 'string', maxLength: 1000 } }, required: ['item', 'comment'] } } }, required: ['comments'] } }, signedIn, async (req, res) => {
+  api.add({ method: 'post', path: '/editions/:edition/institutions/:id/return', summary: 'Return submitted answers to the institution with per-item comments', tag: 'review', access: writers, body: returnBody }, signedIn, async (req, res) => {
     const { user, edition } = await writableEdition(res, String(req.params.edition));
     const institutionId = institutionParam(req);
     const own = await editionInstrument(edition.editionId, 'institution');
-    const comments = commentsFromJson(req.body);
+    const { comments } = checkReturnBody(req.body);
     await returnResponse(edition.editionId, institutionId, own, comments, actorOf(user));
     res.json({ status: 'returned' });
   });
@@ -268,17 +280,11 @@ export function registerReviewApi(api: ApiRegistry): void {
     res.json({ status: 'approved', score: result?.score ?? null });
   });
 
-  api.add({ method: 'put', path: '/editions/:edition/institutions/:id/citizen-logs', summary: 'Save the citizen-perspective logs; complete=true validates them and counts them in the score', tag: 'review', access: writers, body: { type: 'object', properties: { answers: { type: 'object' }, complete: { type: 'boolean' }, reason: { type: 'string', maxLength: 1000 } }, required: ['answers'], additionalProperties: false } }, signedIn, async (req, res) => {
+  api.add({ method: 'put', path: '/editions/:edition/institutions/:id/citizen-logs', summary: 'Save the citizen-perspective logs; complete=true validates them and counts them in the score', tag: 'review', access: writers, body: citizenLogsBody }, signedIn, async (req, res) => {
     const { user, edition } = await writableEdition(res, String(req.params.edition));
     const institutionId = institutionParam(req);
-    const body = req.body as Record<string, unknown> | undefined;
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('send a JSON object', [{ field: 'body', reason: 'must be an object' }]);
-    const errors: FieldError[] = Object.keys(body).filter((k) => !['answers', 'complete', 'reason'].includes(k)).map((k) => ({ field: k, reason: 'unknown body field' }));
-    if (!('answers' in body)) errors.push({ field: 'answers', reason: 'required' });
-    if ('complete' in body && typeof body.complete !== 'boolean') errors.push({ field: 'complete', reason: 'must be true or false' });
-    if ('reason' in body && typeof body.reason !== 'string') errors.push({ field: 'reason', reason: 'must be a string' });
-    if (errors.length) throw badRequest('invalid request body', errors);
-    const saved = await saveLogs(edition.editionId, institutionId, user, body.answers, { complete: body.complete === true, reason: typeof body.reason === 'string' ? body.reason : '' });
+    const body = checkCitizenLogsBody(req.body);
+    const saved = await saveLogs(edition.editionId, institutionId, user, body.answers, { complete: body.complete === true, reason: body.reason ?? '' });
     res.json({ status: saved.status, changed: saved.changed, audited: saved.audited, score: saved.score ?? null });
   });
 }

@@ -42,3 +42,18 @@ export function instrumentById(id: string): Instrument {
 export function builtinInstruments() {
   return builtinSummaries().map((summary) => ({ ...summary, titleEs: summary.title.es, audienceLabel: audienceLabel(summary.audience) }));
 }
+
+/**
+ * Question texts by the ids answers and scores use: top-level items, and group children as
+ * "group[*].child" (scored per child across the rows), labelled "Group: child".
+ */
+export function itemLabels(instrument: Instrument): Record<string, { label: string; section: string; child?: true }> {
+  const labels: Record<string, { label: string; section: string; child?: true }> = {};
+  for (const section of instrument.definition.sections) {
+    for (const item of section.items) {
+      labels[item.id] = { label: item.label.es, section: section.id };
+      if (item.kind === 'group') for (const child of item.items) labels[`${item.id}[*].${child.id}`] = { label: `${item.label.es}: ${child.label.es}`, section: section.id, child: true };
+    }
+  }
+  return labels;
+}

@@ -32,7 +32,7 @@ import { InstitutionResultModel } from '../models/result.js';
 import { HttpProblem, notFound, type FieldError } from '../http/problem.js';
 import { editionTable, findEdition, type EditionTable } from './results.js';
 import { scoreWithExplanation } from './responses.js';
-import { instrumentById } from './instruments.js';
+import { instrumentById, itemLabels } from './instruments.js';
 import { editionsWithNationalFigures, publishedAggregates, PUBLISHED_SAMPLE_SIZES, type PublishedAggregatesFile } from './publishedAggregates.js';
 
 const EDITION_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
@@ -288,27 +288,17 @@ export function institutionRow(loaded: LoadedEdition, institution: string, entit
 }
 
 /** The institution's approved answers as scored, with the question texts, when it answered a questionnaire. */
-async function answeredItems(editionId: string, institutionId: string): Promise<AnsweredItems | undefined> {
-  const { variables } = await scoreWithExplanation(editionId, institutionId);
+async function answeredItems(edition: EditionDoc, institutionId: string): Promise<AnsweredItems | undefined> {
+  const { variables } = await scoreWithExplanation(edition.editionId, institutionId);
   if (!variables) return undefined;
-  const edition = await findEdition(editionId);
-  const labels: Record<string, string> = {};
-  for (const ref of edition.instruments ?? []) {
-    for (const section of instrumentById(ref.id).definition.sections) {
-      for (const item of section.items) {
-        labels[item.id] = item.label.es;
-        // Group items are scored per child across rows: "requests[*].clear".
-        if (item.kind === 'group') for (const child of item.items) labels[`${item.id}[*].${child.id}`] = `${item.label.es}: ${child.label.es}`;
-      }
-    }
-  }
+  const labels = Object.fromEntries((edition.instruments ?? []).flatMap((ref) => Object.entries(itemLabels(instrumentById(ref.id))).map(([id, item]) => [id, item.label])));
   return { explanation: variables.explanation, labels };
 }
 
 export async function institutionReportPdf(editionId: string, institution: string, options: LoadOptions & { entity?: string; generatedAt?: Date } = {}): Promise<ReportFile> {
   const loaded = await loadEditionResults(editionId, options);
   const row = institutionRow(loaded, institution, options.entity);
-  const answered = await answeredItems(loaded.edition.editionId, loaded.ids[row]!);
+  const answered = await answeredItems(loaded.edition, loaded.ids[row]!);
   const data = buildInstitutionReportData(loaded.results, row, { ...(options.generatedAt && { generatedAt: options.generatedAt }), ...(answered && { answered }) });
   const inst = loaded.results.institutions[row]!;
   const entityCode = safeFileName(inst.entityCode ?? normalizeEntity(inst.entity).code, 12);

@@ -8,7 +8,7 @@ import { ResponseModel, AuditEntryModel, type ResponseStatus } from '../models/r
 import { InstitutionModel } from '../models/institution.js';
 import { ScoreModel } from '../models/result.js';
 import { HttpProblem, badRequest, notFound, type FieldError } from '../http/problem.js';
-import { instrumentById, type Instrument } from './instruments.js';
+import { instrumentById, itemLabels, type Instrument } from './instruments.js';
 import { findEdition, storeInstitutionScore } from './results.js';
 import { variablesFromAnswers } from '../../scoring/answers.js';
 import { progress, validateAnswers } from '../../questionnaires/engine.js';
@@ -143,7 +143,7 @@ export interface ReviewComment {
 export async function returnResponse(editionId: string, institutionId: string, instrument: Instrument, comments: ReviewComment[], actor: Actor) {
   const current = await loadResponse(editionId, institutionId, instrument);
   if (current.status !== 'submitted') throw new HttpProblem(409, 'Conflict', `only submitted answers can be returned; these are ${current.status}`);
-  const itemIds = new Set(Object.keys(instrumentItemIndex(instrument)));
+  const itemIds = new Set(Object.entries(itemLabels(instrument)).filter(([, item]) => !item.child).map(([id]) => id));
   const errors: FieldError[] = [];
   comments.forEach((c, i) => {
     if (!itemIds.has(c.item)) errors.push({ field: `comments[${i}].item`, value: c.item, reason: 'unknown item' });
@@ -166,15 +166,20 @@ export async function approveResponse(editionId: string, institutionId: string, 
   return recomputeScore(editionId, institutionId);
 }
 
-/** Every item id of an instrument, including group children as "group.child". */
-export function instrumentItemIndex(instrument: Instrument): Record<string, { label: string; section: string }> {
-  const index: Record<string, { label: string; section: string }> = {};
-  for (const section of instrument.definition.sections) {
-    for (const item of section.items) {
-      index[item.id] = { label: item.label.es, section: section.id };
-    }
-  }
-  return index;
+/**
+ * The methodology variables from the institution's approved answers and approved (complete) citizen
+ * logs, explained item by item; undefined when nothing is approved yet.
+ */
+async function approvedVariables(editionId: string, institutionId: string) {
+  const edition = await findEdition(editionId);
+  const institution = await institutionOf(editionId, institutionId);
+  const approved = await ResponseModel.find({ edition: editionId, institution: institution._id, status: 'approved' }).lean();
+  const answersById = Object.fromEntries(approved.map((r) => [r.questionnaire.id, r.answers as Answers]));
+  const used = edition.instruments.map((i) => instrumentById(i.id)).filter((i) => i.id in answersById);
+  const variables = used.length
+    ? variablesFromAnswers(used.map((i) => i.definition), answersById, { institution: { type: institution.type, level: institution.level } })
+    : undefined;
+  return { institution, variables };
 }
 
 /**
@@ -182,18 +187,8 @@ export function instrumentItemIndex(instrument: Instrument): Record<string, { la
  * the scoring engine; variables without approved answers stay missing, never invented.
  */
 export async function recomputeScore(editionId: string, institutionId: string) {
-  const edition = await findEdition(editionId);
-  const institution = await institutionOf(editionId, institutionId);
-  const instruments = edition.instruments.map((i) => instrumentById(i.id));
-  const approved = await ResponseModel.find({ edition: editionId, institution: institution._id, status: 'approved' }).lean();
-  const answersById = Object.fromEntries(approved.map((r) => [r.questionnaire.id, r.answers as Answers]));
-  const used = instruments.filter((i) => i.id in answersById);
-  if (used.length === 0) return undefined;
-  const variables = variablesFromAnswers(
-    used.map((i) => i.definition),
-    answersById,
-    { institution: { type: institution.type, level: institution.level } },
-  );
+  const { institution, variables } = await approvedVariables(editionId, institutionId);
+  if (!variables) return undefined;
   const score = await storeInstitutionScore(editionId, institution._id, variables.values, { kind: 'questionnaire' });
   return { score, variables };
 }
@@ -286,15 +281,7 @@ export function progressDashboard(rows: readonly QueueRow[]) {
 
 /** The stored score (with its methodology hash) and which approved answers produced each variable. */
 export async function scoreWithExplanation(editionId: string, institutionId: string) {
-  const edition = await findEdition(editionId);
-  const institution = await institutionOf(editionId, institutionId);
+  const { institution, variables } = await approvedVariables(editionId, institutionId);
   const score = await ScoreModel.findOne({ edition: editionId, institution: institution._id }).lean();
-  const instruments = edition.instruments.map((i) => instrumentById(i.id));
-  const approved = await ResponseModel.find({ edition: editionId, institution: institution._id, status: 'approved' }).lean();
-  const answersById = Object.fromEntries(approved.map((r) => [r.questionnaire.id, r.answers as Answers]));
-  const used = instruments.filter((i) => i.id in answersById);
-  const variables = used.length
-    ? variablesFromAnswers(used.map((i) => i.definition), answersById, { institution: { type: institution.type, level: institution.level } })
-    : undefined;
   return { score, variables };
 }
