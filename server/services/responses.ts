@@ -9,7 +9,7 @@ import { InstitutionModel } from '../models/institution.js';
 import { ScoreModel } from '../models/result.js';
 import { HttpProblem, badRequest, notFound, type FieldError } from '../http/problem.js';
 import { instrumentById, itemLabels, type Instrument } from './instruments.js';
-import { findEdition, storeInstitutionScore } from './results.js';
+import { findEdition, removeQuestionnaireScore, storeInstitutionScore } from './results.js';
 import { variablesFromAnswers } from '../../scoring/answers.js';
 import { progress, validateAnswers } from '../../questionnaires/engine.js';
 
@@ -188,7 +188,11 @@ async function approvedVariables(editionId: string, institutionId: string) {
  */
 export async function recomputeScore(editionId: string, institutionId: string) {
   const { institution, variables } = await approvedVariables(editionId, institutionId);
-  if (!variables) return undefined;
+  if (!variables) {
+    // Nothing approved any more (complete logs reopened as a draft): no score may outlive its inputs.
+    await removeQuestionnaireScore(editionId, institution._id);
+    return undefined;
+  }
   const score = await storeInstitutionScore(editionId, institution._id, variables.values, { kind: 'questionnaire' });
   return { score, variables };
 }

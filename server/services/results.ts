@@ -173,6 +173,20 @@ export async function storeInstitutionScore(
   return score;
 }
 
+/** Drops a questionnaire-sourced score whose approved inputs were withdrawn (imported results are kept). */
+export async function removeQuestionnaireScore(editionId: string, institutionId: Types.ObjectId | string): Promise<boolean> {
+  const edition = await findEdition(editionId);
+  let removed = false;
+  await mongoose.connection.transaction(async (session) => {
+    const result = await InstitutionResultModel.deleteOne({ edition: editionId, institution: institutionId, 'source.kind': 'questionnaire' }, { session });
+    if (result.deletedCount === 0) return;
+    await ScoreModel.deleteOne({ edition: editionId, institution: institutionId }, { session });
+    await bumpResultsVersion(editionId, methodologyById(edition.methodology.id).hash, session);
+    removed = true;
+  });
+  return removed;
+}
+
 export interface InstitutionAttributes {
   id: string;
   name: string;

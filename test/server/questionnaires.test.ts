@@ -129,6 +129,16 @@ describe('questionnaires over the API: respond, review, score (real MongoDB)', f
     expect(review.explanation.explanation['TG.AI']!.items.map((i) => i.item)).to.include('aiUnit');
   });
 
+  it('a score computed from complete citizen logs alone is withdrawn when the logs are reopened as a draft', async () => {
+    const c = pilot.institutions.find((i) => i.name === 'Municipio de León')!;
+    const logs = `/api/v1/editions/${pilot.editionId}/institutions/${c.id}/citizen-logs`;
+    expect((await evaluator.request('PUT', logs, { json: { answers: DEMO_CITIZEN_ANSWERS, complete: true } })).status).to.equal(200);
+    expect(await ScoreModel.countDocuments({ institution: c.id })).to.equal(1);
+    const reopened = await evaluator.request('PUT', logs, { json: { answers: DEMO_CITIZEN_ANSWERS, complete: false } });
+    expect(reopened.status).to.equal(200);
+    expect(await ScoreModel.countDocuments({ institution: c.id })).to.equal(0);
+  });
+
   describe('authorization: every operation', () => {
     const path = (template: string, institution: string) => template.replace(':edition', pilot.editionId).replace(':id', institution).replace('{edition}', pilot.editionId).replace('{id}', institution);
     const institutionOperations = [
