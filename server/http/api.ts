@@ -20,7 +20,23 @@ export interface Operation {
   body?: object;
   /** Content types accepted besides JSON (uploads). */
   bodyTypes?: string[];
-  responses?: Record<string, string>;
+  /**
+   * Per status code: a description, or a description with the body's JSON Schema (`schema`, sent as
+   * application/json unless `contentType` says otherwise, e.g. application/problem+json or text/csv).
+   */
+  responses?: Record<string, string | ResponseSpec>;
+}
+
+export interface ResponseSpec {
+  description: string;
+  schema?: object;
+  contentType?: string;
+}
+
+function responseObject(spec: string | ResponseSpec): object {
+  if (typeof spec === 'string') return { description: spec };
+  const { description, schema, contentType = 'application/json' } = spec;
+  return schema ? { description, content: { [contentType]: { schema } } } : { description };
 }
 
 export class ApiRegistry {
@@ -56,7 +72,7 @@ export function openApiDocument(operations: readonly Operation[]): object {
       parameters: [...pathParams, ...queryParams],
       ...(Object.keys(content).length && { requestBody: { required: true, content } }),
       responses: {
-        ...Object.fromEntries(Object.entries(op.responses ?? { 200: 'OK' }).map(([code, description]) => [code, { description }])),
+        ...Object.fromEntries(Object.entries(op.responses ?? { 200: 'OK' }).map(([code, spec]) => [code, responseObject(spec)])),
         ...(op.public ? {} : { 401: { description: 'no credentials', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }, 403: { description: 'not allowed' } }),
         400: { description: 'invalid input', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
       },
