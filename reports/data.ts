@@ -28,7 +28,7 @@ import {
   type NationalMethod,
 } from '../scoring/grouping.js';
 import type { Methodology, MethodologyNode, NodeKind } from '../scoring/methodology.js';
-import type { VariableExplanation } from '../scoring/answers.js';
+import type { VariableExplanation } from '../questionnaires/answers.js';
 import { groupKey, publishedValues, type ParsePublishedResult, type PublishedWarning } from '../scoring/published.js';
 import { summaryColumns } from '../scoring/recalc.js';
 import { roundHalfUp } from '../scoring/rounding.js';
