@@ -11,19 +11,10 @@ import type { Comparison } from '../scoring/comparison.js';
 import type { PublishedWarning } from '../scoring/published.js';
 import { renderPdf, type PdfFooterInfo, type RenderPdfOptions } from './browser.js';
 import { chartHtml, groupedBarChart, rankedBarChart, referenceBarChart, type ChartImage } from './charts.js';
-import type {
-  EntityReportData,
-  FormulaView,
-  GroupRow,
-  ImprovementGap,
-  ItemImprovement,
-  InstitutionReportData,
-  NationalReportData,
-  NodeInfo,
-  NodeValues,
-  RankInfo,
-  ReportMeta,
-} from './data.js';
+import type { GroupRow, ImprovementGap, NodeInfo, NodeValues, RankInfo, ReportMeta } from './models/common.js';
+import type { EntityReportData } from './models/entity.js';
+import type { FormulaView, InstitutionReportData, ItemImprovement } from './models/institution.js';
+import type { NationalReportData } from './models/national.js';
 import { formatCount, formatDateTime, formatDelta, formatScore, formatWeight, NOT_AVAILABLE } from './format.js';
 
 export type ReportData = NationalReportData | EntityReportData | InstitutionReportData;
