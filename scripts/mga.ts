@@ -7,8 +7,9 @@ import { CliError, isParseArgsError, type CliIo, type Subcommand } from './mga/c
 import { recalc } from './mga/recalc.js';
 import { createUserCommand } from './mga/createUser.js';
 import { reportCommand } from './mga/report.js';
+import { compareCommand } from './mga/compare.js';
 
-const SUBCOMMANDS: Record<string, Subcommand> = { recalc, 'create-user': createUserCommand, report: reportCommand };
+const SUBCOMMANDS: Record<string, Subcommand> = { recalc, 'create-user': createUserCommand, report: reportCommand, compare: compareCommand };
 
 function overview(): string {
   const width = Math.max(...Object.keys(SUBCOMMANDS).map((name) => name.length));

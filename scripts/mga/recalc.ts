@@ -16,19 +16,19 @@ const usage = `usage: mga recalc --input <file.csv|file.xlsx> --by ${RECALC_GROU
                  [--preset ${IMPORT_PRESET_IDS.join('|')}] [--national-method ${NATIONAL_METHODS.join('|')}]
                  [--round N] [--format ${OUTPUT_FORMATS.join('|')}] [--encoding ${TEXT_ENCODINGS.join('|')}]`;
 
-function describeImportError(e: ImportError): string {
+export function describeImportError(e: ImportError): string {
   const where = [e.row !== null && `row ${e.row}`, e.column !== null && `column "${e.column}"`, e.value !== null && `value "${e.value}"`].filter(Boolean);
   return `${where.length > 0 ? `${where.join(', ')}: ` : ''}${e.reason}`;
 }
 
-function inputFormat(path: string): TableFormat {
+export function inputFormat(path: string): TableFormat {
   const extension = extname(path).toLowerCase();
   if (extension === '.csv') return 'csv';
   if (extension === '.xlsx') return 'xlsx';
   throw new CliError(`cannot tell the format of "${path}": expected a .csv or .xlsx file`);
 }
 
-async function readInput(path: string): Promise<Buffer> {
+export async function readInput(path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (error) {
