@@ -1,198 +1,36 @@
 /**
- * `mga uncertainty`, `mga sensitivity`, `mga coherence`, `mga what-if`: the robustness analyses of
- * scoring/analysis/ over a results file. Every JSON output starts with the parameters that produced it.
+ * `mga what-if`, `uncertainty`, `sensitivity`, `coherence`: the robustness analyses of scoring/analysis/
+ * over a results file. Their bodies (analysisRun.ts) load on demand, so other subcommands start fast.
  */
-import { parseArgs } from 'node:util';
-import { runCoherence } from '../../scoring/analysis/coherence.js';
-import { AnalysisInputError, buildModel } from '../../scoring/analysis/model.js';
-import { MAX_SEED } from '../../scoring/analysis/random.js';
-import { runSensitivity, SENSITIVITY_CSV_HEADER, DEFAULT_BOOTSTRAP } from '../../scoring/analysis/sensitivity.js';
-import { runUncertainty, uncertaintyCsvRows } from '../../scoring/analysis/uncertainty.js';
-import { institutionLabel, runWhatIf, WHAT_IF_GROUPINGS, type WhatIfGrouping } from '../../scoring/analysis/whatif.js';
-import { DEFAULT_WEIGHTS_RANGE } from '../../scoring/analysis/assumptions.js';
-import type { ImportedRow } from '../../scoring/import/index.js';
-import { NotRecomputableError } from '../../scoring/recompute.js';
-import { toCsv } from '../../scoring/recalc.js';
-import { formatFixed } from '../../scoring/rounding.js';
-import { VARIANT_RULES, type VariantRule } from '../../scoring/variants.js';
-import { CliError, oneOf, type CliIo, type Subcommand } from './cli.js';
-import { INPUT_OPTIONS, INPUT_USAGE, loadInput } from './input.js';
+import type { CliIo, Subcommand } from './cli.js';
+import { INPUT_USAGE } from './input.js';
 
-const FORMATS = ['csv', 'json'] as const;
-const ANALYSIS_GROUPINGS = WHAT_IF_GROUPINGS;
+const GROUPINGS = 'entity|type|level|institution';
+const COMMON = `${INPUT_USAGE}
+                 [--by ${GROUPINGS}] [--runs N] [--seed S] [--weights-range R]
+                 [--aggregations arithmetic,geometric,harmonic] [--leave-one-out] [--format csv|json]`;
 
-const ANALYSIS_OPTIONS = {
-  ...INPUT_OPTIONS,
-  by: { type: 'string', default: 'entity' },
-  runs: { type: 'string' },
-  seed: { type: 'string', default: '1' },
-  'weights-range': { type: 'string', default: String(DEFAULT_WEIGHTS_RANGE) },
-  aggregations: { type: 'string' },
-  'leave-one-out': { type: 'boolean', default: false },
-  bootstrap: { type: 'string', default: String(DEFAULT_BOOTSTRAP) },
-  format: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+export const ANALYSIS_USAGES = {
+  uncertainty: `usage: mga uncertainty ${COMMON}
+defaults: --by entity --runs 1000 --seed 1 --weights-range 0.25; each node keeps its rule unless --aggregations
+CSV: group,nominal_rank,median_rank,p05_rank,p95_rank,mean_abs_shift (sorted by nominal rank); JSON adds the parameters`,
+  sensitivity: `usage: mga sensitivity ${COMMON} [--bootstrap B]
+--runs is the base sample N (cost N × (factors + 2)); --bootstrap defaults to 500
+CSV: factor,first_order,first_order_low,first_order_high,total_order,total_order_low,total_order_high`,
+  coherence: `usage: mga coherence ${INPUT_USAGE} [--format json|csv]
+JSON (default): the whole result; CSV: node_a,node_b,pearson,spearman for every pair; flags on stderr`,
+  whatIf: `usage: mga what-if ${INPUT_USAGE} --weights VARIANT.json [--by ${GROUPINGS}] [--format csv|json]
+CSV: group,n,official_value,official_rank,variant_value,variant_rank,rank_change (sorted by the variant's rank)`,
 } as const;
 
-function integer(flag: string, text: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) throw new CliError(`--${flag} must be an integer from ${min} to ${max}, got "${text}"`);
-  return Number(text);
-}
+type Body = (args: string[], io: CliIo) => Promise<number>;
+const lazy = (summary: string, usage: string, pick: (m: typeof import('./analysisRun.js')) => Body): Subcommand => ({
+  summary,
+  usage,
+  run: async (args, io) => pick(await import('./analysisRun.js'))(args, io),
+});
 
-function weightsRange(text: string): number {
-  const value = Number(text);
-  if (!/^\d*\.?\d+$/.test(text) || !(value >= 0 && value < 1)) throw new CliError(`--weights-range must be a number from 0 to below 1, got "${text}"`);
-  return value;
-}
-
-function aggregations(text: string | undefined): VariantRule[] | undefined {
-  if (text === undefined) return undefined;
-  const list = text.split(',').map((s) => s.trim());
-  for (const rule of list) if (!(VARIANT_RULES as readonly string[]).includes(rule)) throw new CliError(`--aggregations: unknown rule "${rule}"; expected some of ${VARIANT_RULES.join(', ')}`);
-  return [...new Set(list)] as VariantRule[];
-}
-
-function modelFor(rows: readonly ImportedRow[], methodology: Parameters<typeof buildModel>[0]['methodology'], by: WhatIfGrouping) {
-  return buildModel({
-    methodology,
-    givens: rows.map((r) => r.values),
-    ...(by === 'institution' ? { rowLabels: rows.map(institutionLabel) } : { groupOfRow: rows.map((r) => r[by]) }),
-  });
-}
-
-async function parse(args: string[], usage: string, io: CliIo) {
-  const { values: flags } = parseArgs({ args, strict: true, allowPositionals: false, options: ANALYSIS_OPTIONS });
-  if (flags.help) {
-    io.stdout(`${usage}\n`);
-    return undefined;
-  }
-  const by = oneOf('by', flags.by, ANALYSIS_GROUPINGS)!;
-  const input = await loadInput(flags);
-  return { flags, by, input };
-}
-
-function guard<T>(task: () => T): T {
-  try {
-    return task();
-  } catch (error) {
-    if (error instanceof AnalysisInputError || error instanceof NotRecomputableError) throw new CliError(error.message);
-    throw error;
-  }
-}
-
-const ANALYSIS_USAGE = `${INPUT_USAGE}
-                 [--by ${ANALYSIS_GROUPINGS.join('|')}] [--runs N] [--seed S] [--weights-range R]
-                 [--aggregations ${VARIANT_RULES.join(',')}] [--leave-one-out] [--format csv|json]`;
-
-export const uncertaintyCommand: Subcommand = {
-  summary: 'rank intervals of groups or institutions when weights, rules and components vary (Monte Carlo)',
-  usage: `usage: mga uncertainty ${ANALYSIS_USAGE}
-CSV: group,nominal_rank,median_rank,p05_rank,p95_rank,mean_abs_shift (sorted by nominal rank); JSON adds the parameters`,
-  async run(args, io) {
-    const parsed = await parse(args, this.usage, io);
-    if (!parsed) return 0;
-    const { flags, by, input } = parsed;
-    const format = oneOf('format', flags.format ?? 'csv', FORMATS)!;
-    const aggs = aggregations(flags.aggregations);
-    const result = guard(() =>
-      runUncertainty(modelFor(input.rows, input.methodology, by), {
-        runs: integer('runs', flags.runs ?? '1000', 1, 1_000_000),
-        seed: integer('seed', flags.seed, 0, MAX_SEED),
-        weightsRange: weightsRange(flags['weights-range']),
-        ...(aggs && { aggregations: aggs }),
-        leaveOneOut: flags['leave-one-out'],
-        by,
-        date: new Date().toISOString(),
-        variant: input.derived?.variant ?? null,
-      }),
-    );
-    io.stdout(format === 'csv' ? toCsv(uncertaintyCsvRows(result)) : `${JSON.stringify(result, null, 2)}\n`);
-    return 0;
-  },
-};
-
-export const sensitivityCommand: Subcommand = {
-  summary: 'first- and total-order sensitivity indices of the rank shifts to each assumption (Saltelli/Jansen)',
-  usage: `usage: mga sensitivity ${ANALYSIS_USAGE} [--bootstrap B]
---runs is the base sample N (cost N × (factors + 2)); CSV: ${SENSITIVITY_CSV_HEADER.join(',')}`,
-  async run(args, io) {
-    const parsed = await parse(args, this.usage, io);
-    if (!parsed) return 0;
-    const { flags, by, input } = parsed;
-    const format = oneOf('format', flags.format ?? 'csv', FORMATS)!;
-    const aggs = aggregations(flags.aggregations);
-    const result = guard(() =>
-      runSensitivity(modelFor(input.rows, input.methodology, by), {
-        runs: integer('runs', flags.runs ?? '1000', 2, 200_000),
-        seed: integer('seed', flags.seed, 0, MAX_SEED),
-        weightsRange: weightsRange(flags['weights-range']),
-        ...(aggs && { aggregations: aggs }),
-        leaveOneOut: flags['leave-one-out'],
-        bootstrap: integer('bootstrap', flags.bootstrap, 0, 10_000),
-        by,
-        date: new Date().toISOString(),
-        variant: input.derived?.variant ?? null,
-      }),
-    );
-    const cell = (v: number | null | undefined) => (v === null || v === undefined ? '' : formatFixed(v, 4));
-    io.stdout(
-      format === 'csv'
-        ? toCsv([
-            [...SENSITIVITY_CSV_HEADER],
-            ...result.factors.map((f) => [f.factor, cell(f.first), cell(f.firstInterval?.[0]), cell(f.firstInterval?.[1]), cell(f.total), cell(f.totalInterval?.[0]), cell(f.totalInterval?.[1])]),
-          ])
-        : `${JSON.stringify(result, null, 2)}\n`,
-    );
-    return 0;
-  },
-};
-
-export const coherenceCommand: Subcommand = {
-  summary: 'correlations between nodes, Cronbach alpha, PCA of the sub-indices, with plain-language flags',
-  usage: `usage: mga coherence ${INPUT_USAGE} [--format json|csv]
-JSON (default): the whole result; CSV: node_a,node_b,pearson,spearman for every pair`,
-  async run(args, io) {
-    const parsed = await parse(args, this.usage, io);
-    if (!parsed) return 0;
-    const { flags, input } = parsed;
-    const format = oneOf('format', flags.format ?? 'json', FORMATS)!;
-    const result = guard(() =>
-      runCoherence(input.methodology, input.rows.map((r) => r.values), { date: new Date().toISOString(), variant: input.derived?.variant ?? null }),
-    );
-    if (format === 'json') {
-      io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-    } else {
-      const rows: string[][] = [['node_a', 'node_b', 'pearson', 'spearman']];
-      const cell = (v: number | null | undefined) => (v === null || v === undefined ? '' : formatFixed(v, 4));
-      result.nodes.forEach((a, x) => result.nodes.forEach((b, y) => y > x && rows.push([a.id, b.id, cell(result.pearson[x]![y]), cell(result.spearman[x]![y])])));
-      io.stdout(toCsv(rows));
-    }
-    for (const flag of result.flags) io.stderr(`mga coherence: flag: ${flag.message.en}\n`);
-    return 0;
-  },
-};
-
-export const whatIfCommand: Subcommand = {
-  summary: 'results under a methodology variant with ranks and rank changes against the official methodology',
-  usage: `usage: mga what-if ${INPUT_USAGE} --weights VARIANT.json [--by ${ANALYSIS_GROUPINGS.join('|')}] [--format csv|json]
-CSV: group,n,official_value,official_rank,variant_value,variant_rank,rank_change (sorted by the variant's rank)`,
-  async run(args, io) {
-    const parsed = await parse(args, this.usage, io);
-    if (!parsed) return 0;
-    const { flags, by, input } = parsed;
-    if (!input.derived) throw new CliError('--weights is required: the variant to compare with the official methodology');
-    const format = oneOf('format', flags.format ?? 'csv', FORMATS)!;
-    const derived = input.derived;
-    const result = guard(() => runWhatIf(input.official, derived, input.rows, { by, date: new Date().toISOString() }));
-    const cell = (v: number | null) => (v === null ? '' : String(v));
-    io.stdout(
-      format === 'csv'
-        ? toCsv([
-            ['group', 'n', 'official_value', 'official_rank', 'variant_value', 'variant_rank', 'rank_change'],
-            ...result.groups.map((g) => [g.group, String(g.n), g.official.value === null ? '' : formatFixed(g.official.value, 4), cell(g.official.rank), g.variant.value === null ? '' : formatFixed(g.variant.value, 4), cell(g.variant.rank), cell(g.rankChange)]),
-          ])
-        : `${JSON.stringify(result, null, 2)}\n`,
-    );
-    return 0;
-  },
-};
+export const whatIfCommand = lazy('results under a methodology variant with ranks and rank changes against the official methodology', ANALYSIS_USAGES.whatIf, (m) => m.whatIf);
+export const uncertaintyCommand = lazy('rank intervals of groups or institutions when weights, rules and components vary (Monte Carlo)', ANALYSIS_USAGES.uncertainty, (m) => m.uncertainty);
+export const sensitivityCommand = lazy('first- and total-order sensitivity indices of the rank shifts to each assumption (Saltelli/Jansen)', ANALYSIS_USAGES.sensitivity, (m) => m.sensitivity);
+export const coherenceCommand = lazy('correlations between nodes, Cronbach alpha, PCA of the sub-indices, with plain-language flags', ANALYSIS_USAGES.coherence, (m) => m.coherence);
