@@ -209,3 +209,19 @@ describe('robustness analyses', () => {
     });
   });
 });
+
+describe('uncertainty over worker threads', function () {
+  this.timeout(120_000);
+  it('gives the same result as one thread, byte for byte', async () => {
+    const { runUncertaintyParallel } = await import('../../server/analysis/uncertaintyParallel.js');
+    const m = loadBuiltinMethodology('mga-2017');
+    const { rows } = await parseResultsTable(readFileSync(join(REPO_ROOT, DATA_2017)), { format: 'csv', preset: 'mga-2017', methodology: m });
+    const input = { methodology: m, givens: rows.map((r) => r.values), groupOfRow: rows.map((r) => r.type) };
+    const options = { runs: 5000, seed: 77, weightsRange: 0.3, aggregations: ['arithmetic', 'harmonic'] as ('arithmetic' | 'harmonic')[], by: 'type', date: DATE };
+    const progress: number[] = [];
+    const parallel = await runUncertaintyParallel(input, options, { threads: 2, onProgress: (done) => progress.push(done) });
+    const single = runUncertainty(buildModel(input), options);
+    expect(toCsv(uncertaintyCsvRows(parallel))).to.equal(toCsv(uncertaintyCsvRows(single)));
+    expect(progress.at(-1)).to.equal(5000);
+  });
+});
