@@ -7,9 +7,19 @@ import { CliError, isParseArgsError, type CliIo, type Subcommand } from './mga/c
 import { recalc } from './mga/recalc.js';
 import { createUserCommand } from './mga/createUser.js';
 import { reportCommand } from './mga/report.js';
+import { coherenceCommand, sensitivityCommand, uncertaintyCommand, whatIfCommand } from './mga/analysis.js';
 import { compareCommand } from './mga/compare.js';
 
-const SUBCOMMANDS: Record<string, Subcommand> = { recalc, 'create-user': createUserCommand, report: reportCommand, compare: compareCommand };
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  recalc,
+  compare: compareCommand,
+  'what-if': whatIfCommand,
+  uncertainty: uncertaintyCommand,
+  sensitivity: sensitivityCommand,
+  coherence: coherenceCommand,
+  'create-user': createUserCommand,
+  report: reportCommand,
+};
 
 function overview(): string {
   const width = Math.max(...Object.keys(SUBCOMMANDS).map((name) => name.length));

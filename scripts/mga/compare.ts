@@ -16,7 +16,7 @@ import { panelComparison, PANEL_GROUPINGS, type PanelComparison, type PanelSide 
 import { formatValue, summaryColumns, toCsv } from '../../scoring/recalc.js';
 import { roundHalfUp } from '../../scoring/rounding.js';
 import { CliError, oneOf, type CliIo, type Subcommand } from './cli.js';
-import { describeImportError, inputFormat, readInput } from './recalc.js';
+import { describeImportError, inputFormat, readInput } from './input.js';
 
 const OUTPUT_FORMATS = ['csv', 'json'] as const;
 const MAX_ROUND = 15;
