@@ -28,7 +28,7 @@ import { ScoreModel } from '../models/result.js';
 import { notFound } from '../http/problem.js';
 import { renderPage } from '../http/render.js';
 import { chart } from '../http/inlineChart.js';
-import { entityEvolutionSection } from './resultsEvolution.js';
+import { entityEvolutionSection, nationalMapSection } from './resultsEvolution.js';
 import { entityOf, institutionRow, loadEditionResults, nationalReportData, type LoadedEdition } from '../services/reports.js';
 
 /** Printed where an edition did not publish a figure: never a zero. */
@@ -202,6 +202,7 @@ export function resultsPagesRouter(): Router {
       types: groupRows(results.byType.groups, nodes, index, (name) => typeHref(base, name)),
       levels: groupRows(results.byLevel.groups, nodes, index, (name) => levelHref(base, name)),
       entityComparison,
+      map: await nationalMapSection(results, req.query),
       warnings: data.publishedWarnings.filter((w) => w.kind === 'inconsistent').map((w) => w.message.es),
       notes: data.notes,
       sources: data.meta.sources,
