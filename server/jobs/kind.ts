@@ -75,18 +75,19 @@ export class JobError extends Error {
   }
 }
 
-export interface JobKind<P = unknown> {
+/** P: the parameters as stored (with anything pinned at submission); I: the submitted body. */
+export interface JobKind<P = unknown, I = P> {
   /** The queue name and the API's `kind`, e.g. "edition-cards". */
   kind: string;
   /** Spanish, for people: what kind of work this is. */
   label: string;
   /** The body of a submission, validated before `plan`. */
-  paramsSchema: JSONSchemaType<P>;
+  paramsSchema: JSONSchemaType<I>;
   /**
    * Runs where the job is submitted (the web process): checks what the submitter may do and splits
    * the work. Throw HttpProblems (4xx) for bad input; nothing is queued then.
    */
-  plan(params: P, submitter: UserPrincipal): Promise<Plan<P>>;
+  plan(input: I, submitter: UserPrincipal): Promise<Plan<P>>;
   /** One part, on whichever worker claimed it; returns its output (small: stored in the job document). */
   runPart(ctx: PartContext<P>): Promise<unknown>;
   /** After every part is done, once; omitted when the parts' outputs are the result. */
@@ -99,6 +100,6 @@ export interface JobKind<P = unknown> {
   visibleTo?: (user: UserPrincipal, params: P) => boolean;
 }
 
-export function defineJobKind<P>(kind: JobKind<P>): JobKind<P> {
+export function defineJobKind<P, I = P>(kind: JobKind<P, I>): JobKind<P, I> {
   return kind;
 }

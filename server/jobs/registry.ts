@@ -3,7 +3,7 @@ import type { JobKind } from './kind.js';
 
 const kinds = new Map<string, JobKind<unknown>>();
 
-export function registerJobKind<P>(kind: JobKind<P>): void {
+export function registerJobKind<P, I>(kind: JobKind<P, I>): void {
   kinds.set(kind.kind, kind as unknown as JobKind<unknown>);
 }
 
