@@ -8,6 +8,7 @@ import type { PanelComparison } from '../../scoring/panel.js';
 import type { EntityEvolution, EvolutionPoint, NationalEvolution } from '../models/evolution.js';
 import { nationalSeries, placeText } from '../models/evolution.js';
 import type { NationalReportData } from '../models/national.js';
+import type { InstitutionReportData } from '../models/institution.js';
 import { formatCount, formatDelta, formatScore, NOT_AVAILABLE } from '../format.js';
 import { choroplethMap, MAP_ATTRIBUTION } from '../maps.js';
 import { trendChart } from '../trendChart.js';
@@ -114,15 +115,15 @@ function panelTable(panel: PanelComparison, indexNode: string, indexCode: string
   return {
     caption: `${indexCode}: cambio ${panel.baseEdition} → ${panel.otherEdition} de los mismos sujetos obligados (panel) y de las medias de cada muestra`,
     columns: [
-      { label: groupLabel },
+      { label: groupLabel, width: '17%' },
       numColumn(`n ${panel.baseEdition}`),
       numColumn(`n ${panel.otherEdition}`),
       numColumn('n en ambas'),
       numColumn(`${indexCode} ${panel.baseEdition}`),
       numColumn(`${indexCode} ${panel.otherEdition}`),
-      numColumn('Cambio de las medias'),
-      numColumn('Cambio del panel'),
-      { label: 'Advertencia', width: '28%' },
+      numColumn('Cambio (muestras)'),
+      numColumn('Cambio (panel)'),
+      { label: 'Advertencia', width: '20%' },
     ],
     rows: panel.groups.map((g) => {
       const v = g.nodes[indexNode]!;
@@ -140,7 +141,7 @@ function panelTable(panel: PanelComparison, indexNode: string, indexCode: string
         ],
       };
     }),
-    note: 'Cambio del panel: media del cambio de cada sujeto obligado evaluado en ambas ediciones (vinculados por nombre, entidad y tipo, o confirmados por una persona). Cambio de las medias: diferencia entre las medias de las dos muestras completas; si las muestras difieren, mezcla el cambio de muestra con el de apertura.',
+    note: 'Cambio (panel): media del cambio de cada sujeto obligado evaluado en ambas ediciones (vinculados por nombre, entidad y tipo, o confirmados por una persona). Cambio (muestras): diferencia entre las medias de las dos muestras completas; si las muestras difieren, mezcla el cambio de muestra con el de apertura.',
   };
 }
 
@@ -193,4 +194,28 @@ function entityFiguresOf(evolution: NationalEvolution, edition: string, node: st
   const values: Record<string, number | null> = {};
   for (const en of evolution.entities) values[en.entity] = en.series.find((s) => s.node === node)?.points.find((p) => p.edition === edition)?.value ?? null;
   return values;
+}
+
+// ───────────────────────────── institution card ─────────────────────────────
+
+export interface PreviousView {
+  intro: string;
+  table: TableView;
+}
+
+/** The institution's previous edition and the change since (the card's «Edición anterior»). */
+export function previousEditionView(data: InstitutionReportData): PreviousView | undefined {
+  const previous = data.previous;
+  if (!previous) return undefined;
+  const link =
+    previous.link.method === 'exact'
+      ? 'por coincidencia del nombre, la entidad y el tipo'
+      : `por decisión de una persona que confirmó la correspondencia (similitud del nombre ${formatScore(previous.link.similarity)})`;
+  return {
+    intro: `El mismo sujeto obligado en la edición ${previous.edition} (${previous.title}), con el nombre «${previous.name}», vinculado ${link}. Los instrumentos pueden cambiar entre ediciones: el cambio compara las cifras tal como cada edición las midió.`,
+    table: {
+      columns: [{ label: 'Índice' }, { label: 'Nombre' }, numColumn(previous.edition), numColumn(data.edition), numColumn('Cambio')],
+      rows: data.nodes.map((n) => ({ cells: [text(n.code, 'strong'), text(n.name), text(formatScore(previous.values[n.id]), 'num'), text(formatScore(data.values[n.id]), 'num'), text(formatDelta(previous.delta[n.id]), 'num strong')] })),
+    },
+  };
 }

@@ -10,11 +10,14 @@ import { choroplethMap, legendDecimals, MAP_ATTRIBUTION } from '../../reports/ma
 import { foldName } from '../../scoring/catalogue.js';
 import { rankDescending } from '../../scoring/comparison.js';
 import { summaryNodes, type EditionResults } from '../../reports/models/common.js';
-import { formatCount, formatScore, NOT_AVAILABLE } from '../../reports/format.js';
+import { formatCount, formatDelta, formatScore, NOT_AVAILABLE } from '../../reports/format.js';
 import { trendChart } from '../../reports/trendChart.js';
+import type { PanelComparison } from '../../scoring/panel.js';
 import { TREND_KINDS } from '../../reports/views/evolution.js';
 import { chart } from '../http/inlineChart.js';
 import { evolutionOptions } from '../services/reports.js';
+import { previousEdition } from '../services/crosswalks.js';
+import type { LoadedEdition } from '../services/loadedEditions.js';
 
 export interface EvolutionCell {
   value: string;
@@ -93,4 +96,51 @@ export async function nationalMapSection(results: EditionResults, query: Record<
       ...map.missing.map((name) => ({ rank: '', name, value: NOT_AVAILABLE, missing: true })),
     ],
   };
+}
+
+/** The institution page's «Edición anterior»: the same institution in the latest earlier edition linked to it, and the change. */
+export async function institutionPreviousSection(loaded: LoadedEdition, institutionId: string, current: Readonly<Record<string, number | null>>) {
+  const previous = await previousEdition(loaded.edition.editionId, institutionId);
+  if (!previous) return undefined;
+  const nodes = summaryNodes(loaded.results.compiled);
+  return {
+    edition: previous.edition,
+    title: previous.title,
+    name: previous.institution.name,
+    href: `/resultados/${encodeURIComponent(previous.editionId)}/sujetos/${previous.institution.id}`,
+    link: previous.link.method === 'exact' ? 'coincidencia del nombre, la entidad y el tipo' : `correspondencia confirmada por una persona (similitud ${formatScore(previous.link.similarity)})`,
+    rows: nodes.map((n) => {
+      const before = previous.values[n.id] ?? null;
+      const now = current[n.id] ?? null;
+      return { code: n.code, name: n.name, before: before === null ? NOT_AVAILABLE : formatScore(before), now: now === null ? NOT_AVAILABLE : formatScore(now), delta: formatDelta(before === null || now === null ? null : now - before) };
+    }),
+  };
+}
+
+/** The national page's «Los mismos sujetos obligados en dos ediciones»: the panels of the national report's data. */
+export function panelSection(panels: readonly PanelComparison[], results: EditionResults) {
+  const index = results.indexNode;
+  const code = summaryNodes(results.compiled).find((n) => n.id === index)?.code ?? index;
+  const label = { entity: 'Entidad', type: 'Tipo', level: 'Nivel', national: 'Grupo' } as const;
+  return panels.map((p) => ({
+    caption: `${code}: ${p.baseEdition} → ${p.otherEdition}${p.by === 'national' ? '' : ` por ${label[p.by].toLowerCase()}`}`,
+    groupLabel: label[p.by],
+    baseEdition: p.baseEdition,
+    otherEdition: p.otherEdition,
+    code,
+    rows: p.groups.map((g) => {
+      const v = g.nodes[index]!;
+      return {
+        group: g.group,
+        nBase: formatCount(g.nBase),
+        nOther: formatCount(g.nOther),
+        nMatched: formatCount(g.nMatched),
+        base: formatScore(v.base),
+        other: formatScore(v.other),
+        deltaAll: formatDelta(v.deltaAll),
+        deltaMatched: formatDelta(v.deltaMatched),
+        warnings: g.warnings.map((w) => w.message.es),
+      };
+    }),
+  }));
 }
