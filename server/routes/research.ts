@@ -7,6 +7,8 @@ import { HttpProblem } from '../http/problem.js';
 import { validateQuery } from '../http/validate.js';
 import { editionDataPackage } from '../services/dataPackage.js';
 import { coherenceForEdition, whatIfForEdition } from '../services/research.js';
+import { currentUser, requireUser } from '../auth/access.js';
+import { JOB_VIEW_SCHEMA, jobView, submitJob } from '../jobs/service.js';
 
 /**
  * What-if recomputes a whole edition per request: MGA_WHAT_IF_PER_MINUTE requests per minute and
@@ -135,6 +137,35 @@ export function registerResearchApi(api: ApiRegistry): void {
     async (req, res) => {
       const { by } = res.locals.query as WhatIfQuery;
       res.json(await whatIfForEdition(String(req.params.edition), req.body ?? {}, by));
+    },
+  );
+
+  api.add(
+    {
+      method: 'post',
+      path: '/editions/:edition/analyses/uncertainty',
+      summary:
+        'Start an uncertainty analysis of a published edition as a job (Monte Carlo over weights ±R, optional rules and a left-out component; rank intervals by entity, type, level or institution); the result is JSON with its parameters',
+      tag: 'research',
+      access: 'any signed-in user',
+      body: {
+        type: 'object',
+        properties: {
+          by: { type: 'string', enum: ['entity', 'type', 'level', 'institution'] },
+          runs: { type: 'integer', minimum: 1, maximum: 1000000 },
+          seed: { type: 'integer', minimum: 0 },
+          weightsRange: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+          aggregations: { type: 'array', items: { type: 'string', enum: ['arithmetic', 'geometric', 'harmonic'] } },
+          leaveOneOut: { type: 'boolean' },
+          variant: { type: 'object' },
+        },
+      },
+      responses: { 202: { description: 'the job; follow Location for progress and GET /jobs/{id}/result for the JSON', schema: JOB_VIEW_SCHEMA }, 404: PROBLEM, 422: PROBLEM },
+    },
+    requireUser(),
+    async (req, res) => {
+      const job = await submitJob('uncertainty', { ...(req.body ?? {}), edition: String(req.params.edition) }, currentUser(res));
+      res.status(202).location(`/api/v1/jobs/${String(job._id)}`).json(jobView(job));
     },
   );
 

@@ -5,6 +5,7 @@ import { runWhatIf, type WhatIfGrouping, type WhatIfResult } from '../../scoring
 import { NotRecomputableError } from '../../scoring/recompute.js';
 import { applyVariant, VariantValidationError } from '../../scoring/variants.js';
 import { HttpProblem } from '../http/problem.js';
+import type { EditionResults } from '../../reports/index.js';
 import { loadEditionResults } from './reports.js';
 
 function asProblem(error: unknown): unknown {
@@ -32,11 +33,10 @@ export async function whatIfForEdition(editionId: string, variant: unknown, by: 
   }
 }
 
-const coherenceCache = new WeakMap<object, CoherenceResult>();
+const coherenceCache = new WeakMap<EditionResults, CoherenceResult>();
 
-/** Coherence of the edition's values (cached per loaded results; the date is when it was computed). */
-export async function coherenceForEdition(editionId: string): Promise<CoherenceResult & { edition: string }> {
-  const { edition, results } = await loadEditionResults(editionId);
+/** Coherence of an edition's values, computed once per loaded results (the date is when). */
+export function coherenceOf(results: EditionResults): CoherenceResult {
   let result = coherenceCache.get(results);
   if (!result) {
     try {
@@ -46,5 +46,10 @@ export async function coherenceForEdition(editionId: string): Promise<CoherenceR
     }
     coherenceCache.set(results, result);
   }
-  return { edition: edition.editionId, ...result };
+  return result;
+}
+
+export async function coherenceForEdition(editionId: string): Promise<CoherenceResult & { edition: string }> {
+  const { edition, results } = await loadEditionResults(editionId);
+  return { edition: edition.editionId, ...coherenceOf(results) };
 }
