@@ -134,6 +134,7 @@ export function parameterLines(p: AnalysisParameters): string[] {
   if (p.aggregations && p.aggregations.length > 0) lines.push(`Forma de promediar, sorteada en cada corrida: ${p.aggregations.map((r) => RULE_ES[r] ?? r).join(', ')}.`);
   if (p.leaveOneOut) lines.push('En cada corrida se puede dejar fuera un componente al azar (o ninguno).');
   if (p.bootstrap !== undefined) lines.push(`Intervalos de 95 % con ${p.bootstrap.toLocaleString('es-MX')} remuestreos.`);
-  lines.push(`Calculado el ${new Date(p.date).toLocaleString('es-MX', { dateStyle: 'long', timeStyle: 'short', timeZone: 'America/Mexico_City' })}.`);
+  const when = new Date(p.date).toLocaleString('es-MX', { dateStyle: 'long', timeStyle: 'short', timeZone: 'America/Mexico_City' });
+  lines.push(`Calculado el ${when}${when.endsWith('.') ? '' : '.'}`);
   return lines;
 }
