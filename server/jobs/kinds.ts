@@ -1,5 +1,6 @@
 /** Every job kind of the service: one file per kind in this folder, listed here once. */
+import { editionCardsJob } from './cards.js';
 import { registerJobKind } from './registry.js';
 import { uncertaintyJob } from './uncertainty.js';
 
-registerJobKind(uncertaintyJob);
+for (const kind of [editionCardsJob, uncertaintyJob]) registerJobKind(kind);
