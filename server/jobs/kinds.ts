@@ -3,4 +3,5 @@ import { editionCardsJob } from './cards.js';
 import { registerJobKind } from './registry.js';
 import { uncertaintyJob } from './uncertainty.js';
 
-for (const kind of [editionCardsJob, uncertaintyJob]) registerJobKind(kind);
+registerJobKind(editionCardsJob);
+registerJobKind(uncertaintyJob);
