@@ -130,6 +130,7 @@ export function renderNationalReportHtml(data: NationalReportData): string {
     entityMap: mapView(Object.fromEntries(base.byEntity.map((r) => [r.name, r.values[index] ?? null])), indexCode, base.edition, 'mapa-base', `media calculada de los ${formatCount(base.n)} sujetos obligados`),
     notes: data.notes,
     warningsTable: warningsTable(data.publishedWarnings, codeOf),
+    robustness: data.robustness,
     meta: data.meta,
   });
   return page(data.meta, 'Métrica de Gobierno Abierto · Reporte nacional', body);

@@ -9,6 +9,7 @@ import { registerAccountsApi } from './accounts.js';
 import { registerReportsApi } from './reports.js';
 import { registerCrosswalksApi } from './crosswalks.js';
 import { registerEvolutionApi } from './evolution.js';
+import { registerResearchApi } from './research.js';
 import { registerJobsApi } from './jobs.js';
 
 export function apiRegistry(): ApiRegistry {
@@ -22,6 +23,7 @@ export function apiRegistry(): ApiRegistry {
   registerReportsApi(api);
   registerCrosswalksApi(api);
   registerEvolutionApi(api);
+  registerResearchApi(api);
   registerJobsApi(api);
   let document: object | undefined;
   api.add({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3 document', tag: 'meta', public: true }, (_req, res) => {
