@@ -21,6 +21,7 @@ import { configureViews } from './http/views.js';
 import { sessionMiddleware, type SessionOptions } from './auth/session.js';
 import { loadPrincipal } from './auth/access.js';
 import { csrfUnlessUnauthenticatedApi } from './auth/csrfGate.js';
+import { isEvidenceUpload } from './routes/evidence.js';
 
 const UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
 /** multer: the maintained multipart parser for express; files stay in memory, capped in size and count. */
@@ -61,7 +62,8 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(express.json({ limit: '1mb' }));
   app.use(express.raw({ type: ['text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'], limit: UPLOAD_LIMIT_BYTES }));
   // Multipart bodies (file uploads) are parsed before the CSRF check, which reads their _csrf field.
-  app.use((req, res, next) => (req.is('multipart/form-data') ? upload.any()(req, res, next) : next()));
+  // Evidence uploads are the exception: they stream into GridFS once the respondent is known (server/routes/evidence.ts).
+  app.use((req, res, next) => (req.is('multipart/form-data') && !isEvidenceUpload(req) ? upload.any()(req, res, next) : next()));
   // Flat form fields only (extended: false): nested operator objects cannot be built from a form.
   app.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 5000 }));
   app.use(sessionMiddleware(session));

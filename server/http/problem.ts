@@ -22,6 +22,8 @@ export class HttpProblem extends Error {
     readonly title: string,
     readonly detail?: string,
     readonly errors?: FieldError[],
+    /** A stable machine-readable code (kebab-case), for clients that act on the kind of error. */
+    readonly code?: string,
   ) {
     super(detail ?? title);
     this.name = 'HttpProblem';
@@ -40,6 +42,7 @@ export function sendProblem(res: Response, problem: HttpProblem, instance?: stri
       title: problem.title,
       status: problem.status,
       ...(problem.detail ? { detail: problem.detail } : {}),
+      ...(problem.code ? { code: problem.code } : {}),
       ...(instance ? { instance } : {}),
       ...(problem.errors ? { errors: problem.errors } : {}),
     });
@@ -61,7 +64,7 @@ export function toProblem(error: unknown): HttpProblem | undefined {
   }
   if (error instanceof multer.MulterError) {
     const tooLarge = error.code === 'LIMIT_FILE_SIZE';
-    return new HttpProblem(tooLarge ? 413 : 400, tooLarge ? 'Content Too Large' : 'Bad Request', tooLarge ? 'the file is larger than 10 MB' : error.message, [{ field: error.field ?? 'archivo', reason: error.message }]);
+    return new HttpProblem(tooLarge ? 413 : 400, tooLarge ? 'Content Too Large' : 'Bad Request', tooLarge ? 'the file is larger than the upload limit' : error.message, [{ field: error.field ?? 'archivo', reason: error.message }], tooLarge ? 'file-too-large' : 'bad-multipart');
   }
   const e = error as { type?: string; status?: number; code?: number; keyValue?: Record<string, unknown>; message?: string };
   if (e?.code === 11000) {

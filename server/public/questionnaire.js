@@ -56,7 +56,8 @@
   function snapshot() {
     var data = new FormData(form);
     data.delete('_csrf');
-    return Array.from(data.entries());
+    // Files are sent only with the buttons (the background save is url-encoded).
+    return Array.from(data.entries()).filter(function (pair) { return typeof pair[1] === 'string'; });
   }
   function keep() {
     try {

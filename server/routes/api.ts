@@ -11,6 +11,7 @@ import { registerCrosswalksApi } from './crosswalks.js';
 import { registerEvolutionApi } from './evolution.js';
 import { registerResearchApi } from './research.js';
 import { registerJobsApi } from './jobs.js';
+import { registerEvidenceApi } from './evidence.js';
 
 export function apiRegistry(): ApiRegistry {
   const api = new ApiRegistry();
@@ -25,6 +26,7 @@ export function apiRegistry(): ApiRegistry {
   registerEvolutionApi(api);
   registerResearchApi(api);
   registerJobsApi(api);
+  registerEvidenceApi(api);
   let document: object | undefined;
   api.add({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3 document', tag: 'meta', public: true }, (_req, res) => {
     document ??= openApiDocument(api.operations);

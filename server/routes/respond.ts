@@ -16,6 +16,8 @@ import { answersFromForm, errorsByPath, labelledErrors, questionnaireView, type 
 import { editionInstrument, loadResponse, saveAnswers, STATUS_LABELS, type Actor } from '../services/responses.js';
 import { progress } from '../../questionnaires/engine.js';
 import type { ApiRegistry } from '../http/api.js';
+import { EVIDENCE_FILE_FIELD, commitEvidence, countEvidence, discardReceived, evidenceByItem, evidenceItems, evidenceSettings, listEvidence, megabytes, removeEvidence, EVIDENCE_TYPE_WORDS } from '../files/evidence.js';
+import { receiveEvidence, receivedFiles, rejectionText } from './evidence.js';
 
 const EDITABLE = ['draft', 'returned'] as const;
 
@@ -37,7 +39,14 @@ async function renderQuestionnaire(req: Request, res: Response, override?: { ans
   const editable = (EDITABLE as readonly string[]).includes(current.status);
   const answers = override?.answers ?? current.answers;
   const errors = override?.errors ?? [];
-  const sections = questionnaireView(instrument.definition, answers, { institution: current.context.institution, errors: errorsByPath(errors), comments: commentsOf(current), newRows: editable });
+  const settings = evidenceSettings();
+  const files = {
+    accepts: new Set(evidenceItems(instrument.definition).keys()),
+    byItem: evidenceByItem(await listEvidence(principal.edition, principal.institution)),
+    editable,
+    maxPerItem: settings.maxFilesPerItem,
+  };
+  const sections = questionnaireView(instrument.definition, answers, { institution: current.context.institution, errors: errorsByPath(errors), comments: commentsOf(current), newRows: editable, files });
   renderPage(
     req,
     res,
@@ -57,6 +66,7 @@ async function renderQuestionnaire(req: Request, res: Response, override?: { ans
       errors: labelledErrors(instrument.definition, errors),
       savedAt: current.response?.updatedAt,
       draftKey: `mga-borrador-${principal.invitationId}`,
+      evidenceLimits: `${EVIDENCE_TYPE_WORDS}; hasta ${megabytes(settings.maxBytes)} por archivo y ${settings.maxFilesPerItem} archivos por pregunta`,
       serverVersion: current.response?.updatedAt ? new Date(current.response.updatedAt).getTime() : 0,
       scripts: editable ? ['/static/questionnaire.js'] : [],
     },
@@ -87,12 +97,51 @@ export function respondRouter(): Router {
     await renderQuestionnaire(req, res);
   });
 
-  router.post('/responder', requireRespondent, async (req, res) => {
+  router.post('/responder', requireRespondent, receiveEvidence('page'), async (req, res) => {
     const principal = currentRespondent(res);
-    const { instrument, actor } = await respondentContext(principal);
-    const submit = (req.body as Record<string, unknown>).action === 'submit';
-    const answers = answersFromForm(instrument.definition, req.body);
-    const reason = reasonOf(req.body);
+    const { instrument, actor, current } = await respondentContext(principal);
+    const files = receivedFiles(req).filter((f) => f.evidenceId || f.rejected);
+    const discardAll = () => discardReceived(files);
+    if (res.locals.evidenceUploadError) {
+      await discardAll();
+      const limit = megabytes(evidenceSettings().maxBytes);
+      return renderQuestionnaire(req, res, { answers: current.answers, errors: [{ field: '', reason: `El envío se interrumpió porque un archivo es mucho más grande que el límite de ${limit}. No se guardó nada de este envío: vuelva a capturar sus cambios y adjunte archivos más pequeños.` }], reason: '', status: 413 });
+    }
+    const body = req.body as Record<string, unknown>;
+    const submit = body.action === 'submit';
+    const answers = answersFromForm(instrument.definition, body);
+    const reason = reasonOf(body);
+    const removing = typeof body.quitarArchivo === 'string' ? body.quitarArchivo : undefined;
+
+    // Files first: any refused file means nothing of this post is kept, and the page says why.
+    const items = evidenceItems(instrument.definition);
+    const settings = evidenceSettings();
+    const fileErrors: FieldError[] = [];
+    const accepted: { evidenceId: string; item: string }[] = [];
+    const perItem = new Map<string, number>();
+    for (const file of files) {
+      const item = file.fieldname.startsWith(EVIDENCE_FILE_FIELD) ? file.fieldname.slice(EVIDENCE_FILE_FIELD.length) : '';
+      if (!items.has(item)) {
+        fileErrors.push({ field: '', reason: `El archivo «${file.originalname}» no corresponde a una pregunta que pida evidencia; no se guardó.` });
+        continue;
+      }
+      const refused = rejectionText(file);
+      if (refused) {
+        fileErrors.push({ field: `${item}:archivo`, reason: refused });
+        continue;
+      }
+      const count = (perItem.get(item) ?? (await countEvidence(principal.edition, principal.institution, item))) + 1;
+      perItem.set(item, count);
+      if (count > settings.maxFilesPerItem) {
+        fileErrors.push({ field: `${item}:archivo`, reason: `Cada pregunta admite hasta ${settings.maxFilesPerItem} archivos; quite uno antes de adjuntar «${file.originalname}».` });
+        continue;
+      }
+      accepted.push({ evidenceId: file.evidenceId!, item });
+    }
+    if (fileErrors.length) {
+      await discardAll();
+      return renderQuestionnaire(req, res, { answers, errors: fileErrors, reason, status: 400 });
+    }
     try {
       await saveAnswers(principal.edition, principal.institution, instrument, answers, {
         actor,
@@ -102,6 +151,7 @@ export function respondRouter(): Router {
         nextStatus: submit ? 'submitted' : undefined,
       });
     } catch (error) {
+      await discardAll();
       if (error instanceof HttpProblem && error.status === 400) return renderQuestionnaire(req, res, { answers, errors: error.errors ?? [{ field: '', reason: error.detail ?? error.title }], reason, status: 400 });
       if (error instanceof HttpProblem && error.status === 409) {
         flash(req, 'Sus respuestas ya fueron enviadas: no se pueden cambiar hasta que la evaluación las devuelva.');
@@ -109,7 +159,10 @@ export function respondRouter(): Router {
       }
       throw error;
     }
-    flash(req, submit ? 'Cuestionario enviado. El equipo evaluador lo revisará.' : 'Borrador guardado.');
+    await commitEvidence({ edition: principal.edition, institution: principal.institution, invitation: principal.invitationId }, accepted);
+    const removed = removing && !submit ? await removeEvidence(principal.edition, principal.institution, removing) : undefined;
+    const attached = accepted.length ? ` ${accepted.length === 1 ? 'Se adjuntó 1 archivo.' : `Se adjuntaron ${accepted.length} archivos.`}` : '';
+    flash(req, submit ? `Cuestionario enviado. El equipo evaluador lo revisará.${attached}` : removed ? `Se quitó el archivo «${removed.name}». Borrador guardado.` : `Borrador guardado.${attached}`);
     res.redirect(303, '/responder');
   });
 
