@@ -94,7 +94,7 @@ export function openApiDocument(operations: readonly Operation[]): object {
           description: 'RFC 9457 problem details',
           properties: {
             type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, instance: { type: 'string' },
-            code: { type: 'string', description: 'stable machine-readable code of the error, when it has one' },
+            code: { type: 'string', description: 'stable machine code of the error, e.g. stale_revision, response_state, edition_state, deadline_passed' },
             errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, row: { type: 'integer' }, value: {}, reason: { type: 'string' } } } },
           },
         },

@@ -16,17 +16,41 @@ export interface FieldError {
   reason: string;
 }
 
+/**
+ * Extension members of a problem: a stable machine `code` (sent to API clients), further members such
+ * as `currentRevision` (sent too), and `message`, the Spanish explanation a page shows (not sent).
+ */
+export interface ProblemExtras {
+  code?: string;
+  message?: string;
+  [member: string]: unknown;
+}
+
 export class HttpProblem extends Error {
   constructor(
     readonly status: number,
     readonly title: string,
     readonly detail?: string,
     readonly errors?: FieldError[],
-    /** A stable machine-readable code (kebab-case), for clients that act on the kind of error. */
-    readonly code?: string,
+    readonly extras: ProblemExtras = {},
   ) {
     super(detail ?? title);
     this.name = 'HttpProblem';
+  }
+
+  get code(): string | undefined {
+    return this.extras.code;
+  }
+
+  /** Setting `code` afterwards (`Object.assign(problem, { code })`) sends it like a constructor's. */
+  set code(code: string | undefined) {
+    if (code === undefined) delete this.extras.code;
+    else this.extras.code = code;
+  }
+
+  /** What a page shows: the Spanish message when there is one. */
+  get pageMessage(): string | undefined {
+    return this.extras.message ?? this.detail;
   }
 }
 
@@ -34,6 +58,7 @@ export const badRequest = (detail: string, errors?: FieldError[]) => new HttpPro
 export const notFound = (detail: string) => new HttpProblem(404, 'Not Found', detail);
 
 export function sendProblem(res: Response, problem: HttpProblem, instance?: string): void {
+  const { message: _forPages, ...members } = problem.extras;
   res
     .status(problem.status)
     .type('application/problem+json')
@@ -42,9 +67,9 @@ export function sendProblem(res: Response, problem: HttpProblem, instance?: stri
       title: problem.title,
       status: problem.status,
       ...(problem.detail ? { detail: problem.detail } : {}),
-      ...(problem.code ? { code: problem.code } : {}),
       ...(instance ? { instance } : {}),
       ...(problem.errors ? { errors: problem.errors } : {}),
+      ...members,
     });
 }
 
@@ -64,7 +89,7 @@ export function toProblem(error: unknown): HttpProblem | undefined {
   }
   if (error instanceof multer.MulterError) {
     const tooLarge = error.code === 'LIMIT_FILE_SIZE';
-    return new HttpProblem(tooLarge ? 413 : 400, tooLarge ? 'Content Too Large' : 'Bad Request', tooLarge ? 'the file is larger than the upload limit' : error.message, [{ field: error.field ?? 'archivo', reason: error.message }], tooLarge ? 'file-too-large' : 'bad-multipart');
+    return new HttpProblem(tooLarge ? 413 : 400, tooLarge ? 'Content Too Large' : 'Bad Request', tooLarge ? 'the file is larger than 10 MB' : error.message, [{ field: error.field ?? 'archivo', reason: error.message }]);
   }
   const e = error as { type?: string; status?: number; code?: number; keyValue?: Record<string, unknown>; message?: string };
   if (e?.code === 11000) {

@@ -72,6 +72,8 @@ export function receiveEvidence(target: 'api' | 'page'): RequestHandler {
         if (target === 'page' && error instanceof multer.MulterError && req.body?._csrf) {
           res.locals.evidenceUploadError = error;
           req.body = { _csrf: req.body._csrf };
+        } else if (error instanceof multer.MulterError && error.code === 'LIMIT_FILE_SIZE') {
+          return fail(new HttpProblem(413, 'Content Too Large', `the file is larger than ${settings.maxBytes} bytes`, [{ field: 'archivo', reason: `at most ${settings.maxBytes} bytes` }], { code: 'evidence_too_large' }));
         } else {
           return fail(error);
         }
@@ -92,9 +94,9 @@ export function rejectionText(file: Partial<ReceivedEvidence> & { originalname?:
 
 function apiRejection(file: Partial<ReceivedEvidence>): HttpProblem | undefined {
   const settings = evidenceSettings();
-  if (file.rejected === 'too-large') return new HttpProblem(413, 'Content Too Large', `the file is larger than ${settings.maxBytes} bytes`, [{ field: 'archivo', reason: `at most ${settings.maxBytes} bytes` }], 'evidence-too-large');
+  if (file.rejected === 'too-large') return new HttpProblem(413, 'Content Too Large', `the file is larger than ${settings.maxBytes} bytes`, [{ field: 'archivo', reason: `at most ${settings.maxBytes} bytes` }], { code: 'evidence_too_large' });
   if (file.rejected === 'type-not-allowed') {
-    return new HttpProblem(415, 'Unsupported Media Type', `the file's content is ${file.detectedType ? `of type ${file.detectedType}` : 'of no recognised type'}, which is not accepted as evidence`, [{ field: 'archivo', reason: `accepted types: ${Object.keys(EVIDENCE_TYPES).join(', ')}` }], 'evidence-type-not-allowed');
+    return new HttpProblem(415, 'Unsupported Media Type', `the file's content is ${file.detectedType ? `of type ${file.detectedType}` : 'of no recognised type'}, which is not accepted as evidence`, [{ field: 'archivo', reason: `accepted types: ${Object.keys(EVIDENCE_TYPES).join(', ')}` }], { code: 'evidence_type_not_allowed' });
   }
   return undefined;
 }
@@ -106,7 +108,7 @@ export async function evidenceContext(principal: RespondentPrincipal) {
   return { instrument, items: evidenceItems(instrument.definition), editable: (EDITABLE_STATUSES as readonly string[]).includes(current.status), status: current.status };
 }
 
-const locked = (status: string) => new HttpProblem(409, 'Conflict', `the answers are ${status} and cannot be changed now`, undefined, 'answers-locked');
+const locked = (status: string) => new HttpProblem(409, 'Conflict', `the answers are ${status} and cannot be changed now`, undefined, { code: 'response_state' });
 
 const EVIDENCE_SCHEMA = {
   type: 'object',
@@ -149,10 +151,10 @@ export function registerEvidenceApi(api: ApiRegistry): void {
       bodyTypes: ['multipart/form-data'],
       responses: {
         201: { description: 'the stored file', schema: EVIDENCE_SCHEMA },
-        400: problem('no file, or an item that does not take evidence (code evidence-file-missing, evidence-unknown-item)'),
-        409: problem('the answers cannot be changed now, or the item has its maximum of files (answers-locked, evidence-too-many-files)'),
-        413: problem('the file is too large (evidence-too-large)'),
-        415: problem('the content is not of an accepted type (evidence-type-not-allowed)'),
+        400: problem('no file, or an item that does not take evidence (code evidence_file_missing, evidence_unknown_item)'),
+        409: problem('the answers cannot be changed now, or the item has its maximum of files (response_state, evidence_too_many_files)'),
+        413: problem('the file is too large (evidence_too_large)'),
+        415: problem('the content is not of an accepted type (evidence_type_not_allowed)'),
       },
     },
     requireRespondent,
@@ -162,15 +164,15 @@ export function registerEvidenceApi(api: ApiRegistry): void {
       try {
         const principal = currentRespondent(res);
         const file = files[0];
-        if (!file || file.fieldname !== 'archivo') throw new HttpProblem(400, 'Bad Request', 'send the file in a multipart field named "archivo"', [{ field: 'archivo', reason: 'missing' }], 'evidence-file-missing');
+        if (!file || file.fieldname !== 'archivo') throw new HttpProblem(400, 'Bad Request', 'send the file in a multipart field named "archivo"', [{ field: 'archivo', reason: 'missing' }], { code: 'evidence_file_missing' });
         const item = typeof req.body?.item === 'string' ? req.body.item : '';
         const ctx = await evidenceContext(principal);
-        if (!ctx.items.has(item)) throw new HttpProblem(400, 'Bad Request', item ? `item "${item}" does not exist or does not take evidence` : 'name the item in a field "item"', [{ field: 'item', value: item, reason: 'not an item that takes evidence' }], 'evidence-unknown-item');
+        if (!ctx.items.has(item)) throw new HttpProblem(400, 'Bad Request', item ? `item "${item}" does not exist or does not take evidence` : 'name the item in a field "item"', [{ field: 'item', value: item, reason: 'not an item that takes evidence' }], { code: 'evidence_unknown_item' });
         const rejection = apiRejection(file);
         if (rejection) throw rejection;
         if (!ctx.editable) throw locked(ctx.status);
         if ((await countEvidence(principal.edition, principal.institution, item)) >= settings.maxFilesPerItem) {
-          throw new HttpProblem(409, 'Conflict', `item "${item}" already has ${settings.maxFilesPerItem} files; remove one first`, [{ field: 'item', value: item, reason: 'too many files' }], 'evidence-too-many-files');
+          throw new HttpProblem(409, 'Conflict', `item "${item}" already has ${settings.maxFilesPerItem} files; remove one first`, [{ field: 'item', value: item, reason: 'too many files' }], { code: 'evidence_too_many_files' });
         }
         await commitEvidence(ownerOf(req), [{ evidenceId: file.evidenceId!, item }]);
         const stored = await findEvidence(principal.edition, principal.institution, file.evidenceId!);
@@ -205,7 +207,7 @@ export function registerEvidenceApi(api: ApiRegistry): void {
       summary: 'Remove one of the institution\'s evidence files (while the answers can be changed)',
       tag: 'respondent',
       access: respondent,
-      responses: { 204: 'removed', 404: problem('no such file of this institution'), 409: problem('the answers cannot be changed now (answers-locked)') },
+      responses: { 204: 'removed', 404: problem('no such file of this institution'), 409: problem('the answers cannot be changed now (response_state)') },
     },
     requireRespondent,
     async (req, res) => {
@@ -237,7 +239,7 @@ export function registerEvidenceApi(api: ApiRegistry): void {
       const user = currentUser(res);
       const edition = String(req.params.edition);
       await editionForUser(user, edition, 'read');
-      if (!mayDownloadEvidence(user, edition)) throw new HttpProblem(403, 'Forbidden', 'only admins and the evaluators and viewers of this edition may read evidence', undefined, 'evidence-forbidden');
+      if (!mayDownloadEvidence(user, edition)) throw new HttpProblem(403, 'Forbidden', 'only admins and the evaluators and viewers of this edition may read evidence', undefined, { code: 'evidence_forbidden' });
       res.json({ files: (await listEvidence(edition, String(req.params.id))).map(fileJson) });
     },
   );
@@ -260,11 +262,11 @@ export function registerEvidenceApi(api: ApiRegistry): void {
       const user = currentUser(res);
       const edition = String(req.params.edition);
       await editionForUser(user, edition, 'read'); // 404 for editions the user cannot see at all
-      if (!mayDownloadEvidence(user, edition)) throw new HttpProblem(403, 'Forbidden', 'only admins and the evaluators and viewers of this edition may download evidence', undefined, 'evidence-forbidden');
+      if (!mayDownloadEvidence(user, edition)) throw new HttpProblem(403, 'Forbidden', 'only admins and the evaluators and viewers of this edition may download evidence', undefined, { code: 'evidence_forbidden' });
       const id = String(req.params.id);
       const fileId = String(req.params.fileId);
       const file = Types.ObjectId.isValid(id) ? await findEvidence(edition, id, fileId) : undefined;
-      if (!file) throw new HttpProblem(404, 'Not Found', `evidence file "${fileId}" of institution "${id}" does not exist`, undefined, 'evidence-not-found');
+      if (!file) throw new HttpProblem(404, 'Not Found', `evidence file "${fileId}" of institution "${id}" does not exist`, undefined, { code: 'evidence_not_found' });
       res.setHeader('Content-Type', file.contentType);
       res.setHeader('Content-Length', String(file.size));
       res.setHeader('Content-Disposition', contentDisposition(file.name));

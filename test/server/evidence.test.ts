@@ -94,15 +94,15 @@ describe('evidence files: upload, limits, sniffed types, download rights (real M
   });
 
   const refusals: [string, () => Promise<FormData>, number, string][] = [
-    ['text dressed as a PDF', async () => multipart({ item: 'aiUnit' }, { name: 'acuerdo.pdf', bytes: Buffer.from('%PDX no es un PDF\n'.repeat(20)), type: 'application/pdf' }), 415, 'evidence-type-not-allowed'],
-    ['an HTML page', async () => multipart({ item: 'aiUnit' }, { name: 'acuerdo.pdf', bytes: Buffer.from('<!doctype html><html><script>alert(1)</script></html>'), type: 'application/pdf' }), 415, 'evidence-type-not-allowed'],
-    ['a file over the limit', async () => multipart({ item: 'aiUnit' }, { name: 'grande.pdf', bytes: await pdf('grande', 60_000) }), 413, 'evidence-too-large'],
-    ['a file far over the limit (cut off by the parser)', async () => multipart({ item: 'aiUnit' }, { name: 'enorme.pdf', bytes: await pdf('enorme', 400_000) }), 413, 'file-too-large'],
-    ['an unknown item', async () => multipart({ item: 'noSuchItem' }, { name: 'a.pdf', bytes: await pdf() }), 400, 'evidence-unknown-item'],
-    ['an item that asks for no evidence', async () => multipart({ item: 'aiStaffCount' }, { name: 'a.pdf', bytes: await pdf() }), 400, 'evidence-unknown-item'],
-    ['no item at all', async () => multipart({}, { name: 'a.pdf', bytes: await pdf() }), 400, 'evidence-unknown-item'],
-    ['no file', async () => multipart({ item: 'aiUnit' }), 400, 'evidence-file-missing'],
-    ['the file in another field', async () => multipart({ item: 'aiUnit' }, { field: 'documento', name: 'a.pdf', bytes: await pdf() }), 400, 'evidence-file-missing'],
+    ['text dressed as a PDF', async () => multipart({ item: 'aiUnit' }, { name: 'acuerdo.pdf', bytes: Buffer.from('%PDX no es un PDF\n'.repeat(20)), type: 'application/pdf' }), 415, 'evidence_type_not_allowed'],
+    ['an HTML page', async () => multipart({ item: 'aiUnit' }, { name: 'acuerdo.pdf', bytes: Buffer.from('<!doctype html><html><script>alert(1)</script></html>'), type: 'application/pdf' }), 415, 'evidence_type_not_allowed'],
+    ['a file over the limit', async () => multipart({ item: 'aiUnit' }, { name: 'grande.pdf', bytes: await pdf('grande', 60_000) }), 413, 'evidence_too_large'],
+    ['a file far over the limit (cut off by the parser)', async () => multipart({ item: 'aiUnit' }, { name: 'enorme.pdf', bytes: await pdf('enorme', 400_000) }), 413, 'evidence_too_large'],
+    ['an unknown item', async () => multipart({ item: 'noSuchItem' }, { name: 'a.pdf', bytes: await pdf() }), 400, 'evidence_unknown_item'],
+    ['an item that asks for no evidence', async () => multipart({ item: 'aiStaffCount' }, { name: 'a.pdf', bytes: await pdf() }), 400, 'evidence_unknown_item'],
+    ['no item at all', async () => multipart({}, { name: 'a.pdf', bytes: await pdf() }), 400, 'evidence_unknown_item'],
+    ['no file', async () => multipart({ item: 'aiUnit' }), 400, 'evidence_file_missing'],
+    ['the file in another field', async () => multipart({ item: 'aiUnit' }, { field: 'documento', name: 'a.pdf', bytes: await pdf() }), 400, 'evidence_file_missing'],
   ];
   for (const [name, body, status, code] of refusals) {
     it(`refuses ${name}: ${status} ${code}, English detail, nothing written`, async () => {
@@ -225,7 +225,7 @@ describe('evidence files: upload, limits, sniffed types, download rights (real M
     const before = await storedCounts();
     const late = await upload(a.token, multipart({ item: 'aiUnit' }, { name: 'tarde.pdf', bytes: await pdf() }));
     expect(late.status).to.equal(409);
-    expect((await json<Problem>(late)).code).to.equal('answers-locked');
+    expect((await json<Problem>(late)).code).to.equal('response_state');
     const listed = await json<{ files: { id: string }[] }>(await client.get('/api/v1/respondent/evidence'));
     const removal = await client.request('DELETE', `/api/v1/respondent/evidence/${listed.files[0]!.id}`);
     expect(removal.status).to.equal(409);
