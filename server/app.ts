@@ -14,6 +14,7 @@ import { adminRouter } from './routes/admin.js';
 import { respondRouter } from './routes/respond.js';
 import { reviewRouter } from './routes/review.js';
 import { accountsRouter } from './routes/accounts.js';
+import { methodologyPagesRouter } from './routes/methodologyPages.js';
 import { configureViews } from './http/views.js';
 import { sessionMiddleware, type SessionOptions } from './auth/session.js';
 import { loadPrincipal } from './auth/access.js';
@@ -66,6 +67,7 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(csrfUnlessUnauthenticatedApi);
 
   app.use(resultsPagesRouter());
+  app.use(methodologyPagesRouter());
   app.use(authRouter());
   app.use(adminRouter());
   app.use(respondRouter());

@@ -32,6 +32,7 @@ import { InstitutionResultModel } from '../models/result.js';
 import { HttpProblem, notFound, type FieldError } from '../http/problem.js';
 import { editionTable, findEdition, type EditionTable } from './results.js';
 import { scoreWithExplanation } from './responses.js';
+import { explanationAnswers } from './explanations.js';
 import { instrumentById, itemLabels } from './instruments.js';
 import { editionsWithNationalFigures, publishedAggregates, PUBLISHED_SAMPLE_SIZES, type PublishedAggregatesFile } from './publishedAggregates.js';
 
@@ -292,7 +293,8 @@ async function answeredItems(edition: EditionDoc, institutionId: string): Promis
   const { variables } = await scoreWithExplanation(edition.editionId, institutionId);
   if (!variables) return undefined;
   const labels = Object.fromEntries((edition.instruments ?? []).flatMap((ref) => Object.entries(itemLabels(instrumentById(ref.id))).map(([id, item]) => [id, item.label])));
-  return { explanation: variables.explanation, labels };
+  const answers = await explanationAnswers(edition.editionId, institutionId);
+  return { explanation: variables.explanation, labels, ...(answers && { answers }) };
 }
 
 export async function institutionReportPdf(editionId: string, institution: string, options: LoadOptions & { entity?: string; generatedAt?: Date } = {}): Promise<ReportFile> {
