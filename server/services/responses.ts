@@ -167,25 +167,18 @@ export async function approveResponse(editionId: string, institutionId: string, 
 }
 
 /**
- * The institution's approved answers (its own questionnaire once approved, the citizen logs once
- * complete), by questionnaire, with the definitions that read them.
- */
-export async function approvedAnswers(editionId: string, institutionId: string) {
-  const edition = await findEdition(editionId);
-  const institution = await institutionOf(editionId, institutionId);
-  const approved = await ResponseModel.find({ edition: editionId, institution: institution._id, status: 'approved' }).lean();
-  const answersByQuestionnaire = Object.fromEntries(approved.map((r) => [r.questionnaire.id, r.answers as Answers]));
-  const defs = edition.instruments.map((i) => instrumentById(i.id)).filter((i) => i.id in answersByQuestionnaire).map((i) => i.definition);
-  return { institution, defs, answersByQuestionnaire, context: { institution: { type: institution.type, level: institution.level } } };
-}
-
-/**
  * The methodology variables from the institution's approved answers and approved (complete) citizen
  * logs, explained item by item; undefined when nothing is approved yet.
  */
 async function approvedVariables(editionId: string, institutionId: string) {
-  const { institution, defs, answersByQuestionnaire, context } = await approvedAnswers(editionId, institutionId);
-  const variables = defs.length ? variablesFromAnswers(defs, answersByQuestionnaire, context) : undefined;
+  const edition = await findEdition(editionId);
+  const institution = await institutionOf(editionId, institutionId);
+  const approved = await ResponseModel.find({ edition: editionId, institution: institution._id, status: 'approved' }).lean();
+  const answersById = Object.fromEntries(approved.map((r) => [r.questionnaire.id, r.answers as Answers]));
+  const used = edition.instruments.map((i) => instrumentById(i.id)).filter((i) => i.id in answersById);
+  const variables = used.length
+    ? variablesFromAnswers(used.map((i) => i.definition), answersById, { institution: { type: institution.type, level: institution.level } })
+    : undefined;
   return { institution, variables };
 }
 
