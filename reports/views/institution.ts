@@ -4,6 +4,7 @@ import type { InstitutionReportData } from '../models/institution.js';
 import { explanationView } from './explanation.js';
 import { formatScore } from '../format.js';
 import { ChartSequence, delta, difference, gapTable, itemGapTable, legend, numColumn, page, rankKpi, renderBody, score, shortLabel, text, type Kpi, type TableView } from './common.js';
+import { previousEditionView } from './evolution.js';
 
 export function renderInstitutionReportHtml(data: InstitutionReportData): string {
   const charts = new ChartSequence();
@@ -46,6 +47,7 @@ export function renderInstitutionReportHtml(data: InstitutionReportData): string
   };
   const body = renderBody('institution', {
     kpis,
+    previous: previousEditionView(data),
     nodes: legend(nodes),
     referenceChart,
     referenceTable,

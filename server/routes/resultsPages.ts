@@ -29,7 +29,7 @@ import { notFound } from '../http/problem.js';
 import { renderPage } from '../http/render.js';
 import { explanationView, institutionExplanation } from '../services/explanations.js';
 import { chart } from '../http/inlineChart.js';
-import { entityEvolutionSection } from './resultsEvolution.js';
+import { entityEvolutionSection, institutionPreviousSection, nationalMapSection, panelSection } from './resultsEvolution.js';
 import { entityOf, institutionRow, loadEditionResults, nationalReportData, type LoadedEdition } from '../services/reports.js';
 
 /** Printed where an edition did not publish a figure: never a zero. */
@@ -203,6 +203,8 @@ export function resultsPagesRouter(): Router {
       types: groupRows(results.byType.groups, nodes, index, (name) => typeHref(base, name)),
       levels: groupRows(results.byLevel.groups, nodes, index, (name) => levelHref(base, name)),
       entityComparison,
+      map: await nationalMapSection(results, req.query),
+      panels: panelSection(data.evolution.panels, results),
       warnings: data.publishedWarnings.filter((w) => w.kind === 'inconsistent').map((w) => w.message.es),
       notes: data.notes,
       sources: data.meta.sources,
@@ -396,6 +398,7 @@ export function resultsPagesRouter(): Router {
       charts,
       references: nodes.map((n) => ({ code: n.code, name: n.name, value: score(data.values[n.id]), national: score(refs.national[n.id]), entity: score(refs.entity[n.id]), type: score(refs.type[n.id]), difference: delta(difference(data.values[n.id], refs.national[n.id])) })),
       explanation: explanation && explanationView(explanation),
+      previous: await institutionPreviousSection(loaded, id, data.values),
       improvements: data.improvements.slice(0, 5).map((g) => ({ rank: g.rank, name: g.label, value: score(g.value), gap: formatScore(g.gap, 3), potential: score(g.potentialIndex) })),
     });
   });
