@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import multer from 'multer';
 import mongoose from 'mongoose';
@@ -27,6 +27,21 @@ import { isEvidenceUpload } from './routes/evidence.js';
 const UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
 /** multer: the maintained multipart parser for express; files stay in memory, capped in size and count. */
 const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: UPLOAD_LIMIT_BYTES, files: 1, fields: 100 } });
+
+/**
+ * express-session stores a changed session only while the response ends, after a redirect's headers
+ * have gone out, so a browser could load the next page before it is stored and miss a flash message
+ * (seen on the admin pages). A session that holds anything is saved before the redirect instead.
+ */
+const saveSessionBeforeRedirect: RequestHandler = (req, res, next) => {
+  const redirect = res.redirect.bind(res) as (...args: unknown[]) => void;
+  res.redirect = ((...args: unknown[]) => {
+    const stored = req.session && Object.keys(req.session).some((key) => key !== 'cookie');
+    if (!stored) return redirect(...args);
+    req.session.save((error) => (error ? next(error) : redirect(...args)));
+  }) as typeof res.redirect;
+  next();
+};
 
 const DB_STATES: Record<number, string> = { 0: 'disconnected', 1: 'connected', 2: 'connecting', 3: 'disconnecting' };
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -68,6 +83,7 @@ export function createApp({ logger, session }: AppOptions): Express {
   // Flat form fields only (extended: false): nested operator objects cannot be built from a form.
   app.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 5000 }));
   app.use(sessionMiddleware(session));
+  app.use(saveSessionBeforeRedirect);
   app.use(loadPrincipal);
   app.use(csrfUnlessUnauthenticatedApi);
 
