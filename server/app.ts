@@ -18,6 +18,7 @@ import { reviewRouter } from './routes/review.js';
 import { accountsRouter } from './routes/accounts.js';
 import { methodologyPagesRouter } from './routes/methodologyPages.js';
 import { jobsRouter } from './routes/jobs.js';
+import { mailRouter } from './routes/mail.js';
 import { configureViews } from './http/views.js';
 import { sessionMiddleware, type SessionOptions } from './auth/session.js';
 import { loadPrincipal } from './auth/access.js';
@@ -97,6 +98,7 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(reviewRouter());
   app.use(accountsRouter());
   app.use(jobsRouter());
+  app.use(mailRouter());
   app.use('/api/v1', apiRegistry().router);
 
   app.use(unknownRoute);

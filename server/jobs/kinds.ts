@@ -2,6 +2,8 @@
 import { editionCardsJob } from './cards.js';
 import { registerJobKind } from './registry.js';
 import { uncertaintyJob } from './uncertainty.js';
+import { remindersJob } from './reminders.js';
 
 registerJobKind(editionCardsJob);
 registerJobKind(uncertaintyJob);
+registerJobKind(remindersJob);

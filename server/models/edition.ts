@@ -32,6 +32,8 @@ const editionSchema = new Schema(
     /** Bumped by every write of results, so cached groupings know when they are stale. */
     resultsVersion: { type: Number, required: true, default: 0 },
     status: { type: String, required: true, default: 'draft', enum: { values: [...EDITION_STATUSES], message: `status must be one of ${EDITION_STATUSES.join(', ')}; got "{VALUE}"` } },
+    /** Respondents save and submit until this instant (while the edition is collecting); none: no deadline. */
+    deadline: { type: Date, default: null },
   },
   { timestamps: true },
 );

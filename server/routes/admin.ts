@@ -17,6 +17,18 @@ import { BUILTIN_METHODOLOGY_IDS } from '../../questionnaires/methodologies.js';
 import { IMPORT_PRESET_IDS, type ImportPresetId } from '../../scoring/import/index.js';
 import { builtinInstruments } from '../services/instruments.js';
 import type { ApiRegistry } from '../http/api.js';
+import { sendInvitationMails, type InstitutionMailResult } from '../mail/send.js';
+
+/** The page's summary of an e-mailed issue, in Spanish. */
+function invitationMailSummary(issued: number, mails: readonly InstitutionMailResult[]): string {
+  const count = (status: string) => mails.filter((m) => m.status === status).length;
+  const parts = [`${issued} ${issued === 1 ? 'invitación emitida' : 'invitaciones emitidas'}`];
+  if (count('sent')) parts.push(`${count('sent')} enviadas por correo`);
+  if (count('outbox')) parts.push(`${count('outbox')} en la bandeja de Correo (no hay servidor de correo configurado)`);
+  if (count('failed')) parts.push(`${count('failed')} no se pudieron enviar (vea Correo)`);
+  if (count('no-contact')) parts.push(`${count('no-contact')} sin correo de contacto: registre el contacto y emita su liga de nuevo`);
+  return `${parts.join('; ')}.`;
+}
 
 const editionSchema: JSONSchemaType<NewEdition> = {
   type: 'object',
@@ -40,10 +52,11 @@ const statusSchema: JSONSchemaType<{ status: EditionStatus }> = {
 };
 const checkStatus = validator(statusSchema, 'body');
 
-const invitationsSchema: JSONSchemaType<{ expiresInDays: number; institutionIds?: string[] }> = {
+const invitationsSchema: JSONSchemaType<{ expiresInDays: number; institutionIds?: string[]; send?: boolean }> = {
   type: 'object',
   properties: {
     expiresInDays: { type: 'integer', minimum: 1, maximum: 365, default: 60 },
+    send: { type: 'boolean', nullable: true, description: 'e-mail each institution\'s contact its link (server/mail)' },
     institutionIds: { type: 'array', items: { type: 'string', pattern: '^[0-9a-f]{24}$' }, maxItems: 5000, nullable: true },
   },
   required: ['expiresInDays'],
@@ -85,7 +98,7 @@ async function editionPageData(editionId: string) {
   const edition = await EditionModel.findOne({ editionId }).lean();
   if (!edition) throw new HttpProblem(404, 'Not Found', `edition "${editionId}" does not exist`);
   const [institutions, invitations] = await Promise.all([
-    InstitutionModel.find({ scope: editionId }, { name: 1, entity: 1, type: 1, level: 1 }).sort({ entityCode: 1, normalizedName: 1 }).lean(),
+    InstitutionModel.find({ scope: editionId }, { name: 1, entity: 1, type: 1, level: 1, contactName: 1, contactEmail: 1 }).sort({ entityCode: 1, normalizedName: 1 }).lean(),
     listInvitations(editionId),
   ]);
   const latest = new Map<string, (typeof invitations)[number]>();
@@ -94,7 +107,7 @@ async function editionPageData(editionId: string) {
     edition,
     statuses: EDITION_STATUSES,
     presets: IMPORT_PRESET_IDS,
-    institutions: institutions.map((i) => ({ id: String(i._id), name: i.name, entity: i.entity, type: i.type, level: i.level, invitation: latest.get(String(i._id)) })),
+    institutions: institutions.map((i) => ({ id: String(i._id), name: i.name, entity: i.entity, type: i.type, level: i.level, contactName: i.contactName, contactEmail: i.contactEmail, invitation: latest.get(String(i._id)) })),
   };
 }
 
@@ -153,7 +166,13 @@ export function adminRouter(): Router {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
     const body = checkInvitations(formFields(req.body));
-    const issued = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, issuedBy: currentUser(res).id });
+    const user = currentUser(res);
+    const issued = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, issuedBy: user.id });
+    if (body.send) {
+      const mails = await sendInvitationMails(editionId, issued, { requestedBy: `${user.name} <${user.email}>`, fallbackHelpEmail: user.email });
+      flash(req, invitationMailSummary(issued.length, mails));
+      return res.redirect(303, `/admin/ediciones/${editionId}`);
+    }
     res.attachment(`invitaciones-${editionId}.csv`).type('text/csv; charset=utf-8').send(invitationsCsv(issued));
   });
 
@@ -213,9 +232,11 @@ export function registerAdminApi(api: ApiRegistry): void {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
     const body = checkInvitations(req.body ?? {});
-    const issued = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, issuedBy: currentUser(res).id, institutionIds: body.institutionIds });
+    const user = currentUser(res);
+    const issued = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, issuedBy: user.id, institutionIds: body.institutionIds });
+    const mails = body.send ? await sendInvitationMails(editionId, issued, { requestedBy: `${user.name} <${user.email}>`, fallbackHelpEmail: user.email }) : undefined;
     if (req.accepts(['json', 'text/csv']) === 'text/csv') return res.type('text/csv; charset=utf-8').send(invitationsCsv(issued));
-    res.status(201).json({ invitations: issued });
+    res.status(201).json({ invitations: issued.map((invitation, i) => ({ ...invitation, ...(mails && { mail: { status: mails[i]!.status, to: mails[i]!.to, ...(mails[i]!.error && { error: mails[i]!.error }) } }) })) });
   });
 
   api.add({ method: 'post', path: '/editions/:edition/invitations/:id/revoke', summary: 'Revoke an invitation link', tag: 'admin', access: 'admin', responses: { 204: 'revoked' } }, admin, async (req, res) => {

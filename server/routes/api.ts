@@ -12,6 +12,7 @@ import { registerEvolutionApi } from './evolution.js';
 import { registerResearchApi } from './research.js';
 import { registerJobsApi } from './jobs.js';
 import { registerEvidenceApi } from './evidence.js';
+import { registerMailApi } from './mail.js';
 
 export function apiRegistry(): ApiRegistry {
   const api = new ApiRegistry();
@@ -27,6 +28,7 @@ export function apiRegistry(): ApiRegistry {
   registerResearchApi(api);
   registerJobsApi(api);
   registerEvidenceApi(api);
+  registerMailApi(api);
   let document: object | undefined;
   api.add({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3 document', tag: 'meta', public: true }, (_req, res) => {
     document ??= openApiDocument(api.operations);

@@ -62,7 +62,17 @@ async function upsertInstitutions(editionId: string, rows: readonly ImportedRow[
       updateOne: {
         filter: { scope: editionId, normalizedName: foldName(row.name), entityCode: row.entityCode },
         update: {
-          $set: { name: row.name, entity: row.entity, level: row.level, type: row.type, ...(row.externalId ? { 'externalIds.import': row.externalId } : {}) },
+          $set: {
+            name: row.name,
+            entity: row.entity,
+            level: row.level,
+            type: row.type,
+            ...(row.externalId ? { 'externalIds.import': row.externalId } : {}),
+            // Contacts only when the file has them: a file without contact columns keeps the ones stored.
+            ...(row.contactName !== undefined && { contactName: row.contactName }),
+            ...(row.contactEmail !== undefined && { contactEmail: row.contactEmail }),
+            ...(row.contactCc !== undefined && { contactCc: row.contactCc }),
+          },
           $setOnInsert: { scope: editionId, normalizedName: foldName(row.name), entityCode: row.entityCode },
         },
         upsert: true,
