@@ -16,6 +16,7 @@ import { makeUser } from '../setup/client.js';
 import { createEdition } from '../../server/services/editions.js';
 import { importEditionSample } from '../../server/services/results.js';
 import { chromiumPath } from '../../reports/browser.js';
+import { EditionModel } from '../../server/models/edition.js';
 import { closeMailTransports } from '../../server/mail/transport.js';
 
 const EDITION = 'piloto-correo';
@@ -64,6 +65,7 @@ describe('browser: e-mailed invitations and an evidence upload', function () {
   it('the admin e-mails the links; the institution attaches a PDF from its page; the evaluator downloads it', async () => {
     await createEdition({ editionId: EDITION, year: 2026, title: 'Piloto con correo', methodology: 'mga-2017', instruments: ['mga-2017-gobierno', 'mga-2017-ciudadano'] });
     await importEditionSample(EDITION, new TextEncoder().encode(SAMPLE), { format: 'csv', fileName: 'muestra.csv' });
+    await EditionModel.updateOne({ editionId: EDITION }, { $set: { status: 'collecting' } }); // capture open
     const adminUser = await makeUser('admin');
     const evaluatorUser = await makeUser('evaluator', [EDITION]);
 

@@ -202,7 +202,7 @@ describe('evidence files: upload, limits, sniffed types, download rights (real M
     const huge = multipart({ _csrf: page.csrfToken!, aiUnit: 'no', action: 'save' }, { field: 'archivo:aiUnit', name: 'enorme.pdf', bytes: await pdf('enorme', 400_000) });
     const cut = await page.request('POST', '/responder', { body: huge, csrf: false, headers: { accept: 'text/html' } });
     expect(cut.status).to.equal(413);
-    expect(await cut.text()).to.include('No se guardó nada de este envío');
+    expect(await cut.text()).to.include('El envío se interrumpió porque un archivo es mucho más grande que el límite');
     expect(await storedCounts()).to.deep.equal(before);
     expect((await ResponseModel.findOne({ institution: leon.id }).lean())!.answers).to.deep.equal(answersBefore);
   });

@@ -202,6 +202,7 @@ describe('e-mail: contacts, invitations, reminders, outbox, password reset (real
     });
 
     it('reminders by hand go, as a job, only to institutions that have not handed their answers in; scheduled ones are planned once', async () => {
+      await EditionModel.updateOne({ editionId: pilot.editionId }, { $set: { status: 'review' } });
       const before = await admin.request('POST', `/api/v1/editions/${pilot.editionId}/reminders`);
       expect(before.status).to.equal(409);
       expect((await json<{ code: string }>(before)).code).to.equal('edition_state');
