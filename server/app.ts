@@ -11,11 +11,13 @@ import { apiRegistry } from './routes/api.js';
 import { resultsPagesRouter } from './routes/resultsPages.js';
 import { authRouter } from './routes/auth.js';
 import { adminRouter } from './routes/admin.js';
+import { editionAdminRouter } from './routes/editionAdmin.js';
 import { respondRouter } from './routes/respond.js';
 import { reviewRouter } from './routes/review.js';
 import { accountsRouter } from './routes/accounts.js';
 import { configureViews } from './http/views.js';
-import { sessionMiddleware, type SessionOptions } from './auth/session.js';
+import { saveSessionBeforeRedirect, sessionMiddleware, type SessionOptions } from './auth/session.js';
+import { textHygiene, utf8Only } from './http/textHygiene.js';
 import { loadPrincipal } from './auth/access.js';
 import { csrfUnlessUnauthenticatedApi } from './auth/csrfGate.js';
 
@@ -55,19 +57,23 @@ export function createApp({ logger, session }: AppOptions): Express {
     }
   });
 
-  app.use(express.json({ limit: '1mb' }));
+  app.use(express.json({ limit: '1mb', verify: utf8Only }));
   app.use(express.raw({ type: ['text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'], limit: UPLOAD_LIMIT_BYTES }));
   // Multipart bodies (file uploads) are parsed before the CSRF check, which reads their _csrf field.
   app.use((req, res, next) => (req.is('multipart/form-data') ? upload.any()(req, res, next) : next()));
   // Flat form fields only (extended: false): nested operator objects cannot be built from a form.
-  app.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 5000 }));
+  app.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 5000, verify: utf8Only }));
+  // Lone surrogates, control characters and bytes that are not UTF-8 are refused, naming the field.
+  app.use(textHygiene);
   app.use(sessionMiddleware(session));
+  app.use(saveSessionBeforeRedirect);
   app.use(loadPrincipal);
   app.use(csrfUnlessUnauthenticatedApi);
 
   app.use(resultsPagesRouter());
   app.use(authRouter());
   app.use(adminRouter());
+  app.use(editionAdminRouter());
   app.use(respondRouter());
   app.use(reviewRouter());
   app.use(accountsRouter());

@@ -10,6 +10,8 @@ import { UserModel, type Role } from '../models/user.js';
 import { InvitationModel } from '../models/invitation.js';
 import { EditionModel } from '../models/edition.js';
 import { HttpProblem } from '../http/problem.js';
+import { isPublic } from '../services/editionLifecycle.js';
+import type { Actor } from '../services/audit.js';
 
 export interface UserPrincipal {
   kind: 'user';
@@ -107,6 +109,11 @@ export function currentUser(res: Response): UserPrincipal {
   return principal;
 }
 
+/** A signed-in user as the audit trail names them. */
+export function userActor(user: UserPrincipal): Actor {
+  return { kind: 'user', id: user.id, label: `${user.name} <${user.email}>`, role: user.role };
+}
+
 export function currentRespondent(res: Response): RespondentPrincipal {
   const principal = principalOf(res);
   if (principal?.kind !== 'respondent') throw new HttpProblem(401, 'Unauthorized', 'open your invitation link first');
@@ -114,13 +121,14 @@ export function currentRespondent(res: Response): RespondentPrincipal {
 }
 
 /**
- * The edition if the user may read it ('read') or work on it ('write'); a 404 otherwise, so
- * callers cannot probe which editions exist.
+ * The edition if the user may read it ('read': assigned, or any published one), read its internal
+ * records such as the audit trail ('assigned'), or work on it ('write'); a 404 otherwise, so callers
+ * cannot probe which editions exist.
  */
-export async function editionForUser(user: UserPrincipal, editionId: string, mode: 'read' | 'write') {
+export async function editionForUser(user: UserPrincipal, editionId: string, mode: 'read' | 'assigned' | 'write') {
   const edition = /^[a-z0-9][a-z0-9-]{1,62}$/.test(editionId) ? await EditionModel.findOne({ editionId }).lean() : null;
   const assigned = user.role === 'admin' || user.editions.includes(editionId);
-  const allowed = edition && (mode === 'read' ? assigned || edition.status === 'published' : assigned && user.role !== 'viewer');
+  const allowed = edition && (mode === 'read' ? assigned || isPublic(edition) : mode === 'assigned' ? assigned : assigned && user.role !== 'viewer');
   if (!allowed) throw new HttpProblem(404, 'Not Found', `edition "${editionId}" does not exist or is not yours`);
   return edition;
 }

@@ -20,6 +20,22 @@ const institutionSchema = new Schema(
     },
     type: { type: String, required: true, trim: true },
     externalIds: { type: Map, of: String, default: undefined },
+    /**
+     * An admin's decision for publishing an edition without this institution's approved answers:
+     * left out of the results ("excluded") or listed without a score ("withoutScore"), with the reason.
+     */
+    publication: {
+      type: new Schema(
+        {
+          decision: { type: String, required: true, enum: ['excluded', 'withoutScore'] },
+          reason: { type: String, required: true, trim: true, minlength: 3, maxlength: 1000 },
+          by: String,
+          at: Date,
+        },
+        { _id: false },
+      ),
+      default: undefined,
+    },
   },
   { timestamps: true },
 );

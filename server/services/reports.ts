@@ -34,6 +34,7 @@ import { editionTable, findEdition, type EditionTable } from './results.js';
 import { scoreWithExplanation } from './responses.js';
 import { instrumentById, itemLabels } from './instruments.js';
 import { editionsWithNationalFigures, publishedAggregates, PUBLISHED_SAMPLE_SIZES, type PublishedAggregatesFile } from './publishedAggregates.js';
+import { isPublic, PUBLIC_EDITIONS } from './editionLifecycle.js';
 
 const EDITION_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
@@ -72,7 +73,7 @@ function problem(status: 400 | 404, field: string, value: unknown, reason: strin
 
 /** The published edition with the latest year (the default of the national report). */
 export async function latestPublishedEditionId(): Promise<string> {
-  const latest = await EditionModel.findOne({ status: 'published' }, { editionId: 1 }).sort({ year: -1 }).lean();
+  const latest = await EditionModel.findOne(PUBLIC_EDITIONS, { editionId: 1 }).sort({ year: -1 }).lean();
   if (!latest) throw problem(404, 'edition', undefined, 'no edition has been published');
   return latest.editionId;
 }
@@ -140,7 +141,7 @@ export async function loadEditionResults(editionId: string, options: LoadOptions
     if (error instanceof HttpProblem && error.status === 404) throw problem(404, 'edition', editionId, error.detail ?? `edition "${editionId}" does not exist`);
     throw error;
   }
-  if ((options.publishedOnly ?? true) && edition.status !== 'published') throw problem(404, 'edition', editionId, `edition "${editionId}" is not published`);
+  if ((options.publishedOnly ?? true) && !isPublic(edition)) throw problem(404, 'edition', editionId, `edition "${editionId}" is not published`);
   const table = await editionTable(editionId);
   if (table.institutions.length === 0) throw problem(404, 'edition', editionId, `edition "${editionId}" has no institution results yet`);
   let cached = resultsCache.get(table);

@@ -13,8 +13,10 @@ import { InstitutionModel } from '../models/institution.js';
 import { InstitutionResultModel, ScoreModel } from '../models/result.js';
 import { HttpProblem, notFound, type FieldError } from '../http/problem.js';
 import { methodologyById } from './methodologies.js';
+import { lockForWork } from './editionLifecycle.js';
+import { record, SYSTEM_ACTOR, type Actor } from './audit.js';
 
-export type ImportOptions = Omit<ParseResultsOptions, 'methodology'> & { fileName?: string };
+export type ImportOptions = Omit<ParseResultsOptions, 'methodology'> & { fileName?: string; actor?: Actor };
 
 export interface ImportSummary {
   edition: string;
@@ -25,8 +27,8 @@ export interface ImportSummary {
   sha256: string;
 }
 
-export async function findEdition(editionId: string) {
-  const edition = await EditionModel.findOne({ editionId: String(editionId) }).lean();
+export async function findEdition(editionId: string, session?: mongoose.ClientSession) {
+  const edition = await EditionModel.findOne({ editionId: String(editionId) }).session(session ?? null).lean();
   if (!edition) throw notFound(`edition "${editionId}" does not exist`);
   return edition;
 }
@@ -87,7 +89,12 @@ export async function importEditionSample(editionId: string, bytes: Uint8Array, 
   const { rows } = await parseOrReject(editionId, bytes, { ...options, identityOnly: true });
   let created = 0;
   await mongoose.connection.transaction(async (session) => {
+    await lockForWork(editionId, 'sample', session);
     created = (await upsertInstitutions(editionId, rows, session)).created;
+    await record(
+      { action: 'sample.import', actor: options.actor ?? SYSTEM_ACTOR, edition: editionId, subject: options.fileName, summary: `${rows.length} filas: ${created} nuevos, ${rows.length - created} actualizados` },
+      session,
+    );
   });
   return { edition: editionId, rows: rows.length, institutionsCreated: created, institutionsUpdated: rows.length - created };
 }
@@ -110,6 +117,7 @@ export async function importEditionResults(editionId: string, bytes: Uint8Array,
   const computedAt = new Date();
   let created = 0;
   await mongoose.connection.transaction(async (session) => {
+    await lockForWork(editionId, 'results', session);
     const institutions = await upsertInstitutions(editionId, rows, session);
     created = institutions.created;
     await InstitutionResultModel.bulkWrite(
@@ -133,6 +141,10 @@ export async function importEditionResults(editionId: string, bytes: Uint8Array,
       { session },
     );
     await bumpResultsVersion(editionId, methodology.hash, session);
+    await record(
+      { action: 'results.import', actor: options.actor ?? SYSTEM_ACTOR, edition: editionId, subject: options.fileName, summary: `${rows.length} filas, sha256 ${sha256.slice(0, 12)}` },
+      session,
+    );
   });
   return {
     edition: editionId,
@@ -152,39 +164,48 @@ function bumpResultsVersion(editionId: string, methodologyHash: string, session:
   return EditionModel.updateOne({ editionId }, { $inc: { resultsVersion: 1 }, $set: { 'methodology.hash': methodologyHash } }, { session });
 }
 
+/** Runs `work` in the given transaction, or in a new one. */
+async function inTransaction<T>(session: mongoose.ClientSession | undefined, work: (session: mongoose.ClientSession) => Promise<T>): Promise<T> {
+  if (session) return work(session);
+  let result: T;
+  await mongoose.connection.transaction(async (s) => {
+    result = await work(s);
+  });
+  return result!;
+}
+
 /**
  * Stores one institution's inputs from its approved questionnaire answers and logs, and the score
- * the engine computes from them, in one transaction.
+ * the engine computes from them, in one transaction (the caller's, when given).
  */
 export async function storeInstitutionScore(
   editionId: string,
   institutionId: Types.ObjectId | string,
   values: Record<string, number>,
   source: { kind: 'questionnaire' },
+  session?: mongoose.ClientSession,
 ): Promise<InstitutionScore> {
-  const edition = await findEdition(editionId);
+  const edition = await findEdition(editionId, session);
   const methodology = methodologyById(edition.methodology.id);
   const score = scoreInstitution(methodology, values);
-  await mongoose.connection.transaction(async (session) => {
-    await InstitutionResultModel.updateOne({ edition: editionId, institution: institutionId }, { $set: { values, source } }, { upsert: true, session });
-    await ScoreModel.updateOne({ edition: editionId, institution: institutionId }, { $set: scoreFields(score, new Date()) }, { upsert: true, session });
-    await bumpResultsVersion(editionId, methodology.hash, session);
+  await inTransaction(session, async (s) => {
+    await InstitutionResultModel.updateOne({ edition: editionId, institution: institutionId }, { $set: { values, source } }, { upsert: true, session: s });
+    await ScoreModel.updateOne({ edition: editionId, institution: institutionId }, { $set: scoreFields(score, new Date()) }, { upsert: true, session: s });
+    await bumpResultsVersion(editionId, methodology.hash, s);
   });
   return score;
 }
 
 /** Drops a questionnaire-sourced score whose approved inputs were withdrawn (imported results are kept). */
-export async function removeQuestionnaireScore(editionId: string, institutionId: Types.ObjectId | string): Promise<boolean> {
-  const edition = await findEdition(editionId);
-  let removed = false;
-  await mongoose.connection.transaction(async (session) => {
-    const result = await InstitutionResultModel.deleteOne({ edition: editionId, institution: institutionId, 'source.kind': 'questionnaire' }, { session });
-    if (result.deletedCount === 0) return;
-    await ScoreModel.deleteOne({ edition: editionId, institution: institutionId }, { session });
-    await bumpResultsVersion(editionId, methodologyById(edition.methodology.id).hash, session);
-    removed = true;
+export async function removeQuestionnaireScore(editionId: string, institutionId: Types.ObjectId | string, session?: mongoose.ClientSession): Promise<boolean> {
+  const edition = await findEdition(editionId, session);
+  return inTransaction(session, async (s) => {
+    const result = await InstitutionResultModel.deleteOne({ edition: editionId, institution: institutionId, 'source.kind': 'questionnaire' }, { session: s });
+    if (result.deletedCount === 0) return false;
+    await ScoreModel.deleteOne({ edition: editionId, institution: institutionId }, { session: s });
+    await bumpResultsVersion(editionId, methodologyById(edition.methodology.id).hash, s);
+    return true;
   });
-  return removed;
 }
 
 export interface InstitutionAttributes {
@@ -202,17 +223,19 @@ export interface EditionTable {
   scores: ScoreTable;
 }
 
-const tableCache = new Map<string, { version: number; table: EditionTable }>();
+/** Keyed by edition id; valid for one edition document (its _id) at one results version. */
+const tableCache = new Map<string, { doc: string; version: number; table: EditionTable }>();
 
 /** Every institution of an edition scored by the engine from its stored inputs; cached per results version. */
 export async function editionTable(editionId: string): Promise<EditionTable> {
   const edition = await findEdition(editionId);
   const cached = tableCache.get(editionId);
-  if (cached && cached.version === edition.resultsVersion) return cached.table;
+  if (cached && cached.doc === String(edition._id) && cached.version === edition.resultsVersion) return cached.table;
 
   const methodology = methodologyById(edition.methodology.id);
   const [institutions, results] = await Promise.all([
-    InstitutionModel.find({ scope: editionId }, { name: 1, entity: 1, type: 1, level: 1 }).lean(),
+    // Institutions excluded from the results by an admin's decision (with its reason) are left out.
+    InstitutionModel.find({ scope: editionId, 'publication.decision': { $ne: 'excluded' } }, { name: 1, entity: 1, type: 1, level: 1 }).lean(),
     InstitutionResultModel.find({ edition: editionId }, { institution: 1, values: 1 }).lean(),
   ]);
   const valuesById = new Map(results.map((r) => [String(r.institution), r.values as unknown as Record<string, number>]));
@@ -223,7 +246,7 @@ export async function editionTable(editionId: string): Promise<EditionTable> {
     institutions: withResults.map((i) => ({ id: String(i._id), name: i.name, entity: i.entity, type: i.type, level: i.level })),
     scores: scoreInstitutions(methodology, withResults.map((i) => valuesById.get(String(i._id))!)),
   };
-  tableCache.set(editionId, { version: edition.resultsVersion, table });
+  tableCache.set(editionId, { doc: String(edition._id), version: edition.resultsVersion, table });
   return table;
 }
 
