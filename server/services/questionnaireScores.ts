@@ -8,7 +8,7 @@ import { ScoreModel } from '../models/result.js';
 import { instrumentById } from './instruments.js';
 import { findEdition, removeQuestionnaireScore, storeInstitutionScore } from './results.js';
 import { institutionOf, type Answers } from './responseStore.js';
-import { variablesFromAnswers } from '../../scoring/answers.js';
+import { variablesFromAnswers } from '../../questionnaires/answers.js';
 
 /**
  * The methodology variables from the institution's approved answers and approved (complete) citizen

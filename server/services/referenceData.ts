@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { EditionModel } from '../models/edition.js';
 import { importEditionResults, type ImportSummary } from './results.js';
 import { methodologyById } from './methodologies.js';
-import { changeStatus } from './editionLifecycle.js';
+import { changeStatus, isPublic } from './editionLifecycle.js';
 import { SYSTEM_ACTOR } from './audit.js';
 
 const DATA_DIR = fileURLToPath(new URL('../../data/', import.meta.url));
@@ -35,7 +35,7 @@ export async function loadReferenceEditions(log: (msg: string) => void): Promise
         methodology: { id: reference.methodologyId, hash: methodologyById(reference.methodologyId).hash },
         status: 'review',
       });
-    } else if (existing.status === 'published') {
+    } else if (isPublic(existing)) {
       await changeStatus(reference.editionId, 'review', { actor: SYSTEM_ACTOR, reason: 'Carga de los datos de referencia' });
     }
     const bytes = await readFile(DATA_DIR + reference.file);

@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { computeEditionResults, type EditionResults } from '../../reports/data.js';
 import { parseResultsTable } from '../../scoring/import/index.js';
-import { loadBuiltinMethodology } from '../../scoring/methodology.js';
+import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import { parsePublishedAggregates, type ParsePublishedResult } from '../../scoring/published.js';
 import { DATA_2017, REPO_ROOT } from '../scoring/helpers.js';
 
 export const PUBLISHED_CSV = 'data/published/national_results.csv';
-/** The 2019 and 2021 sample sizes (METHODOLOGY.md §4); not in the published CSV. */
-export const SAMPLE_SIZES = { '2019': 1243, '2021': 1365 } as const;
+/** The 2019, 2021 and 2023 sample sizes (METHODOLOGY.md §4); not in the published CSV. */
+export const SAMPLE_SIZES = { '2019': 1243, '2021': 1365, '2023': 2043 } as const;
 export const GENERATED_AT = new Date('2025-03-04T17:30:00Z');
 
 export interface Fixture {
@@ -25,7 +25,7 @@ let loading: Promise<Fixture> | undefined;
 
 export function load2017(): Promise<Fixture> {
   loading ??= (async () => {
-    const { rows, errors } = await parseResultsTable(await readFile(join(REPO_ROOT, DATA_2017)), { format: 'csv', preset: 'mga-2017' });
+    const { rows, errors } = await parseResultsTable(await readFile(join(REPO_ROOT, DATA_2017)), { format: 'csv', preset: 'mga-2017', methodology: loadBuiltinMethodology('mga-2017') });
     if (errors.length > 0) throw new Error(`2017 data: ${errors.length} import errors`);
     const results = computeEditionResults({
       edition: '2017',
@@ -33,7 +33,7 @@ export function load2017(): Promise<Fixture> {
       institutions: rows,
       dataSources: [{ short: 'BSO2017', citation: 'BSO2017: puntajes 2017 de los 908 sujetos obligados (JuveCampos/Metrica_Gob_Abierto, BSO.csv)' }],
     });
-    const published = parsePublishedAggregates(await readFile(join(REPO_ROOT, PUBLISHED_CSV), 'utf-8'));
+    const published = parsePublishedAggregates(await readFile(join(REPO_ROOT, PUBLISHED_CSV), 'utf-8'), { methodology: loadBuiltinMethodology('mga-2017') });
     return { results, published };
   })();
   return loading;
