@@ -27,6 +27,8 @@ describe('workflow: editions gate the work (real MongoDB)', function () {
     await useTestDatabase('workflow_lifecycle');
     server = await startTestServer();
     admin = await loggedIn(server.url, 'admin');
+    // One evaluator for every edition of this file: sign-ins are rate limited per address.
+    evaluator = await loggedIn(server.url, 'evaluator', ['con-plazo', 'a-publicar', ...Array.from({ length: 20 }, (_, i) => `carrera-publicar-${i}`)]);
   });
   after(() => server.close());
 
@@ -98,7 +100,6 @@ describe('workflow: editions gate the work (real MongoDB)', function () {
     expect((await json<Problem>(res)).code).to.equal('deadline_passed');
     const { html } = await pageRespondent(server.url, inst!.token);
     expect(pageText(html)).to.include('El plazo para responder venció el');
-    evaluator = await loggedIn(server.url, 'evaluator', ['con-plazo']);
     expect((await evaluator.request('POST', `/api/v1/editions/con-plazo/institutions/${other!.id}/approve`, { json: {} })).status, 'review continues').to.equal(200);
     expect((await patch('con-plazo', { deadline: null })).status).to.equal(200);
     expect((await apiRespondent(server.url, inst!.token).request('PUT', '/api/v1/respondent/answers', { json: { answers: { aiUnit: 'yes' } } })).status).to.equal(200);
@@ -112,7 +113,6 @@ describe('workflow: editions gate the work (real MongoDB)', function () {
     for (const inst of [approved, pending]) {
       expect((await apiRespondent(server.url, inst.token).request('POST', '/api/v1/respondent/submit', { json: { answers: DEMO_GOVERNMENT_ANSWERS } })).status).to.equal(200);
     }
-    evaluator = await loggedIn(server.url, 'evaluator', ['a-publicar']);
     expect((await evaluator.request('POST', `/api/v1/editions/a-publicar/institutions/${approved.id}/approve`, { json: {} })).status).to.equal(200);
     await changeStatus('a-publicar', 'review', { actor: SYSTEM_ACTOR });
 
@@ -168,7 +168,6 @@ describe('workflow: editions gate the work (real MongoDB)', function () {
       const [inst] = await draftEdition(editionId, manyMunicipalities(1));
       await changeStatus(editionId, 'collecting', { actor: SYSTEM_ACTOR });
       await apiRespondent(server.url, inst!.token).request('POST', '/api/v1/respondent/submit', { json: { answers: DEMO_GOVERNMENT_ANSWERS } });
-      evaluator = await loggedIn(server.url, 'evaluator', [editionId]);
       expect((await evaluator.request('POST', `/api/v1/editions/${editionId}/institutions/${inst!.id}/approve`, { json: {} })).status).to.equal(200);
       await changeStatus(editionId, 'review', { actor: SYSTEM_ACTOR });
       // The reopening starts up to 40 ms later, so both orders happen.

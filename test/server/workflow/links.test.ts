@@ -7,7 +7,6 @@ import { useTestDatabase } from '../../setup/database.js';
 import { startTestServer, type TestServer } from '../../setup/http.js';
 import { Client } from '../../setup/client.js';
 import { createPilot, manyMunicipalities, type Pilot } from '../../setup/pilot.js';
-import { loggedIn } from '../../setup/client.js';
 
 /** Opens a link the way a client that follows a 303 at once does: the next request goes out as soon as the headers arrive. */
 async function openAndFollow(baseUrl: string, token: string): Promise<{ status: number; html: string }> {
@@ -50,7 +49,6 @@ describe('workflow: links that always open (real MongoDB)', function () {
 
   it('a session opened by a link cannot open another institution\'s review pages (20 times)', async () => {
     const [a, b] = pilot.institutions as [Pilot['institutions'][number], Pilot['institutions'][number]];
-    await loggedIn(server.url, 'evaluator', [pilot.editionId]);
     for (let i = 0; i < 20; i++) {
       const page = new Client(server.url);
       expect((await page.get(`/responder/${b.token}`)).status).to.equal(303);
