@@ -85,7 +85,14 @@ export function toProblem(error: unknown): HttpProblem | undefined {
   }
   if (error instanceof multer.MulterError) {
     const tooLarge = error.code === 'LIMIT_FILE_SIZE';
-    return new HttpProblem(tooLarge ? 413 : 400, tooLarge ? 'Content Too Large' : 'Bad Request', tooLarge ? 'the file is larger than 10 MB' : error.message, [{ field: error.field ?? 'archivo', reason: error.message }]);
+    const limit = process.env.MGA_IMPORT_MAX_UPLOAD_BYTES || String(10 * 1024 * 1024);
+    return new HttpProblem(
+      tooLarge ? 413 : 400,
+      tooLarge ? 'Content Too Large' : 'Bad Request',
+      tooLarge ? `the file is larger than ${limit} bytes (MGA_IMPORT_MAX_UPLOAD_BYTES)` : error.message,
+      [{ field: error.field ?? 'archivo', reason: error.message }],
+      { code: tooLarge ? 'import_too_large' : 'upload_invalid', message: tooLarge ? `El archivo pasa del tamaño máximo permitido (${limit} bytes).` : undefined },
+    );
   }
   const e = error as { type?: string; status?: number; code?: number; keyValue?: Record<string, unknown>; message?: string };
   if (e?.code === 11000) {

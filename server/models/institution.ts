@@ -1,6 +1,6 @@
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import { LEVELS, foldName, normalizeEntity, normalizeLevel, UnknownNameError } from '../../scoring/catalogue.js';
-import { InstitutionTypeModel } from './institutionType.js';
+import { canonicalTypeName } from './institutionType.js';
 
 /** The catalogue scope holds institutions outside any edition; editions use their own id as scope. */
 export const CATALOGUE_SCOPE = 'catalogue';
@@ -65,8 +65,8 @@ institutionSchema.pre('validate', async function () {
     }
   }
   if (this.type) {
-    const type = await InstitutionTypeModel.findOne({ foldedName: foldName(this.type) }, { name: 1 }).lean();
-    if (type) this.type = type.name;
+    const type = await canonicalTypeName(this.type);
+    if (type) this.type = type;
     else this.invalidate('type', `unknown institution type "${this.type}"`, this.type);
   }
 });
