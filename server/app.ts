@@ -15,6 +15,7 @@ import { editionAdminRouter } from './routes/editionAdmin.js';
 import { respondRouter } from './routes/respond.js';
 import { reviewRouter } from './routes/review.js';
 import { accountsRouter } from './routes/accounts.js';
+import { jobsRouter } from './routes/jobs.js';
 import { configureViews } from './http/views.js';
 import { saveSessionBeforeRedirect, sessionMiddleware, type SessionOptions } from './auth/session.js';
 import { textHygiene, utf8Only } from './http/textHygiene.js';
@@ -79,6 +80,7 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(respondRouter());
   app.use(reviewRouter());
   app.use(accountsRouter());
+  app.use(jobsRouter());
   app.use('/api/v1', apiRegistry().router);
 
   app.use(unknownRoute);

@@ -8,6 +8,8 @@ import { loadReferenceEditions } from './services/referenceData.js';
 import { sessionSecret } from './auth/session.js';
 import { ensureAdminFromEnvironment } from './auth/users.js';
 import { demoText, seedDemo } from './services/demo.js';
+import { startWorker, type JobWorker } from './jobs/queue.js';
+import { jobSettings } from './jobs/settings.js';
 
 /** `npm run demo` = `npm start -- --demo`: also create the pilot edition and print its accounts and links. */
 const DEMO = process.argv.slice(2).includes('--demo');
@@ -27,6 +29,15 @@ async function main(): Promise<void> {
   try {
     await loadReferenceEditions((msg) => logger.info(msg));
     await ensureAdminFromEnvironment((msg) => logger.info(msg));
+  } catch (error) {
+    await database.close().catch(() => {});
+    logger.fatal((error as Error).message);
+    process.exit(1);
+  }
+  // One job worker in this process unless MGA_INPROCESS_WORKER=false (then run `npm run worker`).
+  let worker: JobWorker | undefined;
+  try {
+    if (jobSettings().inProcessWorker) worker = await startWorker({ logger });
   } catch (error) {
     await database.close().catch(() => {});
     logger.fatal((error as Error).message);
@@ -69,6 +80,8 @@ async function main(): Promise<void> {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    // Running jobs hand their parts back (another worker, or the next start, continues them).
+    await worker?.stop();
     await database.close();
     logger.info('shutdown complete: database closed cleanly');
     process.exit(0);
