@@ -1,4 +1,5 @@
 /** Every job kind of the service: one file per kind in this folder, listed here once. */
 import { registerJobKind } from './registry.js';
+import { sampleImportJob } from './sampleImport.js';
 
-for (const kind of []) registerJobKind(kind);
+for (const kind of [sampleImportJob]) registerJobKind(kind);

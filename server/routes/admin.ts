@@ -6,7 +6,12 @@ import { Router, type Request } from 'express';
 import type { JSONSchemaType } from 'ajv';
 import { EditionModel } from '../models/edition.js';
 import { InstitutionModel } from '../models/institution.js';
-import { currentUser, requireUser, userActor as actorOf } from '../auth/access.js';
+import { currentUser, requireUser, userActor as actorOf, type UserPrincipal } from '../auth/access.js';
+import { importAsJob } from '../services/importSettings.js';
+import { storeUpload } from '../jobs/sampleImport.js';
+import { jobView, JOB_VIEW_SCHEMA, submitJob } from '../jobs/service.js';
+import { BUCKETS, discard } from '../files/gridfs.js';
+import { problem } from '../http/apiSchemas.js';
 import { HttpProblem, badRequest, type FieldError } from '../http/problem.js';
 import { formFields, validator } from '../http/validate.js';
 import { localDateTimeValue } from '../http/mexicoTime.js';
@@ -69,6 +74,44 @@ function uploadedTable(req: Request): { bytes: Uint8Array; format: 'csv' | 'xlsx
   throw badRequest('attach the file as multipart field "archivo" (or "file"), or send it as text/csv or xlsx', [{ field: 'archivo', reason: 'no file was sent' }]);
 }
 
+interface SampleQuery {
+  preset?: string;
+  job?: boolean;
+}
+const sampleQuery = {
+  type: 'object',
+  properties: {
+    preset: { type: 'string', maxLength: 40, nullable: true },
+    job: { type: 'boolean', nullable: true, description: 'true: always as a job (202); false: never' },
+  },
+  required: [],
+  additionalProperties: false,
+} as unknown as JSONSchemaType<SampleQuery>;
+const checkSampleQuery = validator(sampleQuery, 'query');
+
+const SAMPLE_SUMMARY_SCHEMA = {
+  type: 'object',
+  required: ['edition', 'rows', 'institutionsCreated', 'institutionsUpdated'],
+  properties: {
+    edition: { type: 'string' },
+    rows: { type: 'integer' },
+    institutionsCreated: { type: 'integer' },
+    institutionsUpdated: { type: 'integer' },
+    phases: { type: 'object', description: 'milliseconds spent reading, validating and writing', properties: { readMs: { type: 'number' }, validateMs: { type: 'number' }, writeMs: { type: 'number' } } },
+  },
+};
+
+/** Stores the upload and queues the import job (its plan checks the edition's state first). */
+async function submitSampleImport(editionId: string, table: { bytes: Uint8Array; format: 'csv' | 'xlsx'; fileName: string }, preset: ImportPresetId | undefined, user: UserPrincipal) {
+  const fileId = await storeUpload(editionId, table.bytes, table.fileName);
+  try {
+    return await submitJob('sample-import', { edition: editionId, fileId, format: table.format, fileName: table.fileName, ...(preset && { preset }) }, user);
+  } catch (error) {
+    await discard(BUCKETS.jobs, fileId).catch(() => undefined);
+    throw error;
+  }
+}
+
 function presetFrom(value: unknown): ImportPresetId | undefined {
   if (value === undefined || value === '' || value === 'none') return undefined;
   if (typeof value === 'string' && (IMPORT_PRESET_IDS as readonly string[]).includes(value)) return value as ImportPresetId;
@@ -127,7 +170,13 @@ export function adminRouter(): Router {
     const editionId = String(req.params.edition);
     try {
       const table = uploadedTable(req);
-      const summary = await importEditionSample(editionId, table.bytes, { format: table.format, preset: presetFrom((req.body as Record<string, unknown>).preset), fileName: table.fileName, actor: actorOf(currentUser(res)) });
+      const preset = presetFrom((req.body as Record<string, unknown>).preset);
+      if (importAsJob(table.bytes.length)) {
+        await submitSampleImport(editionId, table, preset, currentUser(res));
+        flash(req, `La muestra (${table.fileName}) se importa en segundo plano; su avance y su resultado aparecen en «Trabajos».`);
+        return res.redirect(303, '/admin/trabajos');
+      }
+      const summary = await importEditionSample(editionId, table.bytes, { format: table.format, preset, fileName: table.fileName, actor: actorOf(currentUser(res)) });
       flash(req, `Muestra importada: ${summary.rows} sujetos obligados (${summary.institutionsCreated} nuevos, ${summary.institutionsUpdated} actualizados).`);
       res.redirect(303, `/admin/ediciones/${editionId}`);
     } catch (error) {
@@ -176,13 +225,38 @@ export function registerAdminApi(api: ApiRegistry): void {
     res.status(201).location(`/api/v1/editions/${edition.editionId}`).json({ editionId: edition.editionId, year: edition.year, title: edition.title, status: edition.status, methodology: edition.methodology, instruments: edition.instruments });
   });
 
-  api.add({ method: 'post', path: '/editions/:edition/sample', summary: 'Import the sample of institutions (CSV or XLSX); all or nothing', tag: 'admin', access: 'admin', bodyTypes: ['multipart/form-data', 'text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'] }, admin, async (req, res) => {
-    const editionId = String(req.params.edition);
-    await findEdition(editionId);
-    const table = uploadedTable(req);
-    const preset = presetFrom(typeof req.query.preset === 'string' ? req.query.preset : (req.body as Record<string, unknown> | undefined)?.preset);
-    res.json(await importEditionSample(editionId, table.bytes, { format: table.format, preset, fileName: table.fileName, actor: actorOf(currentUser(res)) }));
-  });
+  api.add(
+    {
+      method: 'post',
+      path: '/editions/:edition/sample',
+      summary:
+        'Import the sample of institutions (CSV or XLSX); all or nothing. Files from MGA_IMPORT_JOB_BYTES (512 kB) on, or with ?job=true, run as a job: 202 with the job, whose result is the same summary; smaller ones answer 200 with the summary.',
+      tag: 'admin',
+      access: 'admin',
+      query: sampleQuery,
+      bodyTypes: ['multipart/form-data', 'text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+      responses: {
+        200: { description: 'imported', schema: SAMPLE_SUMMARY_SCHEMA },
+        202: { description: 'a big file: the import runs as a job (GET /api/v1/jobs/{id}; its result is the summary)', schema: JOB_VIEW_SCHEMA },
+        400: problem('the file was rejected: every error with row, column and reason; nothing was written (code import_rejected)'),
+        409: problem('the edition does not take a sample in its state (edition_state, edition_published)'),
+        413: problem('the file passes a size cap (import_too_large)'),
+      },
+    },
+    admin,
+    async (req, res) => {
+      const editionId = String(req.params.edition);
+      await findEdition(editionId);
+      const table = uploadedTable(req);
+      const query = checkSampleQuery(req.query);
+      const preset = presetFrom(query.preset ?? (req.body as Record<string, unknown> | undefined)?.preset);
+      if (importAsJob(table.bytes.length, query.job ?? undefined)) {
+        const job = await submitSampleImport(editionId, table, preset, currentUser(res));
+        return res.status(202).location(`/api/v1/jobs/${String(job._id)}`).json(jobView(job));
+      }
+      res.json(await importEditionSample(editionId, table.bytes, { format: table.format, preset, fileName: table.fileName, actor: actorOf(currentUser(res)) }));
+    },
+  );
 
   api.add({ method: 'get', path: '/editions/:edition/invitations', summary: 'Invitations of an edition and their state', tag: 'admin', access: 'admin' }, admin, async (req, res) => {
     const editionId = String(req.params.edition);

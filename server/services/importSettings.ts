@@ -11,6 +11,8 @@ export const IMPORT_SETTINGS = {
   maxUploadBytes: { variable: 'MGA_IMPORT_MAX_UPLOAD_BYTES', fallback: 10 * 1024 * 1024 },
   maxUnzippedBytes: { variable: 'MGA_IMPORT_MAX_UNZIPPED_BYTES', fallback: 100 * 1024 * 1024 },
   maxRatio: { variable: 'MGA_IMPORT_MAX_RATIO', fallback: 100 },
+  /** Files from this size on are imported by a job (202); smaller ones answer at once (200). */
+  jobBytes: { variable: 'MGA_IMPORT_JOB_BYTES', fallback: 512 * 1024 },
 } as const;
 
 function setting(key: keyof typeof IMPORT_SETTINGS): number {
@@ -27,6 +29,11 @@ export function modelCellLimit(): number {
   const maxlength = (InstitutionModel.schema.path('name').options as { maxlength?: number }).maxlength;
   if (typeof maxlength !== 'number') throw new Error('the institution model has no maximum name length');
   return maxlength;
+}
+
+/** Whether an upload of this size runs as a job; `requested` (the caller's `?job=`) overrides. */
+export function importAsJob(bytes: number, requested?: boolean): boolean {
+  return requested ?? bytes >= setting('jobBytes');
 }
 
 export function importLimits(): ImportLimits & { maxUploadBytes: number } {

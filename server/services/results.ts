@@ -18,7 +18,12 @@ import { record, SYSTEM_ACTOR, type Actor } from './audit.js';
 import { importLimits, IMPORT_SETTINGS } from './importSettings.js';
 import { yieldToEventLoop } from '../../scoring/import/limits.js';
 
-export type ImportOptions = Omit<ParseResultsOptions, 'methodology'> & { fileName?: string; actor?: Actor };
+export type ImportOptions = Omit<ParseResultsOptions, 'methodology' | 'limits'> & {
+  fileName?: string;
+  actor?: Actor;
+  /** Called now and then with the share of the work done (0–1), e.g. by the import job. */
+  onProgress?: (fraction: number) => void;
+};
 
 export interface ImportSummary {
   edition: string;
@@ -63,12 +68,13 @@ async function parseOrReject(editionId: string, bytes: Uint8Array, options: Impo
   let started = performance.now();
   const parsed = await parseResultsTable(bytes, { ...options, methodology: methodology.methodology, limits });
   phases.readMs = performance.now() - started;
+  options.onProgress?.(0.3);
   const asFieldErrors = (errors: typeof parsed.errors) => errors.map((e) => ({ field: e.column ?? 'file', row: e.row ?? undefined, value: e.value ?? undefined, reason: e.reason }));
   if (parsed.errors.length > 0) throw rejected(asFieldErrors(parsed.errors));
   if (parsed.rows.length === 0) throw rejected([{ field: 'file', reason: 'the file has no data rows' }]);
   started = performance.now();
   const columnOf = new Map(Object.entries(parsed.mapping).map(([column, field]) => [field, column]));
-  const validated = await validateRows(editionId, parsed.rows, (field) => columnOf.get(field) ?? field);
+  const validated = await validateRows(editionId, parsed.rows, (field) => columnOf.get(field) ?? field, (done) => options.onProgress?.(0.3 + (0.3 * done) / parsed.rows.length));
   phases.validateMs = performance.now() - started;
   if ('errors' in validated) throw rejected(validated.errors);
   return { methodology, rows: parsed.rows, institutions: validated.institutions, sha256: createHash('sha256').update(bytes).digest('hex') };
@@ -89,7 +95,12 @@ const VALIDATE_SLICE = 200;
 const MAX_VALIDATION_ERRORS = 100;
 
 /** Every row through InstitutionModel's validation (the same rules as any other write), yielding now and then. */
-async function validateRows(editionId: string, rows: readonly ImportedRow[], columnOf: (field: string) => string): Promise<{ institutions: ValidatedInstitution[] } | { errors: FieldError[] }> {
+async function validateRows(
+  editionId: string,
+  rows: readonly ImportedRow[],
+  columnOf: (field: string) => string,
+  progress: (done: number) => void,
+): Promise<{ institutions: ValidatedInstitution[] } | { errors: FieldError[] }> {
   const institutions: ValidatedInstitution[] = [];
   const errors: FieldError[] = [];
   for (let i = 0; i < rows.length && errors.length < MAX_VALIDATION_ERRORS; i++) {
@@ -102,7 +113,10 @@ async function validateRows(editionId: string, rows: readonly ImportedRow[], col
       if (!(error instanceof mongoose.Error.ValidationError)) throw error;
       for (const [path, e] of Object.entries(error.errors)) errors.push({ field: columnOf(path), row: row.rowNumber, value: (e as { value?: unknown }).value, reason: e.message });
     }
-    if (i % VALIDATE_SLICE === VALIDATE_SLICE - 1) await yieldToEventLoop();
+    if (i % VALIDATE_SLICE === VALIDATE_SLICE - 1) {
+      progress(i + 1);
+      await yieldToEventLoop();
+    }
   }
   return errors.length ? { errors } : { institutions };
 }
@@ -119,7 +133,7 @@ async function inChunks<T>(items: readonly T[], write: (chunk: readonly T[], off
  * or nothing): new ones are inserted (a plain insert is much cheaper than an upsert), known ones
  * updated by id, in slices. Returns how many were new and, when asked, every id by key.
  */
-async function upsertInstitutions(editionId: string, institutions: readonly ValidatedInstitution[], session: mongoose.ClientSession, options: { ids: boolean }) {
+async function upsertInstitutions(editionId: string, institutions: readonly ValidatedInstitution[], session: mongoose.ClientSession, options: { ids: boolean; progress?: (done: number) => void }) {
   const now = new Date();
   const known = new Map(
     (await InstitutionModel.find({ scope: editionId }, { normalizedName: 1, entityCode: 1 }).session(session).lean()).map((d) => [`${d.normalizedName}|${d.entityCode}`, d._id]),
@@ -142,6 +156,7 @@ async function upsertInstitutions(editionId: string, institutions: readonly Vali
     }));
     await InstitutionModel.collection.insertMany(docs, { session, ordered: true });
     for (const doc of docs) ids.set(`${doc.normalizedName}|${doc.entityCode}`, doc._id);
+    options.progress?.(ids.size - known.size);
   });
   await inChunks(existing, async (chunk) => {
     await InstitutionModel.collection.bulkWrite(
@@ -179,7 +194,7 @@ export async function importEditionSample(editionId: string, bytes: Uint8Array, 
   const started = performance.now();
   await mongoose.connection.transaction(async (session) => {
     await lockForWork(editionId, 'sample', session);
-    created = (await upsertInstitutions(editionId, institutions, session, { ids: false })).created;
+    created = (await upsertInstitutions(editionId, institutions, session, { ids: false, progress: (done) => options.onProgress?.(0.6 + (0.4 * done) / institutions.length) })).created;
     await record(
       { action: 'sample.import', actor: options.actor ?? SYSTEM_ACTOR, edition: editionId, subject: options.fileName, summary: `${institutions.length} filas: ${created} nuevos, ${institutions.length - created} actualizados` },
       session,

@@ -15,6 +15,9 @@ import { InstitutionModel } from '../../../server/models/institution.js';
 import { AuditEntryModel } from '../../../server/models/audit.js';
 import { createEdition } from '../../../server/services/editions.js';
 import { SYSTEM_ACTOR } from '../../../server/services/audit.js';
+import { startWorker, type JobWorker } from '../../../server/jobs/queue.js';
+import { createLogger } from '../../../server/logger.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -76,15 +79,15 @@ describe('workflow: imports within caps, validated by the model, all or nothing 
     for (const key of Object.keys(process.env)) if (key.startsWith('MGA_IMPORT_') && !(key in saved)) delete process.env[key];
   });
 
-  async function upload(body: Buffer | string, type: string): Promise<{ res: Response; edition: string }> {
+  async function upload(body: Buffer | string, type: string, job?: boolean): Promise<{ res: Response; edition: string }> {
     const edition = `importacion-${++n}`;
     await createEdition({ editionId: edition, year: 2026, title: 'Importación', methodology: 'mga-2017', instruments: [] }, SYSTEM_ACTOR);
-    const res = await admin.request('POST', `/api/v1/editions/${edition}/sample`, { body: typeof body === 'string' ? body : new Uint8Array(body), headers: { 'content-type': type } });
+    const res = await admin.request('POST', `/api/v1/editions/${edition}/sample${job === undefined ? '' : `?job=${job}`}`, { body: typeof body === 'string' ? body : new Uint8Array(body), headers: { 'content-type': type } });
     return { res, edition };
   }
 
   async function refused(body: Buffer | string, type: string, status = 400) {
-    const { res, edition } = await upload(body, type);
+    const { res, edition } = await upload(body, type, false);
     expect(res.status, await res.clone().text()).to.equal(status);
     expect(await InstitutionModel.countDocuments({ scope: edition }), 'nothing written').to.equal(0);
     expect(await AuditEntryModel.countDocuments({ edition, action: 'sample.import' })).to.equal(0);
@@ -140,6 +143,46 @@ describe('workflow: imports within caps, validated by the model, all or nothing 
     const rows = [['name', 'entity', 'level', 'type'], ...Array.from({ length: 3000 }, (_, i) => [`Sujeto ${i}`, 'Jalisco', 'municipal', 'Municipio'])];
     const problem = await refused(await workbook(rows), XLSX_TYPE);
     expect(problem.detail).to.include('decompresses to more than').and.include('MGA_IMPORT_MAX_UNZIPPED_BYTES');
+  });
+
+  describe('big files as jobs', () => {
+    let worker: JobWorker;
+    before(async () => {
+      worker = await startWorker({ logger: createLogger('silent'), settings: { leaseMs: 2000, pollMs: 200 } });
+    });
+    after(() => worker.stop());
+
+    async function finished(id: string) {
+      for (let i = 0; i < 600; i++) {
+        const view = await json<{ status: string; done: number; total: number; errorCode?: string; error?: string }>(await admin.get(`/api/v1/jobs/${id}`));
+        if (view.status === 'done' || view.status === 'failed') return view;
+        await sleep(100);
+      }
+      throw new Error('the import job did not end');
+    }
+
+    it('a big file answers 202 with the job; its result is the same summary', async () => {
+      process.env.MGA_IMPORT_JOB_BYTES = '10000';
+      const { res, edition } = await upload(manyMunicipalities(2500), 'text/csv');
+      expect(res.status).to.equal(202);
+      const job = await json<{ id: string; kind: string; status: string }>(res);
+      expect(job.kind).to.equal('sample-import');
+      expect(res.headers.get('location')).to.equal(`/api/v1/jobs/${job.id}`);
+      const view = await finished(job.id);
+      expect(view).to.include({ status: 'done', done: 100, total: 100 });
+      const summary = await json(await admin.get(`/api/v1/jobs/${job.id}/result`));
+      expect(summary).to.include({ edition, rows: 2500, institutionsCreated: 2500, institutionsUpdated: 0 });
+      expect(await InstitutionModel.countDocuments({ scope: edition })).to.equal(2500);
+    });
+
+    it('a rejected file fails its job with the reason, and writes nothing', async () => {
+      const { res, edition } = await upload(`${manyMunicipalities(50)}\nA,Colima,municipal,Municipio\n`, 'text/csv', true);
+      expect(res.status).to.equal(202);
+      const view = await finished((await json<{ id: string }>(res)).id);
+      expect(view).to.include({ status: 'failed', errorCode: 'import_rejected' });
+      expect(view.error).to.include('row 52');
+      expect(await InstitutionModel.countDocuments({ scope: edition })).to.equal(0);
+    });
   });
 
   it('an entry that decompresses to more than it declares is refused (a forged size cannot hide a bomb)', async () => {
