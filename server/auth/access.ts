@@ -56,6 +56,17 @@ async function respondentFromInvitationId(invitationId: string): Promise<Respond
   return { kind: 'respondent', invitationId: String(invitation._id), edition: invitation.edition, institution: String(invitation.institution) };
 }
 
+/**
+ * The invitation behind a respondent's session is still valid (not revoked, not expired). The read
+ * starts at once and is awaited by requireRespondent — or, on the background-save route
+ * (requireRespondentLater), together with the save's own reads, so it costs no extra round trip.
+ */
+function startInvitationCheck(invitationId: string): Promise<boolean> {
+  const check = respondentFromInvitationId(invitationId).then((p) => Boolean(p));
+  check.catch(() => undefined);
+  return check;
+}
+
 /** Resolves the caller from a bearer invitation token or the session; sets res.locals.principal. */
 export const loadPrincipal: RequestHandler = async (req, res, next) => {
   try {
@@ -71,6 +82,9 @@ export const loadPrincipal: RequestHandler = async (req, res, next) => {
       if (user?.active) {
         res.locals.principal = { kind: 'user', id: String(user._id), email: user.email, name: user.name, role: user.role as Role, editions: user.editions } satisfies UserPrincipal;
       }
+    } else if (req.session?.invitationId && req.session.respondent && Types.ObjectId.isValid(req.session.invitationId)) {
+      res.locals.principal = { kind: 'respondent', invitationId: req.session.invitationId, edition: req.session.respondent.edition, institution: req.session.respondent.institution } satisfies RespondentPrincipal;
+      res.locals.invitationCheck = startInvitationCheck(req.session.invitationId);
     } else if (req.session?.invitationId) {
       res.locals.principal = await respondentFromInvitationId(req.session.invitationId);
     }
@@ -96,11 +110,34 @@ export function requireUser(...roles: Role[]): RequestHandler {
   };
 }
 
-export const requireRespondent: RequestHandler = (_req, res, next) => {
+const revoked = () => new HttpProblem(401, 'Unauthorized', 'the invitation is revoked or expired; open a new link', undefined, { code: 'invitation_invalid', message: 'Su liga de invitación ya no es válida: pida una nueva al equipo que coordina la evaluación.' });
+
+/** The pending check of a session's invitation (undefined when the principal was read in full). */
+export function invitationCheck(res: Response): Promise<void> {
+  const check = res.locals.invitationCheck as Promise<boolean> | undefined;
+  return check ? check.then((valid) => (valid ? undefined : Promise.reject(revoked()))) : Promise.resolve();
+}
+
+function respondentOrProblem(res: Response): HttpProblem | undefined {
   const principal = principalOf(res);
-  if (!principal) return next(new HttpProblem(401, 'Unauthorized', 'open your invitation link first'));
-  if (principal.kind !== 'respondent') return next(new HttpProblem(403, 'Forbidden', 'only the invited institution answers this'));
-  next();
+  if (!principal) return new HttpProblem(401, 'Unauthorized', 'open your invitation link first');
+  if (principal.kind !== 'respondent') return new HttpProblem(403, 'Forbidden', 'only the invited institution answers this');
+  return undefined;
+}
+
+export const requireRespondent: RequestHandler = (_req, res, next) => {
+  const problem = respondentOrProblem(res);
+  if (problem) return next(problem);
+  invitationCheck(res).then(() => next(), next);
+};
+
+/**
+ * For the background save: a respondent session, whose invitation check the route awaits together
+ * with its own reads (before anything is written) through `invitationCheck(res)`.
+ */
+export const requireRespondentLater: RequestHandler = (_req, res, next) => {
+  const problem = respondentOrProblem(res);
+  next(problem);
 };
 
 export function currentUser(res: Response): UserPrincipal {

@@ -21,6 +21,8 @@ declare module 'express-session' {
     userId?: string;
     /** Set when a respondent opened their invitation link. */
     invitationId?: string;
+    /** What the link's invitation is about, kept so a request needs not read it before its other reads. */
+    respondent?: { edition: string; institution: string };
   }
 }
 
@@ -103,7 +105,7 @@ export const csrf = csrfSync({
  * resolves: express-session would otherwise store it only while the answer is being sent, after
  * its headers, and a client following the redirect at once could arrive before it exists.
  */
-export function startSession(req: Request, who: { userId: string } | { invitationId: string }): Promise<void> {
+export function startSession(req: Request, who: { userId: string } | { invitationId: string; respondent: { edition: string; institution: string } }): Promise<void> {
   return new Promise((resolve, reject) =>
     req.session.regenerate((error) => {
       if (error) return reject(error);

@@ -7,7 +7,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { InvitationModel } from '../models/invitation.js';
-import { activeInvitation, currentRespondent, principalOf, requireRespondent, type RespondentPrincipal } from '../auth/access.js';
+import { activeInvitation, currentRespondent, invitationCheck, principalOf, requireRespondent, requireRespondentLater, type RespondentPrincipal } from '../auth/access.js';
 import type { JSONSchemaType } from 'ajv';
 import { HttpProblem, badRequest, type FieldError } from '../http/problem.js';
 import { validator } from '../http/validate.js';
@@ -23,11 +23,14 @@ import { PROBLEM_RESPONSE } from '../http/apiSchemas.js';
 
 const EDITABLE = ['draft', 'returned'] as const;
 
+function respondentActor(principal: RespondentPrincipal, institutionName: string): Actor {
+  return { kind: 'respondent', id: principal.invitationId, label: `Sujeto obligado: ${institutionName}`, role: 'respondent' };
+}
+
 async function respondentContext(principal: RespondentPrincipal) {
   const instrument = await editionInstrument(principal.edition, 'institution');
   const current = await loadResponse(principal.edition, principal.institution, instrument);
-  const actor: Actor = { kind: 'respondent', id: principal.invitationId, label: `Sujeto obligado: ${current.institution.name}`, role: 'respondent' };
-  return { instrument, current, actor };
+  return { instrument, current, actor: respondentActor(principal, current.institution.name) };
 }
 
 type RespondentContext = Awaited<ReturnType<typeof respondentContext>>;
@@ -157,12 +160,12 @@ async function renderConflict(req: Request, res: Response, mine: FormAnswers, re
  * a stale revision shows the conflict view, a closed edition or a submitted response explains why;
  * returns the result when something could be saved.
  */
-async function saveFromForm(req: Request, res: Response, answers: FormAnswers): Promise<SaveResult | undefined> {
+async function saveFromForm(req: Request, res: Response, answers: FormAnswers, ctx?: RespondentContext): Promise<SaveResult | undefined> {
   const principal = currentRespondent(res);
-  const { instrument, actor } = await respondentContext(principal);
+  const { instrument, actor, current } = ctx ?? (await respondentContext(principal));
   const reason = field(req.body, 'reason');
   try {
-    return await saveDraft(principal.edition, principal.institution, instrument, answers, { actor, reason, baseRevision: baseRevisionOf(req.body), editableIn: EDITABLE });
+    return await saveDraft(principal.edition, principal.institution, instrument, answers, { actor, reason, baseRevision: baseRevisionOf(req.body), editableIn: EDITABLE, preloaded: current });
   } catch (error) {
     if (!(error instanceof HttpProblem)) throw error;
     if (error.code === 'stale_revision') return void (await renderConflict(req, res, answers, reason));
@@ -243,15 +246,15 @@ export function respondRouter(): Router {
   const router = Router();
 
   router.get('/responder', async (req, res) => {
-    if (principalOf(res)?.kind !== 'respondent') return renderPage(req, res, 'respond/invalid', { title: 'Abra su liga de invitación' }, { status: 401 });
+    const valid = principalOf(res)?.kind === 'respondent' && (await invitationCheck(res).then(() => true, () => false));
+    if (!valid) return renderPage(req, res, 'respond/invalid', { title: 'Abra su liga de invitación' }, { status: 401 });
     await renderQuestionnaire(req, res);
   });
 
   router.post('/responder', requireRespondent, async (req, res) => {
-    const principal = currentRespondent(res);
-    const instrument = await editionInstrument(principal.edition, 'institution');
-    const answers = answersFromForm(instrument.definition, req.body);
-    const saved = await saveFromForm(req, res, answers);
+    const ctx = await respondentContext(currentRespondent(res));
+    const answers = answersFromForm(ctx.instrument.definition, req.body);
+    const saved = await saveFromForm(req, res, answers, ctx);
     if (saved) await afterDraft(req, res, answers, saved, field(req.body, 'action') === 'submit');
   });
 
@@ -274,12 +277,21 @@ export function respondRouter(): Router {
     if (saved) await afterDraft(req, res, merged, saved, false);
   });
 
-  /** The page script's background save: the same form, answered in JSON (stale revision: 409 problem). */
-  router.post('/responder/borrador', requireRespondent, async (req, res) => {
+  /**
+   * The page script's background save: the same form, answered in JSON (stale revision: 409 problem).
+   * The hot path: the invitation check runs with the save's first reads (requireRespondentLater).
+   */
+  router.post('/responder/borrador', requireRespondentLater, async (req, res) => {
     const principal = currentRespondent(res);
-    const { instrument, actor } = await respondentContext(principal);
+    const instrument = await editionInstrument(principal.edition, 'institution');
     const answers = answersFromForm(instrument.definition, req.body);
-    const saved = await saveDraft(principal.edition, principal.institution, instrument, answers, { actor, reason: field(req.body, 'reason'), baseRevision: baseRevisionOf(req.body), editableIn: EDITABLE });
+    const saved = await saveDraft(principal.edition, principal.institution, instrument, answers, {
+      actor: (name) => respondentActor(principal, name),
+      reason: field(req.body, 'reason'),
+      baseRevision: baseRevisionOf(req.body),
+      editableIn: EDITABLE,
+      verified: invitationCheck(res),
+    });
     res.json({
       status: saved.status,
       revision: saved.revision,
@@ -349,7 +361,7 @@ export function respondRouter(): Router {
     }
     await InvitationModel.updateOne({ _id: invitation._id }, { $set: { lastUsedAt: new Date() } });
     // startSession stores the new session before this answer: the redirect's next request relies on it.
-    await startSession(req, { invitationId: String(invitation._id) });
+    await startSession(req, { invitationId: String(invitation._id), respondent: { edition: invitation.edition, institution: String(invitation.institution) } });
     res.redirect(303, '/responder');
   });
 
@@ -464,7 +476,7 @@ export function registerRespondentApi(api: ApiRegistry): void {
       const principal = currentRespondent(res);
       const ctx = await respondentContext(principal);
       const { answers, reason = '', baseRevision } = checkAnswersBody(req.body);
-      await saveDraft(principal.edition, principal.institution, ctx.instrument, answers, { actor: ctx.actor, reason, baseRevision: baseRevision ?? undefined, editableIn: EDITABLE, allOrNothing: true });
+      await saveDraft(principal.edition, principal.institution, ctx.instrument, answers, { actor: ctx.actor, reason, baseRevision: baseRevision ?? undefined, editableIn: EDITABLE, allOrNothing: true, preloaded: ctx.current });
       res.json(questionnairePayload(await respondentContext(principal), principal));
     },
   );

@@ -39,6 +39,30 @@ export async function institutionOf(editionId: string, institutionId: string, se
   return institution;
 }
 
+/**
+ * Institutions as background saves see them (name, type, level), kept for a few seconds: a save
+ * then validates without reading the institution. Submissions and review actions read it fresh.
+ */
+const institutionCache = new Map<string, { at: number; institution: Awaited<ReturnType<typeof institutionOf>> }>();
+const INSTITUTION_CACHE_MS = 10_000;
+
+export async function cachedInstitution(editionId: string, institutionId: string) {
+  const key = `${editionId}|${institutionId}`;
+  const hit = institutionCache.get(key);
+  if (hit && Date.now() - hit.at < INSTITUTION_CACHE_MS) return hit.institution;
+  const institution = await institutionOf(editionId, institutionId);
+  institutionCache.set(key, { at: Date.now(), institution });
+  if (institutionCache.size > 50_000) institutionCache.delete(institutionCache.keys().next().value!);
+  return institution;
+}
+
+/** The edition holds this instrument (an instrument cached by id must still be the edition's). */
+export function checkInstrument(edition: { editionId: string; instruments?: { id: string; hash: string }[] | null }, instrument: Instrument): void {
+  if (!(edition.instruments ?? []).some((i) => i.id === instrument.id && i.hash === instrument.hash)) {
+    throw conflict(`questionnaire "${instrument.id}" is not (or no longer) part of edition "${edition.editionId}"; reload`, { code: 'edition_changed', message: 'La edición cambió; vuelva a cargar la página.' });
+  }
+}
+
 export type StoredResponse = NonNullable<Awaited<ReturnType<typeof findResponse>>>;
 
 export function findResponse(key: ResponseKey, session?: ClientSession) {
@@ -55,6 +79,7 @@ export async function loadResponse(editionId: string, institutionId: string, ins
     institutionOf(editionId, institutionId, session),
     ResponseModel.findOne({ edition: editionId, institution: institutionId, 'questionnaire.id': instrument.id }).session(session ?? null).lean(),
   ]);
+  checkInstrument(edition, instrument);
   const answers = (response?.answers ?? {}) as Answers;
   const context = { institution: { type: institution.type, level: institution.level } };
   return {

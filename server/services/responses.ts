@@ -15,7 +15,12 @@ import { notFound } from '../http/problem.js';
 import { assertAllows, lockForWork, type EditionWork } from './editionLifecycle.js';
 import { record, type Actor, type ItemChange } from './audit.js';
 import { recomputeScore } from './questionnaireScores.js';
+import { ResponseModel } from '../models/response.js';
+import { loadEdition } from './editionLifecycle.js';
 import {
+  cachedInstitution,
+  checkInstrument,
+  keyFilter,
   loadResponse,
   revisionOf,
   staleConflict,
@@ -31,13 +36,27 @@ export { recomputeScore, scoreWithExplanation } from './questionnaireScores.js';
 export { reviewQueue, progressDashboard, type QueueRow, type QueueStatus } from './reviewQueue.js';
 export type { Actor } from './audit.js';
 
+/**
+ * An edition's instruments never change once it exists, so they are kept for a few seconds: a
+ * background save then reads the edition once (in loadResponse, which also checks that the
+ * instrument is still the edition's, so a stale entry can never be used for a write).
+ */
+const instrumentCache = new Map<string, { at: number; ids: string[] }>();
+const INSTRUMENT_CACHE_MS = 10_000;
+
 /** The edition's instrument for an audience ("institution" answers itself; "evaluator" fills the citizen logs). */
 export async function editionInstrument(editionId: string, audience: Instrument['audience']): Promise<Instrument> {
-  const edition = await findEdition(editionId);
-  const instrument = edition.instruments.map((i) => instrumentOf(i.id)).find((i) => i.audience === audience);
+  let cached = instrumentCache.get(editionId);
+  if (!cached || Date.now() - cached.at > INSTRUMENT_CACHE_MS) {
+    const edition = await findEdition(editionId);
+    cached = { at: Date.now(), ids: edition.instruments.map((i) => i.id) };
+    instrumentCache.set(editionId, cached);
+  }
+  const instrument = cached.ids.map((id) => instrumentOf(id)).find((i) => i.audience === audience);
   if (!instrument) throw notFound(`edition "${editionId}" has no ${audience} questionnaire`);
   return instrument;
 }
+
 
 function answerErrors(errors: readonly AnswerError[]): FieldError[] {
   return errors.map((e) => ({ field: e.item, reason: e.reason }));
@@ -101,7 +120,8 @@ function mergeKeepingInvalid(valid: Answers, stored: Answers, errors: readonly A
 }
 
 export interface SaveOptions {
-  actor: Actor;
+  /** Who saves; a function of the institution's name when the caller has not loaded it. */
+  actor: Actor | ((institutionName: string) => Actor);
   /** Required when answers change after their first submission: it goes into the audit trail. */
   reason?: string;
   /** The revision the caller's answers were based on; stale → 409, nothing stored. */
@@ -110,6 +130,57 @@ export interface SaveOptions {
   editableIn: readonly ResponseStatus[];
   /** All or nothing (the JSON API): any invalid answer rejects the whole save. Otherwise the valid ones are stored. */
   allOrNothing?: boolean;
+  /** The response as the caller just loaded it (saves a second read); a retry reads it again. */
+  preloaded?: LoadedResponse;
+  /** A check of the caller's credentials still in flight (a respondent's invitation): awaited with the first reads, before any write. */
+  verified?: Promise<void>;
+}
+
+const actorFor = (actor: SaveOptions['actor'], institutionName: string): Actor => (typeof actor === 'function' ? actor(institutionName) : actor);
+
+/**
+ * The common background save, in two round trips after the session: the edition (its state and
+ * instrument) read together with the caller's check, then one conditional update that applies
+ * only if the response is still an editable draft at the page's revision and was never submitted
+ * (nothing to audit). It needs the page's revision and valid answers only; anything else (invalid
+ * answers to merge with the stored ones, a stale or submitted response, changes to audit) returns
+ * undefined and takes the full path, which reads the response and explains a refusal.
+ */
+async function fastDraft(editionId: string, institutionId: string, instrument: Instrument, input: unknown, options: SaveOptions): Promise<SaveResult | undefined> {
+  const base = options.baseRevision;
+  if (base === undefined || options.allOrNothing || options.preloaded) return undefined;
+  const [edition, institution] = await Promise.all([loadEdition(editionId), cachedInstitution(editionId, institutionId), options.verified]);
+  checkInstrument(edition, instrument);
+  assertAllows(edition, 'respond');
+  const context = { institution: { type: institution.type, level: institution.level } };
+  const checked = validateAnswers(instrument.definition, input, { ...context, mode: 'draft' });
+  if (checked.errors.length) return undefined;
+  const answers = checked.answers as Answers;
+  const key = { edition: editionId, institution: institution._id, questionnaire: instrument.id };
+  const now = new Date();
+  let before: { answers?: unknown; revision?: number | null; status?: string } | null;
+  try {
+    before = await ResponseModel.findOneAndUpdate(
+      { ...keyFilter(key), status: { $in: options.editableIn }, revision: base === 0 ? { $in: [0, null] } : base, firstSubmittedAt: null },
+      { $set: { answers, questionnaire: { id: instrument.id, hash: instrument.hash }, updatedAt: now }, $setOnInsert: { status: 'draft', createdAt: now }, $inc: { revision: 1 } },
+      { upsert: base === 0, returnDocument: 'before', timestamps: false },
+    ).lean();
+  } catch (error) {
+    if ((error as { code?: number }).code === 11000) return undefined;
+    throw error;
+  }
+  if (!before && base !== 0) return undefined;
+  const previous = (before?.answers ?? {}) as Answers;
+  return {
+    status: ((before?.status as ResponseStatus | undefined) ?? 'draft'),
+    revision: base + 1,
+    answers,
+    changed: changedItems(previous, answers),
+    audited: false,
+    rejected: [],
+    progress: progress(instrument.definition, answers, context),
+    updatedAt: now,
+  };
 }
 
 export interface SaveResult {
@@ -160,8 +231,12 @@ async function optimistic<T>(baseRevision: number | undefined, attempt: () => Pr
  * changed item is recorded in the audit trail in the same transaction.
  */
 export async function saveDraft(editionId: string, institutionId: string, instrument: Instrument, input: unknown, options: SaveOptions): Promise<SaveResult> {
+  const fast = await fastDraft(editionId, institutionId, instrument, input, options);
+  if (fast) return fast;
+  let preloaded = options.preloaded;
   return optimistic(options.baseRevision, async () => {
-    const current = await loadResponse(editionId, institutionId, instrument);
+    const [current] = await Promise.all([preloaded ?? loadResponse(editionId, institutionId, instrument), options.verified]);
+    preloaded = undefined;
     assertAllows(current.edition, 'respond');
     if (!options.editableIn.includes(current.status)) throw stateConflict(current.response, options.editableIn);
     checkBase(current, options.baseRevision);
@@ -195,7 +270,7 @@ export async function saveDraft(editionId: string, institutionId: string, instru
     await mongoose.connection.transaction(async (session) => {
       doc = await transition(current.key, expect, update, { session });
       await record(
-        { action: 'answers.change', actor: options.actor, edition: editionId, institution: current.institution._id, questionnaire: instrument.id, reason, items: itemChanges(instrument, current.answers, answers, changed) },
+        { action: 'answers.change', actor: actorFor(options.actor, current.institution.name), edition: editionId, institution: current.institution._id, questionnaire: instrument.id, reason, items: itemChanges(instrument, current.answers, answers, changed) },
         session,
       );
     });
