@@ -204,7 +204,7 @@ export function registerEditionAdminApi(api: ApiRegistry): void {
     admin,
     async (req, res) => {
       const check = await preflight(String(req.params.edition));
-      res.json({ ...check, blockers: check.blockers.map(({ message: _es, ...b }) => b) });
+      res.json({ ...check, blockers: check.blockers.map(({ message: _es, heading: _h, ...b }) => b) });
     },
   );
 

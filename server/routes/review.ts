@@ -27,7 +27,7 @@ import {
   type ReviewComment,
 } from '../services/responses.js';
 import { allows, refusal } from '../services/editionLifecycle.js';
-import { auditCsv, auditEntries } from '../services/audit.js';
+import { auditCsv, auditEntries } from '../services/auditView.js';
 import { problem } from '../http/apiSchemas.js';
 import { methodologyById } from '../services/methodologies.js';
 import { progress } from '../../questionnaires/engine.js';

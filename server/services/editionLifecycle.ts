@@ -165,7 +165,8 @@ export interface PreflightInstitution {
 
 export interface PreflightBlocker {
   code: 'no_institutions' | 'pending_review' | 'not_approved';
-  /** Spanish, for the page. */
+  /** Spanish, for the page: a short heading and the sentence that says what to do. */
+  heading: string;
   message: string;
   detail: string;
   institutions: PreflightInstitution[];
@@ -231,12 +232,13 @@ export async function preflight(editionId: string, session?: ClientSession): Pro
   }
   const blockers: PreflightBlocker[] = [];
   if (institutions.length === 0) {
-    blockers.push({ code: 'no_institutions', message: 'La edición no tiene sujetos obligados: importe la muestra primero.', detail: 'the edition has no institutions', institutions: [] });
+    blockers.push({ code: 'no_institutions', heading: 'Sin sujetos obligados', message: 'La edición no tiene sujetos obligados: importe la muestra primero.', detail: 'the edition has no institutions', institutions: [] });
   }
   if (pending.length) {
     blockers.push({
       code: 'pending_review',
-      message: `${pending.length === 1 ? 'Un envío espera' : `${pending.length} envíos esperan`} revisión: apruébelos o devuélvalos.`,
+      heading: 'Envíos que esperan revisión',
+      message: pending.length === 1 ? 'Un envío espera revisión: apruébelo o devuélvalo.' : `${pending.length} envíos esperan revisión: apruébelos o devuélvalos.`,
       detail: `${pending.length} submission(s) wait for review`,
       institutions: pending,
     });
@@ -244,7 +246,11 @@ export async function preflight(editionId: string, session?: ClientSession): Pro
   if (notApproved.length) {
     blockers.push({
       code: 'not_approved',
-      message: `${notApproved.length === 1 ? 'Un sujeto obligado no tiene' : `${notApproved.length} sujetos obligados no tienen`} respuestas aprobadas: apruébelas, exclúyalo de los resultados o publíquelo sin calificación, indicando el motivo.`,
+      heading: 'Sujetos obligados sin respuestas aprobadas',
+      message:
+        notApproved.length === 1
+          ? 'Un sujeto obligado no tiene respuestas aprobadas: apruébelas, o exclúyalo de los resultados o publíquelo sin calificación, con el motivo.'
+          : `${notApproved.length} sujetos obligados no tienen respuestas aprobadas: apruebe sus respuestas, o exclúyalos de los resultados o publíquelos sin calificación, con el motivo.`,
       detail: `${notApproved.length} institution(s) are neither approved, excluded nor published without a score`,
       institutions: notApproved,
     });

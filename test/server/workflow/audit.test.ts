@@ -13,7 +13,7 @@ import { Client, loggedIn } from '../../setup/client.js';
 import { createPilot, type Pilot } from '../../setup/pilot.js';
 import { apiRespondent, json, pageText } from '../../setup/workflow.js';
 import { AUDIT_REFUSED_OPERATIONS, AppendOnlyError, AuditEntryModel } from '../../../server/models/audit.js';
-import { AUDIT_CSV_HEADER } from '../../../server/services/audit.js';
+import { AUDIT_CSV_HEADER } from '../../../server/services/auditView.js';
 import { DEMO_CITIZEN_ANSWERS, DEMO_GOVERNMENT_ANSWERS } from '../../../questionnaires/demo-answers.js';
 import { REPO_ROOT } from '../../scoring/helpers.js';
 

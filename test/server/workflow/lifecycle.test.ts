@@ -127,7 +127,7 @@ describe('workflow: editions gate the work (real MongoDB)', function () {
     expect((await json<Problem>(refused)).code).to.equal('preflight_failed');
     await admin.page('/admin/ediciones/a-publicar/publicar');
     const preflightPage = pageText(await (await admin.get('/admin/ediciones/a-publicar/publicar', { accept: 'text/html' })).text());
-    expect(preflightPage).to.include('Todavía no se puede publicar').and.include('Un envío espera revisión').and.include('2 sujetos obligados no tienen respuestas aprobadas');
+    expect(preflightPage).to.include('Todavía no se puede publicar').and.include('Un envío espera revisión').and.include('2 sujetos obligados no tienen respuestas aprobadas: apruebe sus respuestas, o exclúyalos');
 
     const noReason = await admin.request('POST', `/api/v1/editions/a-publicar/institutions/${excluded.id}/publication`, { json: { decision: 'excluded', reason: '' } });
     expect(noReason.status).to.equal(400);
