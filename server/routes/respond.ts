@@ -508,7 +508,7 @@ export function registerRespondentApi(api: ApiRegistry): void {
       summary: 'The receipt of the latest submission (PDF): folio, date and time, and the submitted answers',
       tag: 'respondent',
       access,
-      responses: { 200: { description: 'the receipt', contentType: 'application/pdf', schema: { type: 'string', format: 'binary' } }, 404: { ...PROBLEM_RESPONSE, description: 'no submission yet (code no_receipt)' } },
+      responses: { 200: { description: 'the receipt (application/pdf, as an attachment named after its folio)' }, 404: { ...PROBLEM_RESPONSE, description: 'no submission yet (code no_receipt)' } },
     },
     requireRespondent,
     async (_req, res) => sendReceipt(res),
