@@ -2,6 +2,8 @@
 import { editionCardsJob } from './cards.js';
 import { registerJobKind } from './registry.js';
 import { sampleImportJob } from './sampleImport.js';
+import { uncertaintyJob } from './uncertainty.js';
 
 registerJobKind(editionCardsJob);
+registerJobKind(uncertaintyJob);
 registerJobKind(sampleImportJob);
