@@ -13,6 +13,7 @@ import { researchPagesRouter } from './routes/researchPages.js';
 import { authRouter } from './routes/auth.js';
 import { adminRouter } from './routes/admin.js';
 import { editionAdminRouter } from './routes/editionAdmin.js';
+import { crosswalksRouter } from './routes/crosswalks.js';
 import { respondRouter } from './routes/respond.js';
 import { reviewRouter } from './routes/review.js';
 import { accountsRouter } from './routes/accounts.js';
@@ -79,6 +80,7 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(authRouter());
   app.use(adminRouter());
   app.use(editionAdminRouter());
+  app.use(crosswalksRouter());
   app.use(respondRouter());
   app.use(reviewRouter());
   app.use(accountsRouter());

@@ -42,6 +42,12 @@ export class HttpProblem extends Error {
     return this.extras.code;
   }
 
+  /** Setting `code` afterwards (`Object.assign(problem, { code })`) sends it like a constructor's. */
+  set code(code: string | undefined) {
+    if (code === undefined) delete this.extras.code;
+    else this.extras.code = code;
+  }
+
   /** What a page shows: the Spanish message when there is one. */
   get pageMessage(): string | undefined {
     return this.extras.message ?? this.detail;
