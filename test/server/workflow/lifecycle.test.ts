@@ -28,7 +28,7 @@ describe('workflow: editions gate the work (real MongoDB)', function () {
     server = await startTestServer();
     admin = await loggedIn(server.url, 'admin');
     // One evaluator for every edition of this file: sign-ins are rate limited per address.
-    evaluator = await loggedIn(server.url, 'evaluator', ['con-plazo', 'a-publicar', ...Array.from({ length: 20 }, (_, i) => `carrera-publicar-${i}`)]);
+    evaluator = await loggedIn(server.url, 'evaluator', ['con-plazo', 'a-publicar', 'con-exclusion', ...Array.from({ length: 20 }, (_, i) => `carrera-publicar-${i}`)]);
   });
   after(() => server.close());
 
@@ -159,6 +159,20 @@ describe('workflow: editions gate the work (real MongoDB)', function () {
     const reopened = await AuditEntryModel.findOne({ edition: 'a-publicar', action: 'edition.publication' }).lean();
     expect(reopened).to.include({ oldValue: 'published', newValue: 'review', reason: 'Corrección de una calificación' });
     expect((await evaluator.request('POST', `/api/v1/editions/a-publicar/institutions/${approved.id}/reopen`, { json: { reason: 'Revisar la liga' } })).status).to.equal(200);
+  });
+
+  it('an institution excluded with a reason leaves the edition\'s results even with an approved score', async () => {
+    const [kept, dropped] = await draftEdition('con-exclusion', manyMunicipalities(2));
+    await changeStatus('con-exclusion', 'collecting', { actor: SYSTEM_ACTOR });
+    for (const inst of [kept!, dropped!]) {
+      await apiRespondent(server.url, inst.token).request('POST', '/api/v1/respondent/submit', { json: { answers: DEMO_GOVERNMENT_ANSWERS } });
+      expect((await evaluator.request('POST', `/api/v1/editions/con-exclusion/institutions/${inst.id}/approve`, { json: {} })).status).to.equal(200);
+    }
+    await changeStatus('con-exclusion', 'review', { actor: SYSTEM_ACTOR });
+    expect((await admin.request('POST', `/api/v1/editions/con-exclusion/institutions/${dropped!.id}/publication`, { json: { decision: 'excluded', reason: 'Respondió fuera del marco de la muestra' } })).status).to.equal(200);
+    expect((await patch('con-exclusion', { status: 'published' })).status).to.equal(200);
+    const national = await json<{ groups: { n: number }[] }>(await new Client(server.url).get('/api/v1/editions/con-exclusion/results?by=national'));
+    expect(national.groups[0]!.n).to.equal(1);
   });
 
   it('publishing racing a reopened approval, 20 times: never a published edition with answers that are not approved', async () => {
