@@ -17,6 +17,7 @@ import { crosswalksRouter } from './routes/crosswalks.js';
 import { respondRouter } from './routes/respond.js';
 import { reviewRouter } from './routes/review.js';
 import { accountsRouter } from './routes/accounts.js';
+import { methodologyPagesRouter } from './routes/methodologyPages.js';
 import { jobsRouter } from './routes/jobs.js';
 import { configureViews } from './http/views.js';
 import { saveSessionBeforeRedirect, sessionMiddleware, type SessionOptions } from './auth/session.js';
@@ -77,6 +78,7 @@ export function createApp({ logger, session }: AppOptions): Express {
 
   app.use(researchPagesRouter());
   app.use(resultsPagesRouter());
+  app.use(methodologyPagesRouter());
   app.use(authRouter());
   app.use(adminRouter());
   app.use(editionAdminRouter());
