@@ -1,4 +1,4 @@
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express } from 'express';
 import helmet from 'helmet';
 import multer from 'multer';
 import mongoose from 'mongoose';
@@ -12,6 +12,7 @@ import { resultsPagesRouter } from './routes/resultsPages.js';
 import { researchPagesRouter } from './routes/researchPages.js';
 import { authRouter } from './routes/auth.js';
 import { adminRouter } from './routes/admin.js';
+import { editionAdminRouter } from './routes/editionAdmin.js';
 import { crosswalksRouter } from './routes/crosswalks.js';
 import { respondRouter } from './routes/respond.js';
 import { reviewRouter } from './routes/review.js';
@@ -20,29 +21,13 @@ import { methodologyPagesRouter } from './routes/methodologyPages.js';
 import { jobsRouter } from './routes/jobs.js';
 import { mailRouter } from './routes/mail.js';
 import { configureViews } from './http/views.js';
-import { sessionMiddleware, type SessionOptions } from './auth/session.js';
+import { saveSessionBeforeRedirect, sessionMiddleware, type SessionOptions } from './auth/session.js';
+import { textHygiene, utf8Only } from './http/textHygiene.js';
+import { importLimits } from './services/importSettings.js';
 import { loadPrincipal } from './auth/access.js';
 import { csrfUnlessUnauthenticatedApi } from './auth/csrfGate.js';
 import { isEvidenceUpload } from './routes/evidence.js';
 
-const UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
-/** multer: the maintained multipart parser for express; files stay in memory, capped in size and count. */
-const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: UPLOAD_LIMIT_BYTES, files: 1, fields: 100 } });
-
-/**
- * express-session stores a changed session only while the response ends, after a redirect's headers
- * have gone out, so a browser could load the next page before it is stored and miss a flash message
- * (seen on the admin pages). A session that holds anything is saved before the redirect instead.
- */
-const saveSessionBeforeRedirect: RequestHandler = (req, res, next) => {
-  const redirect = res.redirect.bind(res) as (...args: unknown[]) => void;
-  res.redirect = ((...args: unknown[]) => {
-    const stored = req.session && Object.keys(req.session).some((key) => key !== 'cookie');
-    if (!stored) return redirect(...args);
-    req.session.save((error) => (error ? next(error) : redirect(...args)));
-  }) as typeof res.redirect;
-  next();
-};
 
 const DB_STATES: Record<number, string> = { 0: 'disconnected', 1: 'connected', 2: 'connecting', 3: 'disconnecting' };
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -55,6 +40,10 @@ export interface AppOptions {
 /** Needs an open mongoose connection (sessions live in MongoDB). */
 export function createApp({ logger, session }: AppOptions): Express {
   const app = express();
+  // Uploads (imports) are capped by MGA_IMPORT_MAX_UPLOAD_BYTES (default 10 MB).
+  const uploadLimit = importLimits().maxUploadBytes;
+  /** multer: the maintained multipart parser for express; files stay in memory, capped in size and count. */
+  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: uploadLimit, files: 1, fields: 100 } });
   app.disable('x-powered-by');
   if (process.env.TRUST_PROXY) app.set('trust proxy', process.env.TRUST_PROXY);
   // Query strings stay flat strings: no nested objects such as ?a[$gt]= reach a handler.
@@ -76,13 +65,15 @@ export function createApp({ logger, session }: AppOptions): Express {
     }
   });
 
-  app.use(express.json({ limit: '1mb' }));
-  app.use(express.raw({ type: ['text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'], limit: UPLOAD_LIMIT_BYTES }));
+  app.use(express.json({ limit: '1mb', verify: utf8Only }));
+  app.use(express.raw({ type: ['text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'], limit: uploadLimit }));
   // Multipart bodies (file uploads) are parsed before the CSRF check, which reads their _csrf field.
   // Evidence uploads are the exception: they stream into GridFS once the respondent is known (server/routes/evidence.ts).
   app.use((req, res, next) => (req.is('multipart/form-data') && !isEvidenceUpload(req) ? upload.any()(req, res, next) : next()));
   // Flat form fields only (extended: false): nested operator objects cannot be built from a form.
-  app.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 5000 }));
+  app.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 5000, verify: utf8Only }));
+  // Lone surrogates, control characters and bytes that are not UTF-8 are refused, naming the field.
+  app.use(textHygiene);
   app.use(sessionMiddleware(session));
   app.use(saveSessionBeforeRedirect);
   app.use(loadPrincipal);
@@ -93,6 +84,7 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(methodologyPagesRouter());
   app.use(authRouter());
   app.use(adminRouter());
+  app.use(editionAdminRouter());
   app.use(crosswalksRouter());
   app.use(respondRouter());
   app.use(reviewRouter());

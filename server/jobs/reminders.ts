@@ -8,6 +8,7 @@ import type { JSONSchemaType } from 'ajv';
 import { HttpProblem } from '../http/problem.js';
 import { EditionModel } from '../models/edition.js';
 import { editionInstrument } from '../services/responses.js';
+import { refusal } from '../services/editionLifecycle.js';
 import { pendingInstitutions, sendReminders } from '../mail/send.js';
 import { mailSettings } from '../mail/settings.js';
 import { defineJobKind } from './kind.js';
@@ -46,8 +47,9 @@ export const remindersJob = defineJobKind<ReminderParams, Input>({
     if (user.role !== 'admin') throw new HttpProblem(403, 'Forbidden', 'only admins send reminders', undefined, { code: 'forbidden' });
     const edition = await EditionModel.findOne({ editionId: input.edition }).lean();
     if (!edition) throw new HttpProblem(404, 'Not Found', `edition "${input.edition}" does not exist`, undefined, { code: 'edition_not_found' });
-    if (edition.status !== 'collecting') {
-      throw new HttpProblem(409, 'Conflict', `edition "${input.edition}" is not collecting answers (it is ${edition.status})`, undefined, { code: 'edition_state', message: 'La edición no está recibiendo respuestas: no hay a quién recordar.' });
+    // Reminders make sense while respondents can still answer (the edition lifecycle decides).
+    if (refusal(edition, 'respond')) {
+      throw new HttpProblem(409, 'Conflict', `edition "${input.edition}" is not collecting answers now`, undefined, { code: 'edition_state', message: 'La edición no está recibiendo respuestas: no hay a quién recordar.' });
     }
     const instrument = await editionInstrument(input.edition, 'institution');
     const pending = await pendingInstitutions(input.edition, instrument.id);

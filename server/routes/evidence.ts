@@ -28,6 +28,22 @@ import {
   type ReceivedEvidence,
 } from '../files/evidence.js';
 import { editionInstrument, loadResponse } from '../services/responses.js';
+import { refusal } from '../services/editionLifecycle.js';
+import { record, type Actor } from '../services/audit.js';
+import { InstitutionModel } from '../models/institution.js';
+
+/** The audit entry of attached or removed files (one per file). */
+export async function recordEvidence(action: 'evidence.attach' | 'evidence.remove', actor: Actor, principal: RespondentPrincipal, files: readonly { item: string; name: string; id: string }[]): Promise<void> {
+  for (const file of files) {
+    await record({ action, actor, edition: principal.edition, institution: principal.institution, subject: file.item, summary: `${file.name} (${file.id})`, ...(action === 'evidence.attach' ? { newValue: file.name } : { oldValue: file.name }) });
+  }
+}
+
+/** How the respondent appears in the audit trail. */
+export async function respondentAuditActor(principal: RespondentPrincipal): Promise<Actor> {
+  const institution = await InstitutionModel.findById(principal.institution, { name: 1 }).lean();
+  return { kind: 'respondent', id: principal.invitationId, label: `Sujeto obligado: ${institution?.name ?? principal.institution}`, role: 'respondent' };
+}
 
 /** Statuses in which the respondent may change its answers, and so its files. */
 export const EDITABLE_STATUSES = ['draft', 'returned'] as const;
@@ -105,10 +121,12 @@ function apiRejection(file: Partial<ReceivedEvidence>): HttpProblem | undefined 
 export async function evidenceContext(principal: RespondentPrincipal) {
   const instrument = await editionInstrument(principal.edition, 'institution');
   const current = await loadResponse(principal.edition, principal.institution, instrument);
-  return { instrument, items: evidenceItems(instrument.definition), editable: (EDITABLE_STATUSES as readonly string[]).includes(current.status), status: current.status };
+  // The edition lifecycle has the last word: a closed capture or a passed deadline locks the files too.
+  const closed = refusal(current.edition, 'respond');
+  return { instrument, items: evidenceItems(instrument.definition), editable: (EDITABLE_STATUSES as readonly string[]).includes(current.status) && !closed, status: current.status, closed };
 }
 
-const locked = (status: string) => new HttpProblem(409, 'Conflict', `the answers are ${status} and cannot be changed now`, undefined, { code: 'response_state' });
+const locked = (ctx: { status: string; closed?: HttpProblem }) => ctx.closed ?? new HttpProblem(409, 'Conflict', `the answers are ${ctx.status} and cannot be changed now`, undefined, { code: 'response_state' });
 
 const EVIDENCE_SCHEMA = {
   type: 'object',
@@ -170,12 +188,13 @@ export function registerEvidenceApi(api: ApiRegistry): void {
         if (!ctx.items.has(item)) throw new HttpProblem(400, 'Bad Request', item ? `item "${item}" does not exist or does not take evidence` : 'name the item in a field "item"', [{ field: 'item', value: item, reason: 'not an item that takes evidence' }], { code: 'evidence_unknown_item' });
         const rejection = apiRejection(file);
         if (rejection) throw rejection;
-        if (!ctx.editable) throw locked(ctx.status);
+        if (!ctx.editable) throw locked(ctx);
         if ((await countEvidence(principal.edition, principal.institution, item)) >= settings.maxFilesPerItem) {
           throw new HttpProblem(409, 'Conflict', `item "${item}" already has ${settings.maxFilesPerItem} files; remove one first`, [{ field: 'item', value: item, reason: 'too many files' }], { code: 'evidence_too_many_files' });
         }
         await commitEvidence(ownerOf(req), [{ evidenceId: file.evidenceId!, item }]);
         const stored = await findEvidence(principal.edition, principal.institution, file.evidenceId!);
+        await recordEvidence('evidence.attach', await respondentAuditActor(principal), principal, [{ item, name: stored!.name, id: stored!.id }]);
         res.status(201).location(`/api/v1/respondent/evidence/${stored!.id}`).json(fileJson(stored!));
       } catch (error) {
         await discardReceived(files);
@@ -215,8 +234,9 @@ export function registerEvidenceApi(api: ApiRegistry): void {
       const ctx = await evidenceContext(principal);
       const fileId = String(req.params.fileId);
       if (!(await findEvidence(principal.edition, principal.institution, fileId))) throw notFound(`evidence file "${fileId}" does not exist`);
-      if (!ctx.editable) throw locked(ctx.status);
-      await removeEvidence(principal.edition, principal.institution, fileId);
+      if (!ctx.editable) throw locked(ctx);
+      const removed = await removeEvidence(principal.edition, principal.institution, fileId);
+      if (removed) await recordEvidence('evidence.remove', await respondentAuditActor(principal), principal, [removed]);
       res.status(204).end();
     },
   );

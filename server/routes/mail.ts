@@ -6,7 +6,8 @@
 import { Router, type Request } from 'express';
 import type { JSONSchemaType } from 'ajv';
 import { Types } from 'mongoose';
-import { currentUser, requireUser } from '../auth/access.js';
+import { currentUser, requireUser, userActor } from '../auth/access.js';
+import { record, type Actor } from '../services/audit.js';
 import { HttpProblem, type FieldError } from '../http/problem.js';
 import { formFields, validator } from '../http/validate.js';
 import { flash, renderPage } from '../http/render.js';
@@ -81,7 +82,7 @@ const contactsView = (i: { _id: Types.ObjectId; name: string; contactName?: stri
 });
 
 /** Sets the given fields; null or "" clears one. */
-async function updateContacts(editionId: string, id: string, contacts: Contacts) {
+async function updateContacts(editionId: string, id: string, contacts: Contacts, actor: Actor) {
   const institution = await institutionOf(editionId, id);
   const set: Record<string, unknown> = {};
   const unset: Record<string, ''> = {};
@@ -91,7 +92,14 @@ async function updateContacts(editionId: string, id: string, contacts: Contacts)
   if (contacts.contactEmail !== undefined) (email ? (set.contactEmail = email) : (unset.contactEmail = ''));
   if (contacts.contactCc !== undefined) set.contactCc = [...new Set((contacts.contactCc ?? []).map((a) => a.trim().toLowerCase()))];
   await InstitutionModel.updateOne({ _id: institution._id }, { ...(Object.keys(set).length && { $set: set }), ...(Object.keys(unset).length && { $unset: unset }) });
-  return contactsView((await InstitutionModel.findById(institution._id).lean())!);
+  const after = contactsView((await InstitutionModel.findById(institution._id).lean())!);
+  const before = contactsView(institution);
+  if (JSON.stringify(before) !== JSON.stringify(after)) {
+    const { id: _id, name: _name, ...oldValue } = before;
+    const { id: _id2, name: _name2, ...newValue } = after;
+    await record({ action: 'institution.contacts', actor, edition: editionId, institution: institution._id, oldValue, newValue });
+  }
+  return after;
 }
 
 /** The form's fields: the copies as one text, split on ";", "," or spaces. */
@@ -226,7 +234,7 @@ export function mailRouter(): Router {
     const id = String(req.params.id);
     const submitted = contactsFromForm(req.body);
     try {
-      await updateContacts(editionId, id, checkContacts(submitted));
+      await updateContacts(editionId, id, checkContacts(submitted), userActor(currentUser(res)));
     } catch (error) {
       if (!(error instanceof HttpProblem) || error.status !== 400) throw error;
       const institution = await institutionOf(editionId, id);
@@ -293,7 +301,7 @@ export function registerMailApi(api: ApiRegistry): void {
     },
     admin,
     async (req, res) => {
-      res.json(await updateContacts(String(req.params.edition), String(req.params.id), checkContacts(req.body ?? {})));
+      res.json(await updateContacts(String(req.params.edition), String(req.params.id), checkContacts(req.body ?? {}), userActor(currentUser(res))));
     },
   );
 

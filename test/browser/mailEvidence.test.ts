@@ -14,6 +14,7 @@ import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
 import { makeUser } from '../setup/client.js';
 import { createEdition } from '../../server/services/editions.js';
+import { SYSTEM_ACTOR } from '../../server/services/audit.js';
 import { importEditionSample } from '../../server/services/results.js';
 import { chromiumPath } from '../../reports/browser.js';
 import { EditionModel } from '../../server/models/edition.js';
@@ -63,7 +64,7 @@ describe('browser: e-mailed invitations and an evidence upload', function () {
   });
 
   it('the admin e-mails the links; the institution attaches a PDF from its page; the evaluator downloads it', async () => {
-    await createEdition({ editionId: EDITION, year: 2026, title: 'Piloto con correo', methodology: 'mga-2017', instruments: ['mga-2017-gobierno', 'mga-2017-ciudadano'] });
+    await createEdition({ editionId: EDITION, year: 2026, title: 'Piloto con correo', methodology: 'mga-2017', instruments: ['mga-2017-gobierno', 'mga-2017-ciudadano'] }, SYSTEM_ACTOR);
     await importEditionSample(EDITION, new TextEncoder().encode(SAMPLE), { format: 'csv', fileName: 'muestra.csv' });
     await EditionModel.updateOne({ editionId: EDITION }, { $set: { status: 'collecting' } }); // capture open
     const adminUser = await makeUser('admin');

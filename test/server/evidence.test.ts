@@ -8,6 +8,7 @@ import { startTestServer, type TestServer } from '../setup/http.js';
 import { Client, loggedIn } from '../setup/client.js';
 import { createPilot, type Pilot } from '../setup/pilot.js';
 import { ResponseModel } from '../../server/models/response.js';
+import { AuditEntryModel } from '../../server/models/audit.js';
 import { DEMO_GOVERNMENT_ANSWERS } from '../../questionnaires/demo-answers.js';
 
 interface Problem {
@@ -235,6 +236,8 @@ describe('evidence files: upload, limits, sniffed types, download rights (real M
     await page.get(`/responder/${a.token}`);
     const receipt = await page.page('/responder');
     expect(receipt).to.include('acuerdo creación.pdf').and.include('plantilla.xlsx').and.not.include('/evidence/');
+    const acuse = await page.page('/responder/acuse');
+    expect(acuse).to.include('Acuse de envío').and.include('acuerdo creación.pdf').and.include('plantilla.xlsx');
 
     const evaluator = await loggedIn(server.url, 'evaluator', [pilot.editionId]);
     const review = await evaluator.page(`/evaluacion/${pilot.editionId}/sujetos/${a.id}`);
@@ -248,5 +251,8 @@ describe('evidence files: upload, limits, sniffed types, download rights (real M
     expect((await respondent(b.token).request('DELETE', `/api/v1/respondent/evidence/${added.id}`)).status).to.equal(204);
     expect((await json<{ files: unknown[] }>(await respondent(b.token).get('/api/v1/respondent/evidence'))).files).to.have.length(0);
     expect(await mongoose.connection.db!.collection('evidence.chunks').countDocuments({ files_id: new mongoose.Types.ObjectId(added.id) })).to.equal(0);
+    // Both are in the audit trail, with the file's name.
+    const audit = await AuditEntryModel.find({ action: { $in: ['evidence.attach', 'evidence.remove'] }, institution: new mongoose.Types.ObjectId(b.id) }).lean();
+    expect(audit.map((e) => e.action).sort()).to.deep.equal(['evidence.attach', 'evidence.remove']);
   });
 });

@@ -10,6 +10,7 @@ import { Client, loggedIn, makeUser } from '../setup/client.js';
 import { createPilot, type Pilot } from '../setup/pilot.js';
 import { InstitutionModel } from '../../server/models/institution.js';
 import { EditionModel } from '../../server/models/edition.js';
+import { AuditEntryModel } from '../../server/models/audit.js';
 import { MailModel, ReminderScheduleModel } from '../../server/mail/model.js';
 import { closeMailTransports } from '../../server/mail/transport.js';
 import { planScheduledReminders } from '../../server/mail/schedule.js';
@@ -133,6 +134,9 @@ describe('e-mail: contacts, invitations, reminders, outbox, password reset (real
       const html = await posted.text();
       expect(html).to.include('Correo del contacto: escriba una dirección de correo válida').and.not.match(/must match|pattern/);
       expect((await InstitutionModel.findById(tonala.id).lean())!.contactEmail).to.equal('rosa@tonala.example');
+      const audit = await AuditEntryModel.find({ action: 'institution.contacts', institution: new mongoose.Types.ObjectId(tonala.id) }).lean();
+      expect(audit).to.have.length(1);
+      expect(audit[0]!.newValue).to.deep.include({ contactEmail: 'rosa@tonala.example' });
     });
   });
 
