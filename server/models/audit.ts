@@ -33,6 +33,7 @@ export const AUDIT_ACTIONS = [
   'institution.contacts',
   'account.create',
   'account.change',
+  'crosswalk.decide',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
