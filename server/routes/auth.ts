@@ -9,10 +9,14 @@ import { HttpProblem } from '../http/problem.js';
 import { renderPage } from '../http/render.js';
 import type { ApiRegistry } from '../http/api.js';
 
-/** Slows password guessing: MGA_LOGIN_ATTEMPTS sign-in attempts per 15 minutes and address. */
+/**
+ * Slows password guessing: MGA_LOGIN_ATTEMPTS failed sign-in attempts per 15 minutes and address
+ * (successful sign-ins do not count, so a team behind one address is not locked out by its own work).
+ */
 const loginLimiter = rateLimit({
   windowMs: 15 * 60 * 1000,
   limit: Number(process.env.MGA_LOGIN_ATTEMPTS) || 30,
+  skipSuccessfulRequests: true,
   standardHeaders: 'draft-8',
   legacyHeaders: false,
   handler: (_req, _res, next) => next(new HttpProblem(429, 'Too Many Requests', 'too many sign-in attempts; wait a few minutes')),
