@@ -8,6 +8,7 @@ import { loadReferenceEditions } from './services/referenceData.js';
 import { sessionSecret } from './auth/session.js';
 import { ensureAdminFromEnvironment } from './auth/users.js';
 import { demoText, seedDemo } from './services/demo.js';
+import { describeChromium, resolveChromium } from '../reports/chromium.js';
 
 /** `npm run demo` = `npm start -- --demo`: also create the pilot edition and print its accounts and links. */
 const DEMO = process.argv.slice(2).includes('--demo');
@@ -19,9 +20,15 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   let database: Database;
   try {
+    // The PDF browser is found (or installed, the first time) now, not by the first visitor's request,
+    // and before the database so that a machine without one fails at once, saying what was tried.
+    const browser = await resolveChromium((msg) => logger.info(msg));
+    logger.info({ browser: browser.path, route: browser.route, version: browser.version }, describeChromium(browser));
     database = await openDatabase(config, logger);
   } catch (error) {
     logger.fatal((error as Error).message);
+    // The same words as plain text: what was tried and the ways out, readable without a log viewer.
+    process.stderr.write(`\nThe MGA service cannot start:\n${(error as Error).message}\n`);
     process.exit(1);
   }
   try {

@@ -68,6 +68,7 @@ describe('service lifecycle (real process, embedded MongoDB)', function () {
     const health = await fetch(`${first.url}/healthz`);
     expect(health.status).to.equal(200);
     expect(first.output()).to.match(/embedded MongoDB \d+\.\d+\.\d+ ready/);
+    expect(first.output()).to.match(/PDF browser: .+ at \/.+ \((CHROMIUM_PATH|PATH)/);
 
     const client = await MongoClient.connect(`mongodb://127.0.0.1:${mongoPort}/?directConnection=true`);
     await client.db('mga').collection('lifecycle_probe').insertOne({ written: 'before restart' });
@@ -102,6 +103,21 @@ describe('service lifecycle (real process, embedded MongoDB)', function () {
       service.child.kill('SIGTERM');
       expect(await service.exit).to.equal(0);
     }
+  });
+
+  it('exits non-zero, naming the browser and CHROMIUM_PATH, when the PDF browser is not there', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      env: { ...process.env, ...env, CHROMIUM_PATH: path.join(dataDir, 'no-such-chromium') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).to.equal(1);
+    expect(output).to.match(/Chromium not found at .*no-such-chromium/);
+    expect(output).to.include('CHROMIUM_PATH');
+    expect(output).not.to.include('starting embedded MongoDB');
   });
 
   it('exits non-zero with the ways out when no mongod can run', async () => {
