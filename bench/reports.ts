@@ -12,12 +12,15 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeBrowser, getBrowser } from '../reports/browser.js';
 import { writeInstitutionCards } from '../reports/bulk.js';
-import { buildEntityReportData, buildInstitutionReportData, buildNationalReportData, computeEditionResults } from '../reports/data.js';
+import { computeEditionResults } from '../reports/models/common.js';
+import { buildEntityReportData } from '../reports/models/entity.js';
+import { buildInstitutionReportData } from '../reports/models/institution.js';
+import { buildNationalReportData } from '../reports/models/national.js';
 import { buildEditionWorkbook } from '../reports/excel.js';
 import { renderReportPdf } from '../reports/render.js';
 import { ENTITIES } from '../scoring/catalogue.js';
 import { parseResultsTable } from '../scoring/import/index.js';
-import { loadBuiltinMethodology } from '../scoring/methodology.js';
+import { loadBuiltinMethodology } from '../questionnaires/methodologies.js';
 import { parsePublishedAggregates } from '../scoring/published.js';
 
 const GOALS = { cardMs: 500, bulkMs: 6 * 60_000, workbookMs: 3_000 };
@@ -97,8 +100,8 @@ async function measure(name: string, times: number, task: (i: number) => Promise
 const verdict = (value: number, goal: number) => (value <= goal ? `OK (goal ≤ ${goal >= 60_000 ? `${goal / 60_000} min` : `${goal} ms`})` : `OVER GOAL (≤ ${goal} ms)`);
 
 // ── data ──
-const { rows } = await parseResultsTable(await readFile('data/mga-2017/sujetos_obligados_2017.csv'), { format: 'csv', preset: 'mga-2017' });
-const published = parsePublishedAggregates(await readFile('data/published/national_results.csv', 'utf-8'));
+const { rows } = await parseResultsTable(await readFile('data/mga-2017/sujetos_obligados_2017.csv'), { format: 'csv', preset: 'mga-2017', methodology: loadBuiltinMethodology('mga-2017') });
+const published = parsePublishedAggregates(await readFile('data/published/national_results.csv', 'utf-8'), { methodology: loadBuiltinMethodology('mga-2017') });
 const results = computeEditionResults({
   edition: '2017',
   methodology: loadBuiltinMethodology('mga-2017'),

@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { scoreInstitutions, compileMethodology, type ScoreTable } from '../scoring/engine.js';
 import { gapAnalysis, groupBy } from '../scoring/grouping.js';
 import { parseResultsTable } from '../scoring/import/index.js';
-import { loadBuiltinMethodology, type Methodology } from '../scoring/methodology.js';
+import { type Methodology } from '../scoring/methodology.js';
+import { loadBuiltinMethodology } from '../questionnaires/methodologies.js';
 import { syntheticInstitutions, syntheticMethodology } from './synthetic.js';
 
 const DATA_2017 = 'data/mga-2017/sujetos_obligados_2017.csv';
@@ -57,7 +58,7 @@ const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 const bytes2017 = await readFile(DATA_2017);
 const mga2017 = loadBuiltinMethodology('mga-2017');
 await measure('2017 file, 908 rows: parse + score + 4 groupings', runs, async () => {
-  const { rows, errors } = await parseResultsTable(bytes2017, { format: 'csv', preset: 'mga-2017' });
+  const { rows, errors } = await parseResultsTable(bytes2017, { format: 'csv', preset: 'mga-2017', methodology: loadBuiltinMethodology('mga-2017') });
   if (errors.length > 0) throw new Error(`unexpected import errors: ${errors.length}`);
   allGroupings(scoreInstitutions(mga2017, rows.map((r) => r.values)), rows, mga2017);
 });

@@ -5,17 +5,11 @@
 import { createHash } from 'node:crypto';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import questionnaireSchema from './schemas/questionnaire.schema.json' with { type: 'json' };
-import methodologySchema from './schemas/methodology.schema.json' with { type: 'json' };
+import methodologySchema from '../scoring/schemas/methodology.schema.json' with { type: 'json' };
 import gobierno2017 from './instruments/mga-2017-gobierno.json' with { type: 'json' };
 import ciudadano2017 from './instruments/mga-2017-ciudadano.json' with { type: 'json' };
-import {
-  canonicalJson,
-  isBuiltinMethodologyId,
-  loadBuiltinMethodology,
-  methodologyGraph,
-  type Label,
-  type Methodology,
-} from '../scoring/methodology.js';
+import { canonicalJson, methodologyGraph, type Label, type Methodology } from '../scoring/methodology.js';
+import { isBuiltinMethodologyId, loadBuiltinMethodology } from './methodologies.js';
 import { LEVELS, foldName } from '../scoring/catalogue.js';
 
 export type { Label };

@@ -1,7 +1,7 @@
 /**
  * The questionnaire engine's public API: definitions (validation, hash, built-in instruments), which
  * items an institution sees, answer validation and progress. Pure: no file system, no server code.
- * Scoring answers into methodology variables lives in scoring/answers.ts.
+ * Scoring answers into methodology variables lives in answers.ts.
  */
 export {
   BUILTIN_INSTRUMENT_IDS,

@@ -6,7 +6,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { getBrowser } from './browser.js';
-import { buildInstitutionReportData, type BuildOptions, type EditionResults } from './data.js';
+import type { BuildOptions, EditionResults } from './models/common.js';
+import { buildInstitutionReportData } from './models/institution.js';
 import { renderInstitutionReportPdf } from './render.js';
 
 export interface BulkProgress {

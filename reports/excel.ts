@@ -8,14 +8,8 @@ import ExcelJS from 'exceljs';
 import { NATIONAL_GROUP_NAME, type Grouping } from '../scoring/grouping.js';
 import { normalizeEntity } from '../scoring/catalogue.js';
 import { groupedBarChart, rankedBarChart } from './charts.js';
-import {
-  buildNationalReportData,
-  nodeInfo,
-  summaryNodes,
-  type EditionResults,
-  type NationalReportOptions,
-  type NodeInfo,
-} from './data.js';
+import { nodeInfo, summaryNodes, type EditionResults, type NodeInfo } from './models/common.js';
+import { buildNationalReportData, type NationalReportOptions } from './models/national.js';
 import type { ParsePublishedResult } from '../scoring/published.js';
 import { formatDateTime } from './format.js';
 

@@ -4,8 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import methodologySchema from '../questionnaires/schemas/methodology.schema.json' with { type: 'json' };
-import mga2017 from '../questionnaires/methodologies/mga-2017.json' with { type: 'json' };
+import methodologySchema from './schemas/methodology.schema.json' with { type: 'json' };
 
 export interface Label {
   readonly es: string;
@@ -361,27 +360,4 @@ export function canonicalJson(value: unknown): string {
 /** SHA-256 (hex) of the methodology's canonical JSON: identifies the exact formulas used for a result. */
 export function methodologyHash(methodology: Methodology): string {
   return createHash('sha256').update(canonicalJson(methodology)).digest('hex');
-}
-
-const BUILTIN_SOURCES = { 'mga-2017': mga2017 } as const;
-export type BuiltinMethodologyId = keyof typeof BUILTIN_SOURCES;
-export const BUILTIN_METHODOLOGY_IDS = Object.keys(BUILTIN_SOURCES) as BuiltinMethodologyId[];
-
-const builtinCache = new Map<BuiltinMethodologyId, Methodology>();
-
-export function isBuiltinMethodologyId(id: string): id is BuiltinMethodologyId {
-  return Object.hasOwn(BUILTIN_SOURCES, id);
-}
-
-/** A methodology shipped with the project, validated once. */
-export function loadBuiltinMethodology(id: BuiltinMethodologyId): Methodology {
-  if (!isBuiltinMethodologyId(id)) {
-    throw new RangeError(`unknown built-in methodology "${String(id)}"; available: ${BUILTIN_METHODOLOGY_IDS.join(', ')}`);
-  }
-  let methodology = builtinCache.get(id);
-  if (!methodology) {
-    methodology = validateMethodology(BUILTIN_SOURCES[id]);
-    builtinCache.set(id, methodology);
-  }
-  return methodology;
 }

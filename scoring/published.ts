@@ -10,7 +10,7 @@ import { normalizeEntity, normalizeInstitutionType, normalizeLevel, UnknownNameE
 import { scoreInstitution, scoreValueProblem } from './engine.js';
 import { NATIONAL_GROUP_NAME } from './grouping.js';
 import { readCsv } from './import/read-csv.js';
-import { loadBuiltinMethodology, methodologyGraph, type Label, type Methodology, type MethodologyPath } from './methodology.js';
+import { methodologyGraph, type Label, type Methodology, type MethodologyPath } from './methodology.js';
 import { formatFixed } from './rounding.js';
 
 export const PUBLISHED_COLUMNS = ['edition', 'scope', 'group', 'measure', 'value', 'source', 'note'] as const;
@@ -89,8 +89,8 @@ export interface PublishedWarning {
 }
 
 export interface ParsePublishedOptions {
-  /** Methodology whose formulas the figures must satisfy; default: mga-2017 for every edition. */
-  methodology?: Methodology | ((edition: string) => Methodology);
+  /** Methodology whose formulas the figures must satisfy: one for every edition, or one per edition. */
+  methodology: Methodology | ((edition: string) => Methodology);
   tolerance?: number;
 }
 
@@ -158,7 +158,7 @@ const DECIMAL_NUMBER = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
  * each edition's groups against the methodology. Never throws for problems in the data: rows with a
  * problem are listed in `errors` and left out; inconsistencies become `warnings`.
  */
-export function parsePublishedAggregates(text: string | Uint8Array, options: ParsePublishedOptions = {}): ParsePublishedResult {
+export function parsePublishedAggregates(text: string | Uint8Array, options: ParsePublishedOptions): ParsePublishedResult {
   const data: PublishedAggregates = { editions: {}, sources: [] };
   const errors: PublishedParseError[] = [];
   const bytes = typeof text === 'string' ? Buffer.from(text, 'utf-8') : text;
@@ -231,8 +231,7 @@ export function parsePublishedAggregates(text: string | Uint8Array, options: Par
 
 function methodologyResolver(option: ParsePublishedOptions['methodology']): (edition: string) => Methodology {
   if (typeof option === 'function') return option;
-  const methodology = option ?? loadBuiltinMethodology('mga-2017');
-  return () => methodology;
+  return () => option;
 }
 
 /** Published figures at their two decimals; implied values with one more, so a half-way value shows. */

@@ -14,7 +14,7 @@ import {
   UnknownNameError,
 } from '../catalogue.js';
 import { scoreValueProblem } from '../engine.js';
-import { loadBuiltinMethodology, methodologyGraph, type Methodology } from '../methodology.js';
+import { methodologyGraph, type Methodology } from '../methodology.js';
 import type { TextEncodingOption } from './decode.js';
 import {
   IMPORT_PRESET_IDS,
@@ -45,8 +45,8 @@ export interface ParseResultsOptions {
   mapping?: ColumnMapping;
   /** CSV only; default "auto" (valid UTF-8, else Latin-1). */
   encoding?: TextEncodingOption;
-  /** Node ids a column may map to; default the preset's methodology, else mga-2017. */
-  methodology?: Methodology;
+  /** The methodology whose node ids a column may map to (the preset's, when a preset is given). */
+  methodology: Methodology;
   /** Accepted institution types; default the preset's, else the 2017 types. */
   institutionTypes?: readonly string[];
   /** A sample of institutions (no scores yet): score columns are optional. */
@@ -269,7 +269,10 @@ export async function parseResultsTable(bytes: Uint8Array, options: ParseResults
     throw new TypeError(`unknown preset "${String(options.preset)}"; available: ${IMPORT_PRESET_IDS.join(', ')}`);
   }
   const preset = options.preset === undefined ? undefined : IMPORT_PRESETS[options.preset];
-  const methodology = options.methodology ?? loadBuiltinMethodology(preset?.methodologyId ?? 'mga-2017');
+  const { methodology } = options;
+  if (preset && methodology.id !== preset.methodologyId) {
+    throw new TypeError(`preset "${options.preset}" belongs to methodology "${preset.methodologyId}", not "${methodology.id}"`);
+  }
   const nodeIds = new Set(methodologyGraph(methodology).nodes.map((n) => n.id));
   const institutionTypes = options.institutionTypes ?? preset?.institutionTypes ?? INSTITUTION_TYPES_2017;
   const explicit = explicitMapping(options.preset, options.mapping);

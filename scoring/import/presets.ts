@@ -1,6 +1,5 @@
 /** Column layouts of known results files. */
 import { INSTITUTION_TYPES_2017 } from '../catalogue.js';
-import type { BuiltinMethodologyId } from '../methodology.js';
 
 /** Fields describing an institution; every other mapping target is a node id of the methodology. */
 export const IDENTITY_FIELDS = ['name', 'entity', 'level', 'type', 'externalId'] as const;
@@ -11,7 +10,8 @@ export const REQUIRED_IDENTITY_FIELDS: readonly IdentityField[] = ['name', 'enti
 export type ColumnMapping = Readonly<Record<string, string>>;
 
 export interface ImportPreset {
-  readonly methodologyId: BuiltinMethodologyId;
+  /** Id of the methodology the columns belong to; the caller loads it and passes it to parseResultsTable. */
+  readonly methodologyId: string;
   readonly mapping: ColumnMapping;
   readonly institutionTypes: readonly string[];
 }

@@ -4,7 +4,7 @@ import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NATIONAL_METHODS } from '../../scoring/grouping.js';
 import { IMPORT_PRESETS, IMPORT_PRESET_IDS, parseResultsTable, TEXT_ENCODINGS, type ImportError, type TableFormat } from '../../scoring/import/index.js';
-import { loadBuiltinMethodology } from '../../scoring/methodology.js';
+import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import { groupingTable, recalcJson, recalculate, RECALC_GROUPINGS, summaryColumns, toCsv } from '../../scoring/recalc.js';
 import { CliError, oneOf, type CliIo, type Subcommand } from './cli.js';
 
@@ -75,14 +75,14 @@ export const recalc: Subcommand = {
     }
 
     const format = inputFormat(flags.input);
-    const parsed = await parseResultsTable(await readInput(flags.input), { format, preset, encoding });
+    const methodology = loadBuiltinMethodology(IMPORT_PRESETS[preset].methodologyId);
+    const parsed = await parseResultsTable(await readInput(flags.input), { format, preset, encoding, methodology });
     if (parsed.errors.length > 0) {
       const shown = parsed.errors.slice(0, ERRORS_SHOWN).map(describeImportError).join('; ');
       const more = parsed.errors.length > ERRORS_SHOWN ? `; and ${parsed.errors.length - ERRORS_SHOWN} more` : '';
       throw new CliError(`${parsed.errors.length} import error(s) in ${flags.input}, nothing recalculated: ${shown}${more}`);
     }
 
-    const methodology = loadBuiltinMethodology(IMPORT_PRESETS[preset].methodologyId);
     const result = recalculate(methodology, parsed.rows, { by, ...(nationalMethod && { nationalMethod }) });
     if (outputFormat === 'json') io.stdout(`${JSON.stringify(recalcJson(result, parsed.rows, round), null, 2)}\n`);
     else io.stdout(toCsv(groupingTable(result.grouping, summaryColumns(methodology), round)));

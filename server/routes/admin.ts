@@ -13,7 +13,7 @@ import { flash, renderPage } from '../http/render.js';
 import { createEdition, setEditionStatus, type NewEdition } from '../services/editions.js';
 import { findEdition, importEditionSample } from '../services/results.js';
 import { invitationsCsv, issueInvitations, listInvitations, revokeInvitation } from '../services/invitations.js';
-import { BUILTIN_METHODOLOGY_IDS } from '../../scoring/methodology.js';
+import { BUILTIN_METHODOLOGY_IDS } from '../../questionnaires/methodologies.js';
 import { IMPORT_PRESET_IDS, type ImportPresetId } from '../../scoring/import/index.js';
 import { builtinInstruments } from '../services/instruments.js';
 import type { ApiRegistry } from '../http/api.js';

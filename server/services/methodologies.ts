@@ -1,5 +1,5 @@
 import { compileMethodology, type CompiledMethodology } from '../../scoring/engine.js';
-import { BUILTIN_METHODOLOGY_IDS, isBuiltinMethodologyId, loadBuiltinMethodology } from '../../scoring/methodology.js';
+import { BUILTIN_METHODOLOGY_IDS, isBuiltinMethodologyId, loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import { HttpProblem } from '../http/problem.js';
 
 const compiled = new Map<string, CompiledMethodology>();

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import { NATIONAL_GROUP_NAME } from '../../scoring/grouping.js';
 import { groupKey, parsePublishedAggregates, type ParsePublishedResult } from '../../scoring/published.js';
 
@@ -33,7 +34,7 @@ let loading: Promise<PublishedAggregatesFile> | undefined;
 /** The parsed published aggregates, read on first call and shared afterwards. */
 export function publishedAggregates(): Promise<PublishedAggregatesFile> {
   loading ??= readFile(PUBLISHED_AGGREGATES_PATH).then((bytes) => ({
-    ...parsePublishedAggregates(bytes),
+    ...parsePublishedAggregates(bytes, { methodology: loadBuiltinMethodology('mga-2017') }),
     file: PUBLISHED_AGGREGATES_FILE,
     sha256: createHash('sha256').update(bytes).digest('hex'),
   }));

@@ -10,7 +10,7 @@ import { ScoreModel } from '../models/result.js';
 import { HttpProblem, badRequest, notFound, type FieldError } from '../http/problem.js';
 import { instrumentById, itemLabels, type Instrument } from './instruments.js';
 import { findEdition, removeQuestionnaireScore, storeInstitutionScore } from './results.js';
-import { variablesFromAnswers } from '../../scoring/answers.js';
+import { variablesFromAnswers } from '../../questionnaires/answers.js';
 import { progress, validateAnswers } from '../../questionnaires/engine.js';
 
 export interface Actor {

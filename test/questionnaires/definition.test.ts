@@ -10,7 +10,8 @@ import {
   validateQuestionnaire,
   type QuestionnaireItem,
 } from '../../questionnaires/engine.js';
-import { loadBuiltinMethodology, methodologyGraph } from '../../scoring/methodology.js';
+import { methodologyGraph } from '../../scoring/methodology.js';
+import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import { label, rawDefinition, yesno } from './helpers.js';
 
 function issuesOf(json: unknown): { path: string; message: string }[] {

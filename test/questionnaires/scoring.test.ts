@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { loadInstrument, validateAnswers } from '../../questionnaires/engine.js';
 import { DEMO_ANSWERS, DEMO_CITIZEN_ANSWERS, DEMO_GOVERNMENT_ANSWERS, DEMO_INSTITUTION } from '../../questionnaires/demo-answers.js';
-import { AnswersInvalidError, elapsedDays, speedScore, variablesFromAnswers } from '../../scoring/answers.js';
+import { AnswersInvalidError, elapsedDays, speedScore, variablesFromAnswers } from '../../questionnaires/answers.js';
 import { scoreInstitution } from '../../scoring/engine.js';
-import { loadBuiltinMethodology } from '../../scoring/methodology.js';
+import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import { definition, label, MUNICIPIO, PARTIDO, yesno } from './helpers.js';
 import { DEMO_SCORE } from './demoScore.js';
 

@@ -6,7 +6,7 @@ import {
   improvementGaps,
 } from '../../reports/data.js';
 import { ENTITIES } from '../../scoring/catalogue.js';
-import { loadBuiltinMethodology } from '../../scoring/methodology.js';
+import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import { roundHalfUp } from '../../scoring/rounding.js';
 import { GENERATED_AT, load2017, SAMPLE_SIZES, type Fixture } from './fixtures.js';
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import ExcelJS from 'exceljs';
 import { computeEditionResults } from '../../reports/data.js';
 import { buildEditionWorkbook, escapeCellText, SCORE_FORMAT, SHEET_NAMES } from '../../reports/excel.js';
-import { loadBuiltinMethodology } from '../../scoring/methodology.js';
+import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import { GENERATED_AT, load2017, SAMPLE_SIZES, type Fixture } from './fixtures.js';
 
 async function read(buffer: Buffer): Promise<ExcelJS.Workbook> {

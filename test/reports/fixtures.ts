@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeEditionResults, type EditionResults } from '../../reports/data.js';
 import { parseResultsTable } from '../../scoring/import/index.js';
-import { loadBuiltinMethodology } from '../../scoring/methodology.js';
+import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import { parsePublishedAggregates, type ParsePublishedResult } from '../../scoring/published.js';
 import { DATA_2017, REPO_ROOT } from '../scoring/helpers.js';
 import { readPdfText } from '../setup/pdfText.js';
@@ -24,7 +24,7 @@ let loading: Promise<Fixture> | undefined;
 
 export function load2017(): Promise<Fixture> {
   loading ??= (async () => {
-    const { rows, errors } = await parseResultsTable(await readFile(join(REPO_ROOT, DATA_2017)), { format: 'csv', preset: 'mga-2017' });
+    const { rows, errors } = await parseResultsTable(await readFile(join(REPO_ROOT, DATA_2017)), { format: 'csv', preset: 'mga-2017', methodology: loadBuiltinMethodology('mga-2017') });
     if (errors.length > 0) throw new Error(`2017 data: ${errors.length} import errors`);
     const results = computeEditionResults({
       edition: '2017',
@@ -32,7 +32,7 @@ export function load2017(): Promise<Fixture> {
       institutions: rows,
       dataSources: [{ short: 'BSO2017', citation: 'BSO2017: puntajes 2017 de los 908 sujetos obligados (JuveCampos/Metrica_Gob_Abierto, BSO.csv)' }],
     });
-    const published = parsePublishedAggregates(await readFile(join(REPO_ROOT, PUBLISHED_CSV), 'utf-8'));
+    const published = parsePublishedAggregates(await readFile(join(REPO_ROOT, PUBLISHED_CSV), 'utf-8'), { methodology: loadBuiltinMethodology('mga-2017') });
     return { results, published };
   })();
   return loading;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { improvementGaps, itemImprovements } from '../../reports/data.js';
-import { variablesFromAnswers } from '../../scoring/answers.js';
-import { loadBuiltinMethodology } from '../../scoring/methodology.js';
+import { variablesFromAnswers } from '../../questionnaires/answers.js';
+import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import { compileMethodology, scoreInstitution } from '../../scoring/engine.js';
 import { loadInstrument } from '../../questionnaires/engine.js';
 import { DEMO_ANSWERS, DEMO_INSTITUTION } from '../../questionnaires/demo-answers.js';

@@ -7,7 +7,7 @@ import { parse } from 'csv-parse/sync';
 import { readFileSync } from 'node:fs';
 import { methodologyRef } from '../../scoring/engine.js';
 import { parseResultsTable, type ImportedRow } from '../../scoring/import/index.js';
-import { loadBuiltinMethodology } from '../../scoring/methodology.js';
+import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import { groupingTable, recalculate, summaryColumns } from '../../scoring/recalc.js';
 import { DATA_2017 } from './helpers.js';
 
@@ -32,7 +32,7 @@ describe('acceptance: recalculation of the 2017 data', () => {
 
   before(async () => {
     const bytes = readFileSync(DATA_2017);
-    const parsed = await parseResultsTable(bytes, { format: 'csv', preset: 'mga-2017' });
+    const parsed = await parseResultsTable(bytes, { format: 'csv', preset: 'mga-2017', methodology: loadBuiltinMethodology('mga-2017') });
     expect(parsed.errors).to.deep.equal([]);
     rows = parsed.rows;
     raw = parse(bytes, { columns: true });

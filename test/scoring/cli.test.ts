@@ -3,7 +3,8 @@ import ExcelJS from 'exceljs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadBuiltinMethodology, methodologyHash } from '../../scoring/methodology.js';
+import { methodologyHash } from '../../scoring/methodology.js';
+import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import { csv2017, DATA_2017, HEADER_2017, line2017, runCli, type CliRun } from './helpers.js';
 
 describe('mga CLI', function () {

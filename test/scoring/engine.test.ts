@@ -7,7 +7,8 @@ import {
   ScoreInputError,
   type InstitutionScore,
 } from '../../scoring/engine.js';
-import { loadBuiltinMethodology, methodologyHash } from '../../scoring/methodology.js';
+import { methodologyHash } from '../../scoring/methodology.js';
+import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 
 const m = loadBuiltinMethodology('mga-2017');
 const EPS = 1e-12;

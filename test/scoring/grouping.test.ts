@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { scoreInstitutions } from '../../scoring/engine.js';
 import { gapAnalysis, groupBy, groupByKeys, nationalScores, NATIONAL_GROUP_NAME } from '../../scoring/grouping.js';
-import { loadBuiltinMethodology } from '../../scoring/methodology.js';
+import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 
 const m = loadBuiltinMethodology('mga-2017');
 const EPS = 1e-12;

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { readFileSync } from 'node:fs';
@@ -6,7 +7,8 @@ import { ENTITIES, normalizeEntity, UnknownNameError } from '../../scoring/catal
 import { parseResultsTable, type ParseResultsOptions } from '../../scoring/import/index.js';
 import { csv2017, DATA_2017, HEADER_2017, line2017 } from './helpers.js';
 
-const PRESET: ParseResultsOptions = { format: 'csv', preset: 'mga-2017' };
+const mga2017 = loadBuiltinMethodology('mga-2017');
+const PRESET: ParseResultsOptions = { format: 'csv', preset: 'mga-2017', methodology: mga2017 };
 
 async function buildXlsx(rows: (string | number | ExcelJS.CellValue)[][]): Promise<Buffer> {
   const workbook = new ExcelJS.Workbook();
@@ -193,7 +195,7 @@ describe('results import', () => {
         [],
         [{ richText: [{ text: 'Uni' }, { text: 'versidad' }] }, 'Yucatan', 'Estatal', 'Universidad', 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1],
       ]);
-      const { rows, errors, encoding } = await parseResultsTable(bytes, { format: 'xlsx', preset: 'mga-2017' });
+      const { rows, errors, encoding } = await parseResultsTable(bytes, { format: 'xlsx', preset: 'mga-2017', methodology: mga2017 });
       expect(errors).to.deep.equal([]);
       expect(encoding).to.equal(undefined);
       expect(rows.map((r) => [r.rowNumber, r.name, r.entity])).to.deep.equal([
@@ -209,13 +211,13 @@ describe('results import', () => {
 
     it('reports bad cells with the sheet row number', async () => {
       const bytes = await buildXlsx([HEADER_2017.split(','), ['ASF', 'Federal', 'Federal', 'Legislativo', 'n/a', 0.333, 0.6778, 0.5556, 0.8, 0.466, 0.2]]);
-      const { errors } = await parseResultsTable(bytes, { format: 'xlsx', preset: 'mga-2017' });
+      const { errors } = await parseResultsTable(bytes, { format: 'xlsx', preset: 'mga-2017', methodology: mga2017 });
       expect(errors).to.deep.equal([{ row: 2, column: 'GA', value: 'n/a', reason: 'not a number' }]);
     });
 
     it('refuses bytes that are not a workbook, and empty workbooks', async () => {
-      expect((await parseResultsTable(Buffer.from('SO,edo\n'), { format: 'xlsx', preset: 'mga-2017' })).errors[0]!.reason).to.match(/^not a readable XLSX workbook/);
-      expect((await parseResultsTable(await buildXlsx([]), { format: 'xlsx', preset: 'mga-2017' })).errors[0]!.reason).to.match(/^empty file/);
+      expect((await parseResultsTable(Buffer.from('SO,edo\n'), { format: 'xlsx', preset: 'mga-2017', methodology: mga2017 })).errors[0]!.reason).to.match(/^not a readable XLSX workbook/);
+      expect((await parseResultsTable(await buildXlsx([]), { format: 'xlsx', preset: 'mga-2017', methodology: mga2017 })).errors[0]!.reason).to.match(/^empty file/);
     });
   });
 
@@ -224,6 +226,7 @@ describe('results import', () => {
       const text = 'Clave,Institución,Estado,Nivel,Tipo,IGA\nX-1,Congreso,CDMX,Estatal,Legislativo,0.4\n';
       const { rows, errors, mapping } = await parseResultsTable(Buffer.from(text), {
         format: 'csv',
+        methodology: mga2017,
         mapping: { Clave: 'externalId', 'Institución': 'name', Estado: 'entity', Nivel: 'level', Tipo: 'type', IGA: 'GA' },
       });
       expect(errors).to.deep.equal([]);
@@ -235,7 +238,7 @@ describe('results import', () => {
       const text = `${HEADER_2017},TG.AI\n${line2017('A')},0.9\n`;
       const withPreset = await parseResultsTable(Buffer.from(text), PRESET);
       expect(withPreset.rows[0]!.values).to.include({ 'TG.AI': 0.9, GA: 0.5054 });
-      const plain = await parseResultsTable(Buffer.from('name,entity,level,type,TG.AI,TC\nA,Colima,Estatal,Judicial,0.5,0.25\n'), { format: 'csv' });
+      const plain = await parseResultsTable(Buffer.from('name,entity,level,type,TG.AI,TC\nA,Colima,Estatal,Judicial,0.5,0.25\n'), { format: 'csv', methodology: mga2017 });
       expect(plain.errors).to.deep.equal([]);
       expect(plain.rows[0]!.values).to.deep.equal({ 'TG.AI': 0.5, TC: 0.25 });
     });
@@ -248,7 +251,7 @@ describe('results import', () => {
     });
 
     it('requires the identity fields and at least one score column', async () => {
-      const { errors } = await parseResultsTable(Buffer.from('name,entity,level\nA,Colima,Estatal\n'), { format: 'csv' });
+      const { errors } = await parseResultsTable(Buffer.from('name,entity,level\nA,Colima,Estatal\n'), { format: 'csv', methodology: mga2017 });
       expect(errors.map((e) => e.reason)).to.deep.equal([
         'missing required column "type" (no column is mapped to the institution\'s type)',
         'no score columns: expected at least one column mapped to a node (GA, T, TG, TG.AI, TG.TR, TG.TP, TG.DA, TC, TC.Disp, TC.Clar, TC.Comp, TC.Cel, P, PG, PG.Mec, PG.Act, PG.Fun, PG.Form, PG.Seg, PC, PC.Met, PC.Recep, PC.Act, PC.Cel, GAg, GAc)',
@@ -258,7 +261,7 @@ describe('results import', () => {
     it('throws for a mapping to an unknown field (a programming error, not a data error)', async () => {
       let thrown: unknown;
       try {
-        await parseResultsTable(Buffer.from('x\n1\n'), { format: 'csv', mapping: { x: 'IGA' } });
+        await parseResultsTable(Buffer.from('x\n1\n'), { format: 'csv', methodology: mga2017, mapping: { x: 'IGA' } });
       } catch (error) {
         thrown = error;
       }

@@ -1,15 +1,7 @@
 import { expect } from 'chai';
 import { syntheticMethodology } from '../../bench/synthetic.js';
-import {
-  canonicalJson,
-  loadBuiltinMethodology,
-  methodologyGraph,
-  methodologyHash,
-  MethodologyValidationError,
-  validateMethodology,
-  type BuiltinMethodologyId,
-  type Methodology,
-} from '../../scoring/methodology.js';
+import { canonicalJson, methodologyGraph, methodologyHash, MethodologyValidationError, validateMethodology, type Methodology } from '../../scoring/methodology.js';
+import { loadBuiltinMethodology, type BuiltinMethodologyId } from '../../questionnaires/methodologies.js';
 
 /** A mutable deep copy of the built-in 2017 methodology. */
 function mga2017Copy(): any {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadBuiltinMethodology } from '../../scoring/methodology.js';
+import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import {
   groupKey,
   parsePublishedAggregates,
@@ -11,6 +11,7 @@ import {
 } from '../../scoring/published.js';
 import { REPO_ROOT } from './helpers.js';
 
+const m = loadBuiltinMethodology('mga-2017');
 const HEADER = 'edition,scope,group,measure,value,source,note';
 const csv = (...lines: string[]) => [HEADER, ...lines].join('\n') + '\n';
 
@@ -22,7 +23,7 @@ describe('published aggregates', () => {
     });
 
     it('parses every row into edition → group → measure with value, source and note', () => {
-      const { data, errors } = parsePublishedAggregates(text);
+      const { data, errors } = parsePublishedAggregates(text, { methodology: m });
       expect(errors).to.deep.equal([]);
       expect(Object.keys(data.editions)).to.deep.equal(['2017', '2019', '2021']);
       expect(publishedValues(data, '2017', 'national', 'Nacional')).to.deep.equal({ GA: 0.39, T: 0.5, P: 0.28, TG: 0.46, TC: 0.54, PG: 0.23, PC: 0.32 });
@@ -36,7 +37,7 @@ describe('published aggregates', () => {
     });
 
     it('flags the 2019 PG: P = (PG + PC)/2 fails, and PG would be 0.24', () => {
-      const { warnings, data } = parsePublishedAggregates(text);
+      const { warnings, data } = parsePublishedAggregates(text, { methodology: m });
       const inconsistent = warnings.filter((w) => w.kind === 'inconsistent');
       expect(inconsistent.every((w) => w.edition === '2019' && w.group === 'Nacional')).to.equal(true);
       const pg = inconsistent.find((w) => w.measure === 'PG');
@@ -54,7 +55,7 @@ describe('published aggregates', () => {
     });
 
     it('accepts 2017 and 2021 within rounding: no warning for them', () => {
-      const { warnings } = parsePublishedAggregates(text);
+      const { warnings } = parsePublishedAggregates(text, { methodology: m });
       expect(warnings.filter((w) => w.edition !== '2019')).to.deep.equal([]);
     });
   });
@@ -62,9 +63,9 @@ describe('published aggregates', () => {
   describe('consistency checks', () => {
     it('allows ±0.01 between a figure and the value its published children imply', () => {
       // P = (0.23 + 0.32)/2 = 0.275: 0.28 and 0.27 are roundings; GA = (0.5 + 0.28)/2 = 0.39.
-      const ok = parsePublishedAggregates(csv('2017,national,Nacional,P,0.285,s,', '2017,national,Nacional,PG,0.23,s,', '2017,national,Nacional,PC,0.32,s,'));
+      const ok = parsePublishedAggregates(csv('2017,national,Nacional,P,0.285,s,', '2017,national,Nacional,PG,0.23,s,', '2017,national,Nacional,PC,0.32,s,'), { methodology: m });
       expect(ok.warnings).to.deep.equal([]);
-      const bad = parsePublishedAggregates(csv('2017,national,Nacional,P,0.29,s,', '2017,national,Nacional,PG,0.23,s,', '2017,national,Nacional,PC,0.32,s,'));
+      const bad = parsePublishedAggregates(csv('2017,national,Nacional,P,0.29,s,', '2017,national,Nacional,PG,0.23,s,', '2017,national,Nacional,PC,0.32,s,'), { methodology: m });
       expect(bad.warnings.map((w) => w.measure).sort()).to.deep.equal(['P', 'PC', 'PG']);
       expect(PUBLISHED_TOLERANCE).to.equal(0.01);
     });
@@ -73,6 +74,7 @@ describe('published aggregates', () => {
       // GA against the mean of the four sub-indices (0.3875) and of the perspectives, not only against T and P.
       const { warnings } = parsePublishedAggregates(
         csv('x,national,Nacional,GA,0.45,s,', 'x,national,Nacional,TG,0.46,s,', 'x,national,Nacional,TC,0.54,s,', 'x,national,Nacional,PG,0.23,s,', 'x,national,Nacional,PC,0.32,s,'),
+        { methodology: m },
       );
       const paths = new Set(warnings.filter((w) => w.measure === 'GA').map((w) => w.relation));
       expect(paths).to.include('GA = 0.25·TG + 0.25·TC + 0.25·PG + 0.25·PC');
@@ -80,7 +82,7 @@ describe('published aggregates', () => {
     });
 
     it('marks measures that are not nodes of the methodology as unchecked', () => {
-      const { warnings, data, errors } = parsePublishedAggregates(csv('2017,national,Nacional,n,0.9,s,'), { methodology: loadBuiltinMethodology('mga-2017') });
+      const { warnings, data, errors } = parsePublishedAggregates(csv('2017,national,Nacional,n,0.9,s,'), { methodology: m });
       expect(errors).to.deep.equal([]);
       expect(warnings).to.have.length(1);
       expect(warnings[0]).to.include({ kind: 'unchecked', measure: 'n' });
@@ -101,6 +103,7 @@ describe('published aggregates', () => {
           '2017,national,Nacional,TG,0.1,s,',
           '2017,national,Nacional,PG,"0,5",s,',
         ),
+        { methodology: m },
       );
       const byRow = Object.fromEntries(errors.map((e) => [e.row, e]));
       expect(byRow[2]).to.include({ column: 'value', value: 'abc' });
@@ -118,15 +121,15 @@ describe('published aggregates', () => {
     });
 
     it('reports missing columns on the header row and accepts entity aliases', () => {
-      const missing = parsePublishedAggregates('edition,scope,group,value,source\n2017,national,Nacional,0.3,s\n');
+      const missing = parsePublishedAggregates('edition,scope,group,value,source\n2017,national,Nacional,0.3,s\n', { methodology: m });
       expect(missing.errors).to.deep.equal([{ row: 1, column: 'measure', value: null, reason: 'missing required column "measure"' }]);
-      const alias = parsePublishedAggregates(csv('2021,entity,CDMX,GA,0.55,s,', '2021,entity,nuevo leon,GA,0.5,s,'));
+      const alias = parsePublishedAggregates(csv('2021,entity,CDMX,GA,0.55,s,', '2021,entity,nuevo leon,GA,0.5,s,'), { methodology: m });
       expect(alias.errors).to.deep.equal([]);
       expect(Object.keys(alias.data.editions['2021']!.groups)).to.deep.equal(['entity/Ciudad de México', 'entity/Nuevo León']);
     });
 
     it('rejects an empty file', () => {
-      expect(parsePublishedAggregates('').errors[0]!.reason).to.match(/empty file/);
+      expect(parsePublishedAggregates('', { methodology: m }).errors[0]!.reason).to.match(/empty file/);
     });
   });
 });

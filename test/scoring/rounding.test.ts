@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { scoreInstitutions } from '../../scoring/engine.js';
 import { groupByKeys } from '../../scoring/grouping.js';
-import { loadBuiltinMethodology } from '../../scoring/methodology.js';
+import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import { formatFixed, roundHalfUp } from '../../scoring/rounding.js';
 
 describe('half-up rounding', () => {

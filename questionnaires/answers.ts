@@ -20,8 +20,9 @@ import {
   type ScoringRuleName,
   type SpeedRule,
   type StateLookup,
-} from '../questionnaires/engine.js';
-import { isBuiltinMethodologyId, loadBuiltinMethodology, methodologyGraph, type Methodology } from './methodology.js';
+} from './engine.js';
+import { methodologyGraph, type Methodology } from '../scoring/methodology.js';
+import { isBuiltinMethodologyId, loadBuiltinMethodology } from './methodologies.js';
 
 export interface ScoredAnswer {
   /** Item id, or a row path such as "requests[2].dateAnswered". */
