@@ -9,15 +9,33 @@ import { sessionSecret } from './auth/session.js';
 import { ensureAdminFromEnvironment } from './auth/users.js';
 import { demoText, seedDemo } from './services/demo.js';
 import { describeChromium, resolveChromium } from '../reports/chromium.js';
+import { drainer } from './http/drain.js';
 
 /** `npm run demo` = `npm start -- --demo`: also create the pilot edition and print its accounts and links. */
 const DEMO = process.argv.slice(2).includes('--demo');
 
+/** Requests in flight get this long to finish after SIGINT/SIGTERM; then they are dropped and the database is closed anyway. */
 const SHUTDOWN_GRACE_MS = 15_000;
+/** Past this, something hangs (e.g. the database shutdown): exit without waiting more. */
+const SHUTDOWN_HARD_LIMIT_MS = 60_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  // A signal during start-up: finish the step in progress (a half-started mongod must be shut down too), then stop.
+  let stopRequested: string | undefined;
+  const early = (signal: string) => {
+    stopRequested ??= signal;
+    logger.info({ signal }, 'stopping once the start-up step in progress is done');
+  };
+  process.on('SIGINT', early);
+  process.on('SIGTERM', early);
+  const stopIfRequested = async (database: Database) => {
+    if (!stopRequested) return;
+    const result = await database.close();
+    logger.info(result.clean ? 'stopped during start-up: database closed cleanly' : `stopped during start-up; the database did not close cleanly: ${result.detail}`);
+    process.exit(result.clean ? 0 : 1);
+  };
   let database: Database;
   try {
     // The PDF browser is found (or installed, the first time) now, not by the first visitor's request,
@@ -33,12 +51,14 @@ async function main(): Promise<void> {
   }
   try {
     await loadReferenceEditions((msg) => logger.info(msg));
+    await stopIfRequested(database);
     await ensureAdminFromEnvironment((msg) => logger.info(msg));
   } catch (error) {
     await database.close().catch(() => {});
     logger.fatal((error as Error).message);
     process.exit(1);
   }
+  await stopIfRequested(database);
   const app = createApp({
     logger,
     session: { secret: await sessionSecret(config.dataDir), secureCookies: config.secureCookies },
@@ -61,27 +81,37 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
+  const requests = drainer(server);
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
-    if (shuttingDown) return;
+    if (shuttingDown) {
+      logger.warn({ signal }, 'already shutting down: waiting for requests in flight and the database');
+      return;
+    }
     shuttingDown = true;
-    logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
-    const force = setTimeout(() => {
-      logger.error('graceful shutdown timed out; exiting');
+    logger.info({ signal, inFlight: requests.inFlight() }, 'shutting down: no new connections, finishing requests in flight');
+    const hard = setTimeout(() => {
+      logger.error(`shutdown still not done after ${SHUTDOWN_HARD_LIMIT_MS / 1000} s; exiting without a clean database shutdown`);
       process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
-    force.unref();
-    // close() waits for requests in flight; idle keep-alive sockets would hold it open, so close those.
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
-    await database.close();
-    logger.info('shutdown complete: database closed cleanly');
-    process.exit(0);
+    }, SHUTDOWN_HARD_LIMIT_MS);
+    hard.unref();
+    const drained = await requests.drain(SHUTDOWN_GRACE_MS);
+    if (drained.dropped > 0) logger.error({ dropped: drained.dropped }, `requests still running after ${SHUTDOWN_GRACE_MS / 1000} s were dropped`);
+    else logger.info({ ms: drained.ms }, 'every request in flight was answered');
+    // Only now the database: the requests above needed it.
+    const closed = await database.close().catch((error: Error) => ({ clean: false, detail: error.message }));
+    if (closed.clean) {
+      logger.info({ detail: closed.detail }, 'shutdown complete: database closed cleanly');
+      process.exit(0);
+    }
+    logger.error({ detail: closed.detail }, `shutdown complete, but the database did not close cleanly: ${closed.detail}`);
+    process.exit(1);
   };
+  process.removeListener('SIGINT', early);
+  process.removeListener('SIGTERM', early);
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  if (stopRequested) void shutdown(stopRequested);
 }
 
 void main();

@@ -20,4 +20,7 @@ export function configureMongoose(): void {
   mongoose.set('autoIndex', false);
   mongoose.set('autoCreate', false);
   mongoose.set('strictQuery', true);
+  // No queueing of commands while disconnected: the driver fails them within its server selection
+  // timeout (server/db/connection.ts), and the request gets a 503 instead of waiting.
+  mongoose.set('bufferCommands', false);
 }
