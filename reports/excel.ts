@@ -31,6 +31,7 @@ export interface WorkbookOptions {
   /** Editions for the comparison sheet; default as in the national report. */
   editions?: NationalReportOptions['editions'];
   sampleSizes?: NationalReportOptions['sampleSizes'];
+  editionAbout?: NationalReportOptions['editionAbout'];
   generatedAt?: Date;
   timeZone?: string;
   /** Embed chart images (default true). */
@@ -142,6 +143,7 @@ export async function buildEditionWorkbook(results: EditionResults, options: Wor
     generatedAt,
     ...(options.editions && { editions: options.editions }),
     ...(options.sampleSizes && { sampleSizes: options.sampleSizes }),
+    ...(options.editionAbout && { editionAbout: options.editionAbout }),
     ...(options.timeZone && { timeZone: options.timeZone }),
   });
   const nodes = nodesWithValues(results);
@@ -257,9 +259,23 @@ export async function buildEditionWorkbook(results: EditionResults, options: Wor
       ];
     }),
   );
+  // Where each edition's figures come from, and what it did not publish («sin dato», never zero).
+  const sourcesStart = summary.length + 4;
+  writeTable(
+    comparisonSheet,
+    [{ header: 'Edición', width: 8 }, { header: 'Sujetos obligados', width: 12, numFmt: '#,##0' }, { header: 'Origen', width: 14 }, { header: 'Sin dato', width: 14 }, { header: 'Fuente', width: 80 }],
+    national.editionSummaries.map((e) => [
+      e.edition,
+      e.n,
+      e.published !== null ? 'publicado' : e.computed !== null ? 'calculado' : 'sin dato',
+      summary.filter((n) => nationalNodes[n.id]?.values[e.edition] === null).map((n) => n.code).join(', '),
+      [e.about, e.sources.join('; ') || (e.computed !== null ? 'calculado con los datos por sujeto obligado' : '')].filter(Boolean).join('. Fuente: '),
+    ]),
+    { startRow: sourcesStart },
+  );
   if (national.entityComparison) {
     const ec = national.entityComparison.comparison;
-    const start = summary.length + 4;
+    const start = sourcesStart + national.editionSummaries.length + 3;
     writeTable(
       comparisonSheet,
       [{ header: 'Entidad', width: 20 }, { header: 'Índice', width: 8 }, ...ec.editions.map((e) => ({ header: e, width: 9, score: true })), { header: `Δ vs ${ec.editions[0]}`, width: 12, numFmt: DELTA_FORMAT }],

@@ -10,8 +10,8 @@ export const REPORT_LOCALE = 'es-MX';
 export const REPORT_TIME_ZONE = 'America/Mexico_City';
 /** Scores are published with two decimals (METHODOLOGY.md §3). */
 export const SCORE_DECIMALS = 2;
-/** Printed where an edition did not publish or measure a value: never a zero. */
-export const NOT_AVAILABLE = 'n.d.';
+/** Printed where an edition did not publish or measure a value: never a zero (the results pages say the same). */
+export const NOT_AVAILABLE = 'sin dato';
 /** es-MX writes a decimal point and groups thousands with commas. */
 const THOUSANDS_SEPARATOR = ',';
 const MINUS = '−';
@@ -22,13 +22,13 @@ function groupThousands(fixed: string): string {
   return fraction === undefined ? grouped : `${grouped}.${fraction}`;
 }
 
-/** A score with `decimals` places, half-up ("0.39"); n.d. when missing. */
+/** A score with `decimals` places, half-up ("0.39"); «sin dato» when missing. */
 export function formatScore(value: number | null | undefined, decimals = SCORE_DECIMALS): string {
   if (value === null || value === undefined || Number.isNaN(value)) return NOT_AVAILABLE;
   return groupThousands(formatFixed(value, decimals)).replace(/^-/, MINUS);
 }
 
-/** A change with its sign ("+0.13", "−0.04", "0.00"); n.d. when missing. */
+/** A change with its sign ("+0.13", "−0.04", "0.00"); «sin dato» when missing. */
 export function formatDelta(value: number | null | undefined, decimals = SCORE_DECIMALS): string {
   if (value === null || value === undefined || Number.isNaN(value)) return NOT_AVAILABLE;
   const text = formatFixed(value, decimals);

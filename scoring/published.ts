@@ -13,7 +13,11 @@ import { readCsv } from './import/read-csv.js';
 import { methodologyGraph, type Label, type Methodology, type MethodologyPath } from './methodology.js';
 import { formatFixed } from './rounding.js';
 
-export const PUBLISHED_COLUMNS = ['edition', 'scope', 'group', 'measure', 'value', 'source', 'note'] as const;
+export const PUBLISHED_COLUMNS = ['edition', 'scope', 'group', 'measure', 'value', 'source', 'note', 'rank'] as const;
+/** Columns a file may leave out. */
+const OPTIONAL_COLUMNS: readonly string[] = ['note', 'rank'];
+/** The `rank` column: a place the source states (1 = highest), or "last" for the lowest. */
+export type StatedRank = number | 'last';
 export const PUBLISHED_SCOPES = ['national', 'entity', 'type', 'level', 'institution'] as const;
 export type PublishedScope = (typeof PUBLISHED_SCOPES)[number];
 
@@ -26,6 +30,8 @@ export interface PublishedFigure {
   source: string;
   /** Empty when the row has no note. */
   note: string;
+  /** The group's place as the source states it (only where it does; never derived from the values). */
+  rank?: StatedRank;
   /** Row in the file, the header being row 1. */
   row: number;
 }
@@ -154,9 +160,10 @@ function canonicalGroup(scope: PublishedScope, group: string): string | { reason
 const DECIMAL_NUMBER = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
 
 /**
- * Parses published aggregates CSV (columns edition,scope,group,measure,value,source,note) and checks
- * each edition's groups against the methodology. Never throws for problems in the data: rows with a
- * problem are listed in `errors` and left out; inconsistencies become `warnings`.
+ * Parses published aggregates CSV (columns edition,scope,group,measure,value,source and the optional
+ * note and rank) and checks each edition's groups against the methodology. Never throws for problems
+ * in the data: rows with a problem are listed in `errors` and left out; inconsistencies become
+ * `warnings`.
  */
 export function parsePublishedAggregates(text: string | Uint8Array, options: ParsePublishedOptions): ParsePublishedResult {
   const data: PublishedAggregates = { editions: {}, sources: [] };
@@ -168,7 +175,7 @@ export function parsePublishedAggregates(text: string | Uint8Array, options: Par
   const { header, rows } = read.table;
   const columnIndex = new Map(header.map((name, i) => [name, i]));
   for (const column of PUBLISHED_COLUMNS) {
-    if (!columnIndex.has(column) && column !== 'note') {
+    if (!columnIndex.has(column) && !OPTIONAL_COLUMNS.includes(column)) {
       errors.push({ row: 1, column, value: null, reason: `missing required column "${column}"` });
     }
   }
@@ -204,6 +211,11 @@ export function parsePublishedAggregates(text: string | Uint8Array, options: Par
     }
     const source = cell('source');
     if (source === '') fail('source', 'empty source: every published figure must name where it comes from');
+    const rankText = cell('rank');
+    let rank: StatedRank | undefined;
+    if (rankText === 'last') rank = 'last';
+    else if (/^[1-9]\d{0,3}$/.test(rankText)) rank = Number(rankText);
+    else if (rankText !== '') fail('rank', 'a rank is a whole number from 1 (the highest) or "last"');
     if (errors.length > before || !isPublishedScope(scope)) continue;
 
     const editionData = (data.editions[edition] ??= { edition, groups: {} });
@@ -213,7 +225,7 @@ export function parsePublishedAggregates(text: string | Uint8Array, options: Par
       fail('measure', `duplicate figure: ${edition} ${scope} "${group}" ${measure} already given in row ${existing.row}`);
       continue;
     }
-    groupData.measures[measure] = { value, source, note: cell('note'), row: rowNumber };
+    groupData.measures[measure] = { value, source, note: cell('note'), ...(rank !== undefined && { rank }), row: rowNumber };
     sources.add(source);
   }
   data.sources = [...sources];

@@ -17,6 +17,8 @@ import {
   type RankInfo,
   type ReportMeta,
 } from './common.js';
+import { buildEntityEvolution, type EntityEvolution, type EvolutionOptions } from './evolution.js';
+import type { PublishedInput } from './national.js';
 
 export interface InstitutionRow {
   /** Row of the institution in the edition's results. */
@@ -53,9 +55,16 @@ export interface EntityReportData {
   byType: TypeRow[];
   gaps: ImprovementGap[];
   notes: string[];
+  /** Every published figure of the entity in every edition, when the published aggregates were given. */
+  evolution?: EntityEvolution;
 }
 
-export function buildEntityReportData(results: EditionResults, entityName: string, options: BuildOptions = {}): EntityReportData {
+export interface EntityReportOptions extends BuildOptions, EvolutionOptions {
+  /** Published aggregates: the entity's figures of other editions (the «Evolución» section). */
+  published?: PublishedInput;
+}
+
+export function buildEntityReportData(results: EditionResults, entityName: string, options: EntityReportOptions = {}): EntityReportData {
   const entity = normalizeEntity(entityName);
   const group = results.byEntity.groups.find((g) => g.name === entity.name);
   if (!group) throw new RangeError(`edition ${results.edition} has no institutions of ${entity.name}`);
@@ -90,9 +99,16 @@ export function buildEntityReportData(results: EditionResults, entityName: strin
     `El lugar se cuenta entre las ${formatCount(results.byEntity.groups.length)} entidades (incluida la Federación), de mayor a menor; los empates comparten lugar.`,
     'Todas las cifras se redondean a dos decimales, mitad hacia arriba.',
   ];
+  const evolution = options.published ? buildEntityEvolution(results, options.published, entity.name, options) : undefined;
   return {
     kind: 'entity',
-    meta: baseMeta(results, `Métrica de Gobierno Abierto ${results.edition}: ${entity.name}`, `Reporte de la entidad federativa frente a la media nacional`, options),
+    meta: baseMeta(
+      results,
+      `Métrica de Gobierno Abierto ${results.edition}: ${entity.name}`,
+      `Reporte de la entidad federativa frente a la media nacional`,
+      options,
+      (evolution?.sources ?? []).map((source) => ({ short: 'cifras publicadas', citation: `Cifras publicadas: ${source}` })),
+    ),
     edition: results.edition,
     nodes,
     indexNode: index,
@@ -105,5 +121,6 @@ export function buildEntityReportData(results: EditionResults, entityName: strin
     byType,
     gaps: improvementGaps(group.values, results.compiled),
     notes,
+    ...(evolution && { evolution }),
   };
 }

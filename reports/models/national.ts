@@ -34,6 +34,8 @@ export interface EditionSummary {
   /** Institutions evaluated, when known. */
   n: number | null;
   sources: string[];
+  /** Who ran the edition and how it published, when known (Spanish). */
+  about: string | null;
 }
 
 export interface ReproductionRow {
@@ -86,6 +88,8 @@ export interface NationalReportOptions extends BuildOptions {
   editions?: readonly string[];
   /** Institutions evaluated per edition, when known (printed as n); the base edition's n is counted. */
   sampleSizes?: Readonly<Record<string, number>>;
+  /** What is known about each edition (who ran it, how it published), printed beside its sources. */
+  editionAbout?: Readonly<Record<string, string>>;
   title?: string;
 }
 
@@ -104,7 +108,7 @@ export function nationalComparison(results: EditionResults, published: Published
   return compareEditions(perEdition, { nodes: nodes.map((n) => n.id), groups: [NATIONAL_GROUP_NAME] });
 }
 
-function defaultEditions(results: EditionResults, published: PublishedInput | undefined): string[] {
+export function defaultEditions(results: EditionResults, published: PublishedInput | undefined): string[] {
   const names = new Set([results.edition, ...Object.keys(published?.data.editions ?? {})]);
   return [...names].sort((a, b) => a.localeCompare(b, 'es', { numeric: true }));
 }
@@ -126,6 +130,7 @@ export function buildNationalReportData(results: EditionResults, published: Publ
       computed: edition === results.edition ? (results.national.values[index] ?? null) : null,
       n: edition === results.edition ? results.national.n : (options.sampleSizes?.[edition] ?? null),
       sources: [...new Set(Object.values(figures).map((f) => f.source))],
+      about: options.editionAbout?.[edition] ?? null,
     };
   });
 
@@ -231,7 +236,7 @@ function nationalNotes(
     const perMeasure = new Map<string, number>();
     for (const g of entityFigures) for (const m of Object.keys(g.measures)) perMeasure.set(m, (perMeasure.get(m) ?? 0) + 1);
     let text = `${edition}: solo hay cifras nacionales publicadas (${codes(present)}); no hay datos por sujeto obligado`;
-    if (missing.length > 0) text += `; no se publicaron ${codes(missing)} a nivel nacional (n.d. en las tablas, nunca cero)`;
+    if (missing.length > 0) text += `; no se publicaron ${codes(missing)} a nivel nacional («sin dato» en las tablas, nunca cero)`;
     if (perMeasure.size > 0) {
       text += `; además, cifras de algunas entidades: ${[...perMeasure].map(([m, count]) => `${codeOf.get(m) ?? m} de ${count} entidades`).join(', ')}`;
     }
@@ -265,7 +270,7 @@ function nationalNotes(
     notes.push('Las ponderaciones internas de los subíndices de las ediciones posteriores no son públicas; las comparaciones se hacen solo con índices y subíndices publicados.');
   }
   if (options.sampleSizes === undefined && editions.length > 1) {
-    notes.push('El número de sujetos obligados de las ediciones sin datos por sujeto obligado no se indicó (n.d.).');
+    notes.push('El número de sujetos obligados de las ediciones sin datos por sujeto obligado no se indicó («sin dato»).');
   }
   notes.push('Todas las cifras se redondean a dos decimales, mitad hacia arriba, como las publicadas.');
   return notes;

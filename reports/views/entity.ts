@@ -3,6 +3,7 @@ import { rankedBarChart, referenceBarChart } from '../charts.js';
 import type { EntityReportData } from '../models/entity.js';
 import { formatCount, formatDelta, formatScore } from '../format.js';
 import { ChartSequence, count, delta, difference, gapTable, legend, numColumn, page, rankCell, rankKpi, rankText, renderBody, score, shortLabel, text, type Kpi, type TableView } from './common.js';
+import { entityEvolutionView } from './evolution.js';
 
 export function renderEntityReportHtml(data: EntityReportData): string {
   const charts = new ChartSequence();
@@ -61,6 +62,7 @@ export function renderEntityReportHtml(data: EntityReportData): string {
     typeTable,
     gapIntro: `Componentes ordenados por lo que el ${indexCode} de ${name} subiría si su media llegara a 1 (peso en el ${indexCode} × (1 − media)).`,
     gapTable: gapTable(data.gaps, 'Media de la entidad', indexCode),
+    evolution: data.evolution ? entityEvolutionView(data.evolution, charts, new Map(nodes.map((n) => [n.id, n.kind]))) : undefined,
     notes: data.notes,
     meta: data.meta,
   });

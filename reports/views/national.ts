@@ -30,8 +30,8 @@ export function renderNationalReportHtml(data: NationalReportData): string {
 
   const indexTable: TableView = {
     columns: [{ label: 'Edición' }, numColumn(`${indexCode} publicado`), numColumn(`${indexCode} calculado`), numColumn('Sujetos obligados'), { label: 'Fuente', width: '45%' }],
-    rows: data.editionSummaries.map((s) => ({ cells: [text(s.edition, 'strong'), score(s.published), score(s.computed), count(s.n), text(s.sources.join('; ') || NOT_AVAILABLE)] })),
-    note: `Calculado: media de los datos por sujeto obligado con la metodología ${data.meta.methodology.id}; n.d. donde no hay datos.`,
+    rows: data.editionSummaries.map((s) => ({ cells: [text(s.edition, 'strong'), score(s.published), score(s.computed), count(s.n), text([s.about, s.sources.join('; ')].filter(Boolean).join('. Fuente: ') || NOT_AVAILABLE)] })),
+    note: `Calculado: media de los datos por sujeto obligado con la metodología ${data.meta.methodology.id}; «sin dato» donde no hay datos.`,
   };
 
   const editionsChart = charts.view(
@@ -40,7 +40,7 @@ export function renderNationalReportHtml(data: NationalReportData): string {
       categories: nodes.map((n) => n.code),
       series: data.editions.map((e) => ({ label: e, values: nodes.map((n) => national[n.id]?.values[e] ?? null) })),
     }),
-    'Cifras nacionales publicadas; las barras que faltan son cifras no publicadas (n.d.), no ceros.',
+    'Cifras nacionales publicadas; las barras que faltan son cifras no publicadas (sin dato), no ceros.',
   );
   const editionsTable: TableView = {
     columns: [{ label: 'Índice' }, { label: 'Nombre' }, ...data.editions.map(numColumn)],
@@ -55,7 +55,7 @@ export function renderNationalReportHtml(data: NationalReportData): string {
       const found = (from: string, to: string) => [...c.deltas, ...c.fromFirst].find((d) => d.from === from && d.to === to)?.delta ?? null;
       return { cells: [text(n.code, 'strong'), ...pairs.map((p) => delta(found(p.from, p.to)))] };
     }),
-    note: 'Diferencia entre cifras sin redondear, impresa a dos decimales; n.d. cuando alguna de las dos ediciones no publicó la cifra.',
+    note: 'Diferencia entre cifras sin redondear, impresa a dos decimales; «sin dato» cuando alguna de las dos ediciones no publicó la cifra.',
   };
   const reproductionTable: TableView = {
     columns: [{ label: 'Índice' }, numColumn('Publicado'), numColumn('Calculado'), numColumn('Calculado (4 decimales)'), { label: '¿Coincide?' }],

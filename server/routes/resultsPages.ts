@@ -14,12 +14,10 @@ import { rowValues } from '../../scoring/engine.js';
 import {
   buildEntityReportData,
   buildInstitutionReportData,
-  chartHtml,
   groupedBarChart,
   rankedBarChart,
   referenceBarChart,
   summaryNodes,
-  type ChartImage,
   type EditionResults,
   type NodeInfo,
 } from '../../reports/index.js';
@@ -29,42 +27,18 @@ import { InstitutionModel } from '../models/institution.js';
 import { ScoreModel } from '../models/result.js';
 import { notFound } from '../http/problem.js';
 import { renderPage } from '../http/render.js';
+import { chart } from '../http/inlineChart.js';
+import { entityEvolutionSection } from './resultsEvolution.js';
 import { entityOf, institutionRow, loadEditionResults, nationalReportData, type LoadedEdition } from '../services/reports.js';
 
 /** Printed where an edition did not publish a figure: never a zero. */
 const NO_DATA = 'sin dato';
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const score = (value: number | null | undefined): string => (value === null || value === undefined || Number.isNaN(value) ? NO_DATA : formatScore(value));
 const delta = (value: number | null | undefined): string => (value === null || value === undefined || Number.isNaN(value) ? NO_DATA : formatDelta(value));
 const difference = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null ? null : a - b);
 const enc = encodeURIComponent;
-
-// ───────────────────────────── charts, drawn once per edition results ─────────────────────────────
-
-interface ChartView {
-  /** Trusted SVG markup from the chart library: ids prefixed, text escaped. */
-  svg: string;
-  title: string;
-  caption?: string;
-}
-
-const chartCache = new WeakMap<EditionResults, Map<string, ChartView>>();
-
-/** An inline SVG chart with an accessible name (role="img", aria-label and <title>), cached per results. */
-function chart(results: EditionResults, key: string, draw: () => ChartImage, caption?: string): ChartView {
-  let charts = chartCache.get(results);
-  if (!charts) chartCache.set(results, (charts = new Map()));
-  let view = charts.get(key);
-  if (!view) {
-    const image = draw();
-    const svg = chartHtml(image, `c-${key}`).replace(/^(<svg\b[^>]*>)/, `$1<title>${escapeHtml(image.title)}</title>`);
-    view = { svg, title: image.title, ...(caption && { caption }) };
-    charts.set(key, view);
-  }
-  return view;
-}
 
 // ───────────────────────────── shared view pieces ─────────────────────────────
 
@@ -292,6 +266,7 @@ export function resultsPagesRouter(): Router {
       })),
       types: data.byType.map((t) => ({ name: t.name, href: typeHref(base, t.name), n: formatCount(t.n), value: score(t.values[index]), national: score(t.national[index]), difference: delta(difference(t.values[index], t.national[index])) })),
       gaps: data.gaps.slice(0, 5).map((g) => ({ rank: g.rank, name: `${g.name} (${g.code})`, value: score(g.value), gap: formatScore(g.gap, 3) })),
+      evolution: await entityEvolutionSection(results, name),
     });
   });
 

@@ -1,7 +1,8 @@
 /**
  * The published aggregate figures shipped with the service (data/published/national_results.csv:
- * national figures of 2017, 2019 and 2021 and a few 2021 entity figures, each with its source),
- * parsed and checked against the methodology once per process.
+ * national figures of 2017, 2019, 2021 and 2023 and a few 2021 entity figures, each with its source
+ * and, where the source states it, the entity's place), parsed and checked against the methodology
+ * once per process.
  *
  * Consistency failures (e.g. the 2019 PG against P = (PG + PC)/2) stay warnings: reports and pages
  * show them next to the published figures, which are never corrected.
@@ -19,9 +20,18 @@ const PUBLISHED_AGGREGATES_PATH = fileURLToPath(new URL(`../../${PUBLISHED_AGGRE
 
 /**
  * Institutions evaluated in the editions without per-institution data here (printed as n): the
- * sample sizes of METHODOLOGY.md §4 (2019: 1,243; 2021: 1,365). Not in the published CSV.
+ * sample sizes of the shared data README and METHODOLOGY.md §4 (2019: 1,243; 2021: 1,365;
+ * 2023: 2,043). Not in the published CSV.
  */
-export const PUBLISHED_SAMPLE_SIZES: Readonly<Record<string, number>> = { '2019': 1243, '2021': 1365 };
+export const PUBLISHED_SAMPLE_SIZES: Readonly<Record<string, number>> = { '2019': 1243, '2021': 1365, '2023': 2043 };
+
+/**
+ * What is known about who ran an edition, printed beside its figures (METHODOLOGY.md §4 and §6 name
+ * only the 2023 edition's authors; nothing is said for the others).
+ */
+export const PUBLISHED_EDITION_ABOUT: Readonly<Record<string, string>> = {
+  '2023': '4.ª edición, del INAI y El Colegio de México; resultados publicados solo en un tablero en línea (sin archivo por sujeto obligado ni por entidad)',
+};
 
 export interface PublishedAggregatesFile extends ParsePublishedResult {
   /** Repository-relative path of the file. */

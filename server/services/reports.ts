@@ -33,7 +33,7 @@ import { HttpProblem, notFound, type FieldError } from '../http/problem.js';
 import { editionTable, findEdition, type EditionTable } from './results.js';
 import { scoreWithExplanation } from './responses.js';
 import { instrumentById, itemLabels } from './instruments.js';
-import { editionsWithNationalFigures, publishedAggregates, PUBLISHED_SAMPLE_SIZES, type PublishedAggregatesFile } from './publishedAggregates.js';
+import { editionsWithNationalFigures, publishedAggregates, PUBLISHED_EDITION_ABOUT, PUBLISHED_SAMPLE_SIZES, type PublishedAggregatesFile } from './publishedAggregates.js';
 
 const EDITION_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
@@ -196,6 +196,7 @@ export async function nationalReportData(loaded: LoadedEdition, options: Pick<Na
   const data = buildNationalReportData(loaded.results, published, {
     ...(editions && { editions }),
     sampleSizes: PUBLISHED_SAMPLE_SIZES,
+    editionAbout: PUBLISHED_EDITION_ABOUT,
     ...(options.generatedAt && { generatedAt: options.generatedAt }),
   });
   if (published.errors.length > 0) {
@@ -239,10 +240,16 @@ export async function editionWorkbook(editionId: string, options: NationalOption
   const body = await buildEditionWorkbook(loaded.results, {
     published,
     sampleSizes: PUBLISHED_SAMPLE_SIZES,
+    editionAbout: PUBLISHED_EDITION_ABOUT,
     ...(editions && { editions }),
     ...(options.generatedAt && { generatedAt: options.generatedAt }),
   });
   return { body, fileName: `${loaded.edition.editionId}-resultados.xlsx`, contentType: CONTENT_TYPES.xlsx };
+}
+
+/** The published aggregates and what is known of each edition: the entity report's and page's «Evolución». */
+export async function evolutionOptions(): Promise<{ published: PublishedAggregatesFile; editionAbout: Readonly<Record<string, string>> }> {
+  return { published: await publishedAggregates(), editionAbout: PUBLISHED_EDITION_ABOUT };
 }
 
 /** The canonical name of an entity with results in the edition. */
@@ -261,7 +268,7 @@ export function entityOf(results: EditionResults, input: string): string {
 export async function entityReportPdf(editionId: string, entity: string, options: LoadOptions & { generatedAt?: Date } = {}): Promise<ReportFile> {
   const loaded = await loadEditionResults(editionId, options);
   const name = entityOf(loaded.results, entity);
-  const data = buildEntityReportData(loaded.results, name, options.generatedAt ? { generatedAt: options.generatedAt } : {});
+  const data = buildEntityReportData(loaded.results, name, { ...(await evolutionOptions()), ...(options.generatedAt && { generatedAt: options.generatedAt }) });
   return pdf(await inSlot(() => renderEntityReportPdf(data)), `${loaded.edition.editionId}-entidad-${safeFileName(name, 40)}.pdf`);
 }
 

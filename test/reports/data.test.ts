@@ -18,19 +18,20 @@ describe('report data builders (2017 edition)', () => {
 
   it('national: published IGA per edition, computed 2017 reproduces the published figures, 33 entities ranked', () => {
     const data = buildNationalReportData(fx.results, fx.published, { generatedAt: GENERATED_AT, sampleSizes: SAMPLE_SIZES });
-    expect(data.editions).to.deep.equal(['2017', '2019', '2021']);
-    expect(data.editionSummaries.map((s) => s.published)).to.deep.equal([0.39, 0.52, 0.48]);
-    expect(data.editionSummaries.map((s) => s.n)).to.deep.equal([908, 1243, 1365]);
+    expect(data.editions).to.deep.equal(['2017', '2019', '2021', '2023']);
+    expect(data.editionSummaries.map((s) => s.published)).to.deep.equal([0.39, 0.52, 0.48, 0.46]);
+    expect(data.editionSummaries.map((s) => s.n)).to.deep.equal([908, 1243, 1365, 2043]);
     expect(data.reproduction.every((r) => r.matches === true)).to.equal(true);
     const tg = data.comparison.groups[0]!.nodes.TG!;
     expect(tg.values['2021']).to.equal(null);
-    expect(tg.missing).to.deep.equal(['2021']);
+    expect(tg.missing).to.deep.equal(['2021', '2023']);
     expect(data.base.byEntity.map((r) => r.name).sort()).to.deep.equal(ENTITIES.map((e) => e.name).sort());
     expect(data.base.byEntity[0]).to.include({ name: 'Ciudad de México', rank: 1 });
     expect(data.base.byType).to.have.length(11);
     expect(data.base.byLevel.map((r) => r.n).sort((a, b) => a - b)).to.deep.equal([46, 160, 702]);
     expect(data.publishedWarnings.some((w) => w.edition === '2019' && w.measure === 'PG')).to.equal(true);
     expect(data.notes.join('\n')).to.match(/2021: solo hay cifras nacionales publicadas \(IGA, T y P\)/);
+    expect(data.notes.join('\n')).to.match(/2023: solo hay cifras nacionales publicadas \(IGA, T y P\); no hay datos por sujeto obligado; no se publicaron TG, TC, PG y PC/);
     expect(data.notes.join('\n')).to.match(/PG sería 0\.24 \(publicado 0\.19\)/);
     expect(data.entityComparison!.comparison.groups.map((g) => g.group)).to.include('Guanajuato');
   });

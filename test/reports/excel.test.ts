@@ -4,6 +4,7 @@ import { computeEditionResults } from '../../reports/data.js';
 import { buildEditionWorkbook, escapeCellText, SCORE_FORMAT, SHEET_NAMES } from '../../reports/excel.js';
 import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import { GENERATED_AT, load2017, SAMPLE_SIZES, type Fixture } from './fixtures.js';
+import { PUBLISHED_EDITION_ABOUT } from '../../server/services/publishedAggregates.js';
 
 async function read(buffer: Buffer): Promise<ExcelJS.Workbook> {
   const workbook = new ExcelJS.Workbook();
@@ -23,7 +24,7 @@ describe('edition workbook (exceljs)', () => {
   let workbook: ExcelJS.Workbook;
   before(async () => {
     fx = await load2017();
-    workbook = await read(await buildEditionWorkbook(fx.results, { published: fx.published, generatedAt: GENERATED_AT, sampleSizes: SAMPLE_SIZES }));
+    workbook = await read(await buildEditionWorkbook(fx.results, { published: fx.published, generatedAt: GENERATED_AT, sampleSizes: SAMPLE_SIZES, editionAbout: PUBLISHED_EDITION_ABOUT }));
   });
 
   it('has the seven sheets', () => {
@@ -81,7 +82,15 @@ describe('edition workbook (exceljs)', () => {
     const tgRow = comparison.getRow(5);
     expect(tgRow.getCell(1).value).to.equal('TG');
     expect(tgRow.getCell(columns.get('2021')!).value, 'missing, not zero').to.equal(null);
-    expect(tgRow.getCell(columns.get('Sin cifra en')!).value).to.equal('2021');
+    expect(tgRow.getCell(columns.get('Sin cifra en')!).value).to.equal('2021, 2023');
+    expect(igaRow.getCell(columns.get('2023')!).value).to.equal(0.46);
+    // Where each edition's figures come from: 2023 with its source and what it did not publish.
+    const rows: unknown[][] = [];
+    comparison.eachRow((row) => rows.push((row.values as unknown[]).slice(1)));
+    const row2023 = rows.find((r) => r[0] === '2023' && r[1] === 2043)!;
+    expect(row2023, 'the 2023 sources row').to.exist;
+    expect(row2023.slice(2, 4)).to.deep.equal(['publicado', 'TG, TC, PG, PC']);
+    expect(String(row2023[4])).to.match(/INAI y El Colegio de México.*dossierdeprensa\.mx/);
   });
 
   it('escapes text that a spreadsheet would run as a formula', async () => {

@@ -11,8 +11,8 @@ import { DATA_2017, REPO_ROOT } from '../scoring/helpers.js';
 import { readPdfText } from '../setup/pdfText.js';
 
 export const PUBLISHED_CSV = 'data/published/national_results.csv';
-/** The 2019 and 2021 sample sizes (METHODOLOGY.md §4); not in the published CSV. */
-export const SAMPLE_SIZES = { '2019': 1243, '2021': 1365 } as const;
+/** The 2019, 2021 and 2023 sample sizes (METHODOLOGY.md §4); not in the published CSV. */
+export const SAMPLE_SIZES = { '2019': 1243, '2021': 1365, '2023': 2043 } as const;
 export const GENERATED_AT = new Date('2025-03-04T17:30:00Z');
 
 export interface Fixture {

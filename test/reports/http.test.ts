@@ -56,7 +56,7 @@ describe('reports over HTTP and the results pages (real MongoDB)', function () {
     expect(pages).to.be.greaterThan(3);
     for (const figure of ['0.39', '0.52', '0.48']) expect(t).to.include(figure);
     expect(t).to.include('El Índice de Gobierno Abierto nacional fue de 0.39 en 2017, 0.52 en 2019 y 0.48 en 2021');
-    expect(layout).to.match(/2019\s+0\.52\s+n\.d\.\s+1,243 /);
+    expect(layout).to.match(/2019\s+0\.52\s+sin dato\s+1,243 /);
     // The entity table: one ranked row per entity (place, name, n, IGA …), then the national total.
     for (const entity of ENTITIES) {
       const name = entity.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -117,6 +117,10 @@ describe('reports over HTTP and the results pages (real MongoDB)', function () {
     const entity = await pdfFacts(Buffer.from(await res.arrayBuffer()), 'http-entity');
     expect(flat(entity.text)).to.include('Métrica de Gobierno Abierto 2017: Ciudad de México');
     expect(entity.layout).to.match(/IGA\s+Índice de Gobierno Abierto\s+0\.51\s+0\.39\s+\+0\.12\s+1 de 33/);
+    // Its published 2021 IGA (0.55) beside the computed 2017 one, in the «Evolución» section.
+    expect(entity.layout).to.match(/IGA\s+0\.51 · 1\.º de 33\s+sin dato\s+0\.55\s+sin dato/);
+    const gto = await get('/api/v1/reports/editions/mga-2017/entities/Guanajuato.pdf');
+    expect((await pdfFacts(Buffer.from(await gto.arrayBuffer()), 'http-entity-gto')).layout).to.match(/IGA\s+0\.48 · 2\.º de 33\s+sin dato\s+0\.65 · 1\.º lugar \(según la fuente\)/);
     expect((await get('/api/v1/reports/editions/mga-2017/entities/jalisco.pdf')).status).to.equal(200);
 
     const asf = await InstitutionModel.findOne({ scope: 'mga-2017', name: 'ASF' }).lean();
@@ -184,9 +188,11 @@ describe('reports over HTTP and the results pages (real MongoDB)', function () {
       expect(html).to.include('Comparación entre ediciones');
       expect(html).to.match(/<svg class="chart" role="img" aria-label="IGA 2017 por entidad federativa"[^>]*><title>IGA 2017 por entidad federativa<\/title>/);
       expect((html.match(/<svg class="chart"/g) ?? []).length).to.equal(3);
-      // IGA row: 2017, 2019, 2021 and the changes between them; 2021 did not publish TG.
-      expect(flat(html)).to.match(/<abbr title="Índice de Gobierno Abierto">IGA<\/abbr>.*?<td class="num">0\.39<\/td><td class="num">0\.52<\/td><td class="num">0\.48<\/td><td class="num">\+0\.13<\/td><td class="num">−0\.04<\/td><td class="num">\+0\.09<\/td>/);
-      expect(flat(html)).to.match(/>TG<\/abbr>.*?<td class="num">0\.46<\/td><td class="num">0\.72<\/td><td class="num missing">sin dato<\/td>/);
+      // IGA row: 2017, 2019, 2021, 2023 and the changes between them (consecutive, then from 2017); 2021 and 2023 did not publish TG.
+      expect(flat(html)).to.match(
+        /<abbr title="Índice de Gobierno Abierto">IGA<\/abbr>.*?<td class="num">0\.39<\/td><td class="num">0\.52<\/td><td class="num">0\.48<\/td><td class="num">0\.46<\/td><td class="num">\+0\.13<\/td><td class="num">−0\.04<\/td><td class="num">−0\.02<\/td><td class="num">\+0\.09<\/td><td class="num">\+0\.07<\/td>/,
+      );
+      expect(flat(html)).to.match(/>TG<\/abbr>.*?<td class="num">0\.46<\/td><td class="num">0\.72<\/td><td class="num missing">sin dato<\/td><td class="num missing">sin dato<\/td>/);
       expect(html).to.include('Advertencias sobre las cifras publicadas');
       expect(html).to.match(/2019, Nacional: PG publicado 0\.19/);
       expect(html).to.include('href="/resultados/mga-2017/tipos/Legislativo"');
@@ -203,6 +209,14 @@ describe('reports over HTTP and the results pages (real MongoDB)', function () {
       expect(entity).to.include('<svg class="chart" role="img"');
       expect(links(entity)).to.deep.equal(['/api/v1/reports/editions/mga-2017/entities/Jalisco.pdf', '/api/v1/reports/editions/mga-2017/workbook.xlsx']);
       expect(entity).to.match(/Lugar 4 de 33/);
+
+      // Guanajuato: its published 2021 figures beside the computed 2017 ones, with the trend chart.
+      const gto = flat(await page('/resultados/mga-2017/entidades/Guanajuato'));
+      expect(gto).to.include('Evolución entre ediciones');
+      expect(gto).to.match(/<svg class="chart" role="img" aria-label="Guanajuato: IGA, T, P por edición, frente al IGA nacional"/);
+      expect(gto).to.match(/<abbr title="Índice de Gobierno Abierto">IGA<\/abbr><\/th><td class="num">0\.48<br><span class="hint">2\.º de 33<\/span><\/td><td class="num missing">sin dato<\/td><td class="num">0\.65<br><span class="hint">1\.º lugar, según la fuente<\/span><\/td><td class="num missing">sin dato<\/td>/);
+      expect(gto).to.match(/<abbr title="Índice de Participación">P<\/abbr><\/th><td class="num">0\.37<br>.*?<td class="num">0\.62<br>/);
+      expect(gto).to.include('no cuadra con T y P publicados');
 
       const type = await page(`/resultados/mga-2017/tipos/${encodeURIComponent('Autónomo')}`);
       expect(type).to.include('<h1>Autónomo</h1>');

@@ -24,7 +24,7 @@ describe('PDF reports', () => {
   });
   after(closeBrowser);
 
-  it('national comparative report 2017/2019/2021 from the real 2017 data', async () => {
+  it('national comparative report 2017/2019/2021/2023 from the real 2017 data', async () => {
     const data = buildNationalReportData(fx.results, fx.published, { generatedAt: GENERATED_AT, sampleSizes: SAMPLE_SIZES });
     const html = renderNationalReportHtml(data);
     expect(svgCount(html), 'charts in the HTML').to.be.at.least(4);
@@ -35,12 +35,13 @@ describe('PDF reports', () => {
     const t = flat(text);
     expect(pages).to.be.greaterThan(1);
     expect(t).to.include('Índice de Gobierno Abierto');
-    for (const figure of ['0.39', '0.52', '0.48']) expect(t).to.include(figure);
-    expect(t).to.include('El Índice de Gobierno Abierto nacional fue de 0.39 en 2017, 0.52 en 2019 y 0.48 en 2021');
+    for (const figure of ['0.39', '0.52', '0.48', '0.46']) expect(t).to.include(figure);
+    expect(t).to.include('El Índice de Gobierno Abierto nacional fue de 0.39 en 2017, 0.52 en 2019, 0.48 en 2021 y 0.46 en 2023');
     // Table "Índice de Gobierno Abierto por edición": edition, published, computed, n.
     expect(layout).to.match(/2017\s+0\.39\s+0\.39\s+908 /);
-    expect(layout).to.match(/2019\s+0\.52\s+n\.d\.\s+1,243 /);
-    expect(layout).to.match(/2021\s+0\.48\s+n\.d\.\s+1,365 /);
+    expect(layout).to.match(/2019\s+0\.52\s+sin dato\s+1,243 /);
+    expect(layout).to.match(/2021\s+0\.48\s+sin dato\s+1,365 /);
+    expect(layout).to.match(/2023\s+0\.46\s+sin dato\s+2,043 /);
     expect(layout).to.match(/1\s+Ciudad de México\s+26\s+0\.51/);
     expect(layout).to.match(/Nacional\s+908\s+0\.39\s+0\.50\s+0\.28\s+0\.46\s+0\.54\s+0\.23\s+0\.32/);
     for (const entity of ENTITIES) expect(t, entity.name).to.include(entity.name);

@@ -25,7 +25,9 @@ describe('published aggregates', () => {
     it('parses every row into edition → group → measure with value, source and note', () => {
       const { data, errors } = parsePublishedAggregates(text, { methodology: m });
       expect(errors).to.deep.equal([]);
-      expect(Object.keys(data.editions)).to.deep.equal(['2017', '2019', '2021']);
+      expect(Object.keys(data.editions)).to.deep.equal(['2017', '2019', '2021', '2023']);
+      // The 4th edition (INAI and El Colegio de México) published IGA, T and P only.
+      expect(publishedValues(data, '2023', 'national', 'Nacional')).to.deep.equal({ GA: 0.46, T: 0.6, P: 0.32 });
       expect(publishedValues(data, '2017', 'national', 'Nacional')).to.deep.equal({ GA: 0.39, T: 0.5, P: 0.28, TG: 0.46, TC: 0.54, PG: 0.23, PC: 0.32 });
       expect(publishedValues(data, '2021', 'national', 'Nacional')).to.deep.equal({ GA: 0.48, T: 0.61, P: 0.35 });
       const ga2017 = publishedFigure(data, '2017', 'national', 'Nacional', 'GA')!;
@@ -33,13 +35,35 @@ describe('published aggregates', () => {
       expect(publishedFigure(data, '2019', 'national', 'Nacional', 'PG')!.note).to.match(/inconsistent/);
       expect(publishedFigure(data, '2021', 'entity', 'Ciudad de México', 'GA')!.value).to.equal(0.55);
       expect(Object.keys(data.editions['2021']!.groups)).to.include(groupKey('entity', 'Querétaro'));
-      expect(data.sources).to.have.length(7);
+      expect(data.sources).to.have.length(8);
+      // The 2021 transparency top figures, without Sinaloa's garbled 0.79.
+      expect(Object.keys(data.editions['2021']!.groups).filter((k) => k.startsWith('entity/') && data.editions['2021']!.groups[k]!.measures.T).sort()).to.deep.equal(
+        ['entity/Aguascalientes', 'entity/Guanajuato', 'entity/Jalisco', 'entity/San Luis Potosí'],
+      );
+      expect(publishedFigure(data, '2021', 'entity', 'Sinaloa', 'T')).to.equal(undefined);
+    });
+
+    it('keeps the place a source states in words (rank column), and only that', () => {
+      const { data } = parsePublishedAggregates(text, { methodology: m });
+      expect(publishedFigure(data, '2021', 'entity', 'Guanajuato', 'GA')!.rank).to.equal(1);
+      expect(publishedFigure(data, '2021', 'entity', 'Guanajuato', 'P')!.rank).to.equal(1);
+      expect(publishedFigure(data, '2021', 'entity', 'Guanajuato', 'T')!.rank).to.equal(1);
+      expect(publishedFigure(data, '2021', 'entity', 'Guerrero', 'GA')!.rank).to.equal('last');
+      // Not derived from the values: the source lists Federal second but does not say "second".
+      expect(publishedFigure(data, '2021', 'entity', 'Federal', 'GA')!.rank).to.equal(undefined);
+    });
+
+    it('rejects a rank that is neither a place nor "last", naming row and column', () => {
+      const { errors, data } = parsePublishedAggregates(`${HEADER},rank\n2021,entity,Oaxaca,GA,0.37,s,,penultimate\n2021,entity,Chiapas,GA,0.38,s,,0\n2021,entity,Jalisco,GA,0.5,s,,3\n`, { methodology: m });
+      expect(errors.map((e) => [e.row, e.column])).to.deep.equal([[2, 'rank'], [3, 'rank']]);
+      expect(publishedFigure(data, '2021', 'entity', 'Jalisco', 'GA')!.rank).to.equal(3);
+      expect(publishedFigure(data, '2021', 'entity', 'Oaxaca', 'GA')).to.equal(undefined);
     });
 
     it('flags the 2019 PG: P = (PG + PC)/2 fails, and PG would be 0.24', () => {
       const { warnings, data } = parsePublishedAggregates(text, { methodology: m });
       const inconsistent = warnings.filter((w) => w.kind === 'inconsistent');
-      expect(inconsistent.every((w) => w.edition === '2019' && w.group === 'Nacional')).to.equal(true);
+      expect(inconsistent.filter((w) => w.edition === '2019').every((w) => w.group === 'Nacional')).to.equal(true);
       const pg = inconsistent.find((w) => w.measure === 'PG');
       expect(pg, 'a warning on the 2019 PG').to.exist;
       expect(pg!.published).to.equal(0.19);
@@ -54,9 +78,13 @@ describe('published aggregates', () => {
       expect(publishedFigure(data, '2019', 'national', 'Nacional', 'PG')!.value).to.equal(0.19);
     });
 
-    it('accepts 2017 and 2021 within rounding: no warning for them', () => {
-      const { warnings } = parsePublishedAggregates(text, { methodology: m });
-      expect(warnings.filter((w) => w.edition !== '2019')).to.deep.equal([]);
+    it('accepts 2017, the 2021 national figures and 2023 within rounding; flags Guanajuato 2021 (IGA 0.65 against T 0.73 and P 0.62)', () => {
+      const { warnings, data } = parsePublishedAggregates(text, { methodology: m });
+      expect(warnings.filter((w) => w.edition !== '2019' && w.group !== 'Guanajuato')).to.deep.equal([]);
+      const gto = warnings.filter((w) => w.group === 'Guanajuato');
+      expect(gto.map((w) => w.measure).sort()).to.deep.equal(['GA', 'P', 'T']);
+      expect(gto.find((w) => w.measure === 'GA')!.implied).to.be.closeTo(0.675, 1e-9);
+      expect(publishedFigure(data, '2021', 'entity', 'Guanajuato', 'GA')!.value).to.equal(0.65);
     });
   });
 
