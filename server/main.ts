@@ -10,6 +10,7 @@ import { ensureAdminFromEnvironment } from './auth/users.js';
 import { demoText, seedDemo } from './services/demo.js';
 import { describeChromium, resolveChromium } from '../reports/chromium.js';
 import { drainer } from './http/drain.js';
+import { configuredPublicUrl, publicBaseUrl, setListenUrl } from './http/publicUrl.js';
 
 /** `npm run demo` = `npm start -- --demo`: also create the pilot edition and print its accounts and links. */
 const DEMO = process.argv.slice(2).includes('--demo');
@@ -22,6 +23,15 @@ const SHUTDOWN_HARD_LIMIT_MS = 60_000;
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  try {
+    if (!configuredPublicUrl() && process.env.NODE_ENV === 'production') {
+      logger.warn('MGA_PUBLIC_URL is not set: invitation links will be refused until it is (production never takes the address from requests)');
+    }
+  } catch (error) {
+    logger.fatal((error as Error).message);
+    process.stderr.write(`\nThe MGA service cannot start:\n${(error as Error).message}\n`);
+    process.exit(1);
+  }
   // A signal during start-up: finish the step in progress (a half-started mongod must be shut down too), then stop.
   let stopRequested: string | undefined;
   const early = (signal: string) => {
@@ -67,8 +77,9 @@ async function main(): Promise<void> {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ port }, `MGA service listening on http://localhost:${port}`);
+    setListenUrl(`http://localhost:${port}`);
     if (DEMO) {
-      const baseUrl = process.env.MGA_PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${port}`;
+      const baseUrl = publicBaseUrl();
       seedDemo(baseUrl).then(
         (summary) => process.stdout.write(demoText(summary, baseUrl)),
         (error: unknown) => logger.error({ err: error }, 'the demo edition could not be created'),

@@ -1,4 +1,5 @@
 import mongoose from 'mongoose';
+import { ensureLoginLimitIndexes } from '../auth/loginLimits.js';
 
 /**
  * Creates every model's collection and indexes one at a time. Mongoose's automatic index builds
@@ -14,6 +15,8 @@ export async function ensureCollectionsAndIndexes(): Promise<void> {
   const db = mongoose.connection.db!;
   if (!(await db.listCollections({ name: 'sessions' }).hasNext())) await db.createCollection('sessions');
   await db.collection('sessions').createIndex({ expires: 1 }, { expireAfterSeconds: 0 });
+  // Sign-in limits shared by every web process (server/auth/loginLimits.ts).
+  await ensureLoginLimitIndexes(db);
 }
 
 export function configureMongoose(): void {

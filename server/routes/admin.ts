@@ -16,6 +16,7 @@ import { invitationsCsv, issueInvitations, listInvitations, revokeInvitation } f
 import { BUILTIN_METHODOLOGY_IDS } from '../../questionnaires/methodologies.js';
 import { IMPORT_PRESET_IDS, type ImportPresetId } from '../../scoring/import/index.js';
 import { builtinInstruments } from '../services/instruments.js';
+import { publicBaseUrl } from '../http/publicUrl.js';
 import type { ApiRegistry } from '../http/api.js';
 
 const editionSchema: JSONSchemaType<NewEdition> = {
@@ -51,9 +52,6 @@ const invitationsSchema: JSONSchemaType<{ expiresInDays: number; institutionIds?
 };
 const checkInvitations = validator(invitationsSchema, 'body');
 
-function baseUrl(req: Request): string {
-  return process.env.MGA_PUBLIC_URL?.replace(/\/$/, '') ?? `${req.protocol}://${req.get('host')}`;
-}
 
 interface UploadedFile {
   originalname: string;
@@ -153,7 +151,7 @@ export function adminRouter(): Router {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
     const body = checkInvitations(formFields(req.body));
-    const issued = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, issuedBy: currentUser(res).id });
+    const issued = await issueInvitations(editionId, { baseUrl: publicBaseUrl(), expiresInDays: body.expiresInDays, issuedBy: currentUser(res).id });
     res.attachment(`invitaciones-${editionId}.csv`).type('text/csv; charset=utf-8').send(invitationsCsv(issued));
   });
 
@@ -164,7 +162,7 @@ export function adminRouter(): Router {
     const institutionId = String(req.params.id);
     if (!/^[0-9a-f]{24}$/.test(institutionId)) throw new HttpProblem(404, 'Not Found', 'no such institution');
     const body = checkInvitations(formFields(req.body));
-    const [invitation] = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, issuedBy: currentUser(res).id, institutionIds: [institutionId] });
+    const [invitation] = await issueInvitations(editionId, { baseUrl: publicBaseUrl(), expiresInDays: body.expiresInDays, issuedBy: currentUser(res).id, institutionIds: [institutionId] });
     res.setHeader('Cache-Control', 'no-store');
     renderPage(req, res, 'admin/invitation', { title: 'Liga de invitación', editionId, invitation });
   });
@@ -213,7 +211,7 @@ export function registerAdminApi(api: ApiRegistry): void {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
     const body = checkInvitations(req.body ?? {});
-    const issued = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, issuedBy: currentUser(res).id, institutionIds: body.institutionIds });
+    const issued = await issueInvitations(editionId, { baseUrl: publicBaseUrl(), expiresInDays: body.expiresInDays, issuedBy: currentUser(res).id, institutionIds: body.institutionIds });
     if (req.accepts(['json', 'text/csv']) === 'text/csv') return res.type('text/csv; charset=utf-8').send(invitationsCsv(issued));
     res.status(201).json({ invitations: issued });
   });
