@@ -1,25 +1,32 @@
 /**
- * Scoring benchmark: `tsx bench/scoring.ts [--runs N]`.
+ * Scoring benchmark: `tsx bench/scoring.ts [--runs N] [--warmup N] [--json]`.
  *  1. the 2017 file (908 institutions): parse + score + the four groupings;
  *  2. a synthetic edition of 20,000 institutions × 60 variables: score + the four groupings
- *     (goal: under 200 ms median), and for information the parse of the same data as CSV.
- * Reports the median wall time over the runs after warm-up, and peak RSS / heap.
+ *     (national, entity, type, level), columnar engine (scoring/columnar.ts) from given columns and
+ *     precomputed group codes — the figure `recalc_20000x60_ms` — and, for comparison, the record-based
+ *     engine from per-institution objects;
+ *  3. the same job in pandas/numpy (bench/scoring_pandas.py) when /usr/bin/python3 (or python3) has
+ *     pandas, and the ratio TypeScript / pandas (goal ≤ 1.0).
+ * Median wall time over the runs after warm-up; peak RSS / heap. With --json, the last line is JSON.
  */
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { scoreInstitutions, compileMethodology, type ScoreTable } from '../scoring/engine.js';
-import { gapAnalysis, groupBy } from '../scoring/grouping.js';
-import { parseResultsTable } from '../scoring/import/index.js';
-import { type Methodology } from '../scoring/methodology.js';
 import { loadBuiltinMethodology } from '../questionnaires/methodologies.js';
+import { factorize, groupMeansColumnsMany, scoreColumns, toColumns } from '../scoring/columnar.js';
+import { compileMethodology, scoreInstitutions } from '../scoring/engine.js';
+import { groupBy } from '../scoring/grouping.js';
+import { parseResultsTable } from '../scoring/import/index.js';
 import { syntheticInstitutions, syntheticMethodology } from './synthetic.js';
 
 const DATA_2017 = 'data/mga-2017/sujetos_obligados_2017.csv';
-const GROUPINGS = ['national', 'entity', 'type', 'level'] as const;
-const GOAL_MS = 200;
+const GROUPINGS = ['entity', 'type', 'level'] as const;
+const PYTHONS = ['/usr/bin/python3', 'python3'];
 
 const { values: flags } = parseArgs({
-  options: { runs: { type: 'string', default: '15' }, warmup: { type: 'string', default: '3' } },
+  options: { runs: { type: 'string', default: '15' }, warmup: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } },
   strict: true,
 });
 const runs = Number(flags.runs);
@@ -43,24 +50,36 @@ async function measure(name: string, times: number, task: () => unknown): Promis
   }
   durations.sort((a, b) => a - b);
   const median = durations[Math.floor(durations.length / 2)]!;
-  console.log(`${name.padEnd(58)} median ${median.toFixed(1).padStart(7)} ms  (min ${durations[0]!.toFixed(1)}, max ${durations.at(-1)!.toFixed(1)}, ${times} runs)`);
+  console.log(`${name.padEnd(62)} median ${median.toFixed(1).padStart(7)} ms  (min ${durations[0]!.toFixed(1)}, max ${durations.at(-1)!.toFixed(1)}, ${times} runs)`);
   return median;
 }
 
-function allGroupings(table: ScoreTable, rows: readonly object[], methodology: Methodology) {
-  const groupings = GROUPINGS.map((by) => groupBy(table, rows, by));
-  return { groupings, gaps: gapAnalysis(groupings[0]!, methodology) };
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+
+function run(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(command, args, { encoding: 'utf-8', maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
 }
 
-const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+async function pythonWithPandas(): Promise<string | undefined> {
+  for (const python of PYTHONS) {
+    const probe = await run(python, ['-c', 'import pandas, numpy']);
+    if (probe.code === 0) return python;
+  }
+  return undefined;
+}
 
 // 1. The 2017 edition.
 const bytes2017 = await readFile(DATA_2017);
 const mga2017 = loadBuiltinMethodology('mga-2017');
 await measure('2017 file, 908 rows: parse + score + 4 groupings', runs, async () => {
-  const { rows, errors } = await parseResultsTable(bytes2017, { format: 'csv', preset: 'mga-2017', methodology: loadBuiltinMethodology('mga-2017') });
+  const { rows, errors } = await parseResultsTable(bytes2017, { format: 'csv', preset: 'mga-2017', methodology: mga2017 });
   if (errors.length > 0) throw new Error(`unexpected import errors: ${errors.length}`);
-  allGroupings(scoreInstitutions(mga2017, rows.map((r) => r.values)), rows, mga2017);
+  const table = scoreInstitutions(mga2017, rows.map((r) => r.values));
+  for (const by of ['national', ...GROUPINGS]) groupBy(table, rows, by);
 });
 
 // 2. A synthetic edition of 20,000 institutions × 60 variables.
@@ -68,20 +87,48 @@ const synthetic = syntheticMethodology(15);
 compileMethodology(synthetic);
 const institutions = syntheticInstitutions(synthetic, 20_000);
 const givens = institutions.map((i) => i.values);
-const median = await measure('synthetic 20,000 × 60 variables: score + 4 groupings + gaps', runs, () =>
-  allGroupings(scoreInstitutions(synthetic, givens), institutions, synthetic),
-);
-await measure('  of which: score only', runs, () => scoreInstitutions(synthetic, givens));
-console.log(`peak memory so far (data sets + recalculations): rss ${mb(peak.rss)}, heapUsed ${mb(peak.heapUsed)}`);
-
-const variableIds = Object.keys(givens[0]!);
-const csv = Buffer.from(
-  [['name', 'entity', 'level', 'type', ...variableIds].join(','), ...institutions.map((i) => [i.name, i.entity, i.level, i.type, ...variableIds.map((id) => i.values[id])].join(','))].join('\n'),
-);
-await measure(`synthetic CSV parse (${mb(csv.length)}, for information)`, Math.min(runs, 5), async () => {
-  const { errors } = await parseResultsTable(csv, { format: 'csv', methodology: synthetic });
-  if (errors.length > 0) throw new Error(`unexpected import errors: ${errors.length}`);
+const columns = toColumns(synthetic, givens);
+const codes = GROUPINGS.map((by) => factorize(institutions.map((i) => i[by])));
+const recalcMs = await measure('synthetic 20,000 × 60: score + 4 groupings (columnar)', runs, () => {
+  groupMeansColumnsMany(scoreColumns(synthetic, columns), [null, ...codes]);
 });
+await measure('  of which: score only (columnar)', runs, () => scoreColumns(synthetic, columns));
+await measure('synthetic 20,000 × 60: score + 4 groupings (records)', Math.min(runs, 7), () => {
+  const table = scoreInstitutions(synthetic, givens);
+  for (const by of ['national', ...GROUPINGS]) groupBy(table, institutions, by);
+});
+console.log(`peak memory (data sets + recalculations): rss ${mb(peak.rss)}, heapUsed ${mb(peak.heapUsed)}`);
 
-console.log(`peak memory including the CSV parse: rss ${mb(peak.rss)}, heapUsed ${mb(peak.heapUsed)}`);
-console.log(`goal (20,000-institution recalculation < ${GOAL_MS} ms median): ${median < GOAL_MS ? 'met' : 'NOT met'}`);
+// 3. pandas/numpy on the same data and methodology.
+let pandasMs: number | null = null;
+const python = await pythonWithPandas();
+if (!python) {
+  console.log('pandas: not available (on Debian: apt-get install -y python3-pandas); no ratio');
+} else {
+  const dir = await mkdtemp(join(tmpdir(), 'mga-bench-'));
+  try {
+    const variableIds = Object.keys(givens[0]!);
+    const csv = [['name', 'entity', 'level', 'type', ...variableIds].join(','), ...institutions.map((i) => [i.name, i.entity, i.level, i.type, ...variableIds.map((id) => i.values[id])].join(','))].join('\n');
+    await writeFile(join(dir, 'data.csv'), csv);
+    await writeFile(join(dir, 'methodology.json'), JSON.stringify(synthetic));
+    const result = await run(python, ['bench/scoring_pandas.py', join(dir, 'data.csv'), join(dir, 'methodology.json'), String(runs), String(warmup)]);
+    if (result.code !== 0) throw new Error(`pandas benchmark failed: ${result.stderr}`);
+    const figures = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { pandas_ms: number; min_ms: number; pandas: string; numpy: string };
+    pandasMs = figures.pandas_ms;
+    console.log(`${'pandas/numpy, same job (' + python + ', pandas ' + figures.pandas + ')'}`.padEnd(62) + ` median ${pandasMs.toFixed(1).padStart(7)} ms  (min ${figures.min_ms.toFixed(1)})`);
+    console.log(`ratio TypeScript / pandas: ${(recalcMs / pandasMs).toFixed(2)} (goal ≤ 1.0: ${recalcMs <= pandasMs ? 'met' : 'NOT met'})`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (flags.json) {
+  console.log(
+    JSON.stringify({
+      recalc_20000x60_ms: Number(recalcMs.toFixed(2)),
+      pandas_20000x60_ms: pandasMs === null ? null : Number(pandasMs.toFixed(2)),
+      ratio: pandasMs === null ? null : Number((recalcMs / pandasMs).toFixed(3)),
+      peak_rss_mb: Math.round(peak.rss / 2 ** 20),
+    }),
+  );
+}

@@ -27,7 +27,7 @@ export const SOURCE_GIVEN = 1;
 export const SOURCE_COMPUTED = 2;
 export type ValueSource = 'given' | 'computed';
 
-const RULE_CODES: Record<AggregationRule, number> = { 'weighted-mean': 0 };
+export const RULE_CODES: Record<AggregationRule, number> = { 'weighted-mean': 0, 'weighted-geometric-mean': 1, 'weighted-harmonic-mean': 2 };
 
 export interface CompiledMethodology {
   readonly methodology: Methodology;
@@ -160,6 +160,29 @@ function evaluatePath(c: CompiledMethodology, values: Float64Array, base: number
       }
       return sum;
     }
+    case RULE_CODES['weighted-geometric-mean']: {
+      // A term at 0 makes the mean 0 (its limit); no small constant is added.
+      let logSum = 0;
+      let zero = false;
+      for (let t = c.termStart[p]!, end = c.termStart[p + 1]!; t < end; t++) {
+        const v = values[base + c.termNode[t]!]!;
+        if (v !== v) return NaN;
+        if (v === 0) zero = true;
+        else logSum += c.termWeight[t]! * Math.log(v);
+      }
+      return zero ? 0 : Math.exp(logSum);
+    }
+    case RULE_CODES['weighted-harmonic-mean']: {
+      let inverseSum = 0;
+      let zero = false;
+      for (let t = c.termStart[p]!, end = c.termStart[p + 1]!; t < end; t++) {
+        const v = values[base + c.termNode[t]!]!;
+        if (v !== v) return NaN;
+        if (v === 0) zero = true;
+        else inverseSum += c.termWeight[t]! / v;
+      }
+      return zero ? 0 : 1 / inverseSum;
+    }
     default:
       throw new Error(`unsupported aggregation rule code ${c.pathRule[p]}`);
   }
@@ -169,6 +192,10 @@ export function pathFormula(path: MethodologyPath): string {
   switch (path.rule) {
     case 'weighted-mean':
       return path.terms.map((t) => `${t.weight}·${t.node}`).join(' + ');
+    case 'weighted-geometric-mean':
+      return path.terms.map((t) => `${t.node}^${t.weight}`).join(' · ');
+    case 'weighted-harmonic-mean':
+      return `1 / (${path.terms.map((t) => `${t.weight}/${t.node}`).join(' + ')})`;
   }
 }
 

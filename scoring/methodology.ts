@@ -11,7 +11,7 @@ export interface Label {
   readonly en: string;
 }
 
-export const AGGREGATION_RULES = ['weighted-mean'] as const;
+export const AGGREGATION_RULES = ['weighted-mean', 'weighted-geometric-mean', 'weighted-harmonic-mean'] as const;
 export type AggregationRule = (typeof AGGREGATION_RULES)[number];
 
 export type CompositeKind = 'index' | 'dimension' | 'perspective' | 'subindex';
@@ -57,9 +57,19 @@ export interface Methodology {
   readonly description?: Label;
   readonly source: { readonly citation: string; readonly pages?: string; readonly url?: string; readonly notes?: string };
   readonly summaryNodes?: readonly string[];
+  /** Set when the methodology was derived from another by a variant (scoring/variants.ts). */
+  readonly derivedFrom?: DerivedFrom;
   readonly tree: TreeNode;
   readonly crossNodes?: readonly CrossNode[];
   readonly equivalentPaths: readonly EquivalentPath[];
+}
+
+export interface DerivedFrom {
+  readonly id: string;
+  readonly version: string;
+  readonly hash: string;
+  /** The variant as given (canonical form). */
+  readonly variant: object;
 }
 
 /** Every node of the methodology, wherever it is declared. */
@@ -163,7 +173,7 @@ function checkWeightSum(terms: readonly { weight?: number }[], where: string, is
 }
 
 /** Builds the graph, recording every semantic problem in `issues` instead of stopping at the first. */
-function buildGraph(m: Methodology, issues: MethodologyIssue[]): MethodologyGraph {
+function buildGraph(m: Methodology, issues: MethodologyIssue[], checkEquivalences = true): MethodologyGraph {
   const nodes: MethodologyNode[] = [];
   const pointers = new Map<string, string>();
   const pathsByNode = new Map<string, MethodologyPath[]>();
@@ -243,7 +253,14 @@ function buildGraph(m: Methodology, issues: MethodologyIssue[]): MethodologyGrap
   });
 
   const evaluationOrder = orderForEvaluation(nodes, pathsByNode, pointers, issues);
-  if (issues.length === 0) checkEquivalentPathsAgree(nodes, pathsByNode, pointers, issues);
+  if (issues.length === 0 && checkEquivalences) {
+    for (const c of equivalentPathConflictsOf(nodes, pathsByNode)) {
+      issues.push({
+        path: pointers.get(c.node)!,
+        message: `equivalent path "${c.path}" of "${c.node}" disagrees with its ${c.primaryKind} definition: ${c.reason}`,
+      });
+    }
+  }
   return { nodes, evaluationOrder, pathsByNode };
 }
 
@@ -273,29 +290,50 @@ function orderForEvaluation(
   return order;
 }
 
+export interface EquivalentPathConflict {
+  /** The equivalent path's id. */
+  readonly path: string;
+  readonly node: string;
+  readonly primaryKind: MethodologyPath['kind'];
+  readonly reason: string;
+}
+
 /**
- * Expands every path into a linear combination of tree leaves and requires each equivalent path to
- * match its node's primary definition: "GA = mean(GAg, GAc)" must be the same formula as "GA = mean(T, P)".
+ * Equivalent paths of a structurally valid methodology that disagree with their node's primary
+ * definition (empty for any methodology that validateMethodology accepts). Variants use it to find
+ * the equivalences they break.
  */
-function checkEquivalentPathsAgree(
+export function equivalentPathConflicts(methodology: Methodology): EquivalentPathConflict[] {
+  const issues: MethodologyIssue[] = [];
+  const { nodes, pathsByNode } = buildGraph(methodology, issues, false);
+  if (issues.length > 0) throw new MethodologyValidationError(issues);
+  return equivalentPathConflictsOf(nodes, pathsByNode);
+}
+
+/**
+ * Expands every path into a linear combination of tree leaves and compares each equivalent path with
+ * its node's primary definition: "GA = mean(GAg, GAc)" must be the same formula as "GA = mean(T, P)".
+ * A geometric or harmonic path is not linear: it expands to itself (a symbol naming its rule and
+ * terms), so an equivalent path agrees with it only when it is the same formula.
+ */
+function equivalentPathConflictsOf(
   nodes: readonly MethodologyNode[],
   pathsByNode: ReadonlyMap<string, readonly MethodologyPath[]>,
-  pointers: ReadonlyMap<string, string>,
-  issues: MethodologyIssue[],
-): void {
+): EquivalentPathConflict[] {
+  const conflicts: EquivalentPathConflict[] = [];
   const expansions = new Map<string, Map<string, number>>();
   const expandPath = (path: MethodologyPath): Map<string, number> => {
-    switch (path.rule) {
-      case 'weighted-mean': {
-        const result = new Map<string, number>();
-        for (const term of path.terms) {
-          for (const [leaf, coefficient] of expandNode(term.node)) {
-            result.set(leaf, (result.get(leaf) ?? 0) + term.weight * coefficient);
-          }
-        }
-        return result;
+    if (path.rule !== 'weighted-mean') {
+      const symbol = `${path.rule}(${path.terms.map((t) => `${t.weight}·${t.node}`).join(',')})`;
+      return new Map([[symbol, 1]]);
+    }
+    const result = new Map<string, number>();
+    for (const term of path.terms) {
+      for (const [leaf, coefficient] of expandNode(term.node)) {
+        result.set(leaf, (result.get(leaf) ?? 0) + term.weight * coefficient);
       }
     }
+    return result;
   };
   const expandNode = (id: string): Map<string, number> => {
     let expansion = expansions.get(id);
@@ -317,15 +355,13 @@ function checkEquivalentPathsAgree(
         const want = expected.get(leaf) ?? 0;
         const got = actual.get(leaf) ?? 0;
         if (Math.abs(want - got) > WEIGHT_SUM_TOLERANCE) {
-          issues.push({
-            path: pointers.get(node.id)!,
-            message: `equivalent path "${path.id}" of "${node.id}" disagrees with its ${primary.kind} definition: coefficient of "${leaf}" is ${got}, expected ${want}`,
-          });
+          conflicts.push({ path: path.id, node: node.id, primaryKind: primary.kind, reason: `coefficient of "${leaf}" is ${got}, expected ${want}` });
           break;
         }
       }
     }
   }
+  return conflicts;
 }
 
 function deepFreeze<T>(value: T): T {

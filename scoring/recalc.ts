@@ -3,6 +3,7 @@ import { asCompiled, scoreInstitutions, type CompiledMethodology, type RowDiscre
 import { groupBy, type Grouping, type NationalMethod } from './grouping.js';
 import type { ImportedRow } from './import/index.js';
 import type { Methodology } from './methodology.js';
+import { recomputeScores } from './recompute.js';
 import { formatFixed, roundHalfUp } from './rounding.js';
 
 export const RECALC_GROUPINGS = ['entity', 'type', 'level', 'national'] as const;
@@ -12,6 +13,11 @@ export interface RecalcOptions extends ScoreOptions {
   /** An attribute of the rows ("entity", "type", "level") or "national". */
   by: string;
   nationalMethod?: NationalMethod;
+  /**
+   * Recompute the primary tree from the data (given values of computable nodes set aside), as a
+   * variant needs; `changed` are the nodes the variant changed, which must be recomputable everywhere.
+   */
+  recompute?: { changed: readonly string[] };
 }
 
 export interface RecalcResult {
@@ -24,8 +30,9 @@ export function recalculate(
   rows: readonly ImportedRow[],
   options: RecalcOptions,
 ): RecalcResult {
-  const { by, nationalMethod, ...scoreOptions } = options;
-  const scores = scoreInstitutions(methodology, rows.map((row) => row.values), scoreOptions);
+  const { by, nationalMethod, recompute, ...scoreOptions } = options;
+  const givens = rows.map((row) => row.values);
+  const scores = recompute ? recomputeScores(methodology, givens, recompute.changed, scoreOptions) : scoreInstitutions(methodology, givens, scoreOptions);
   return { scores, grouping: groupBy(scores, rows, by, nationalMethod ? { nationalMethod } : {}) };
 }
 

@@ -7,8 +7,17 @@ import { CliError, isParseArgsError, type CliIo, type Subcommand } from './mga/c
 import { recalc } from './mga/recalc.js';
 import { createUserCommand } from './mga/createUser.js';
 import { reportCommand } from './mga/report.js';
+import { coherenceCommand, sensitivityCommand, uncertaintyCommand, whatIfCommand } from './mga/analysis.js';
 
-const SUBCOMMANDS: Record<string, Subcommand> = { recalc, 'create-user': createUserCommand, report: reportCommand };
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  recalc,
+  'what-if': whatIfCommand,
+  uncertainty: uncertaintyCommand,
+  sensitivity: sensitivityCommand,
+  coherence: coherenceCommand,
+  'create-user': createUserCommand,
+  report: reportCommand,
+};
 
 function overview(): string {
   const width = Math.max(...Object.keys(SUBCOMMANDS).map((name) => name.length));

@@ -1,41 +1,18 @@
 /** `mga recalc`: group results from a CSV or XLSX file and print the group means. */
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NATIONAL_METHODS } from '../../scoring/grouping.js';
-import { IMPORT_PRESETS, IMPORT_PRESET_IDS, parseResultsTable, TEXT_ENCODINGS, type ImportError, type TableFormat } from '../../scoring/import/index.js';
-import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
+import { NotRecomputableError } from '../../scoring/recompute.js';
 import { groupingTable, recalcJson, recalculate, RECALC_GROUPINGS, summaryColumns, toCsv } from '../../scoring/recalc.js';
 import { CliError, oneOf, type CliIo, type Subcommand } from './cli.js';
+import { INPUT_OPTIONS, INPUT_USAGE, loadInput, recomputes } from './input.js';
 
 const OUTPUT_FORMATS = ['csv', 'json'] as const;
 const MAX_ROUND = 15;
-const ERRORS_SHOWN = 3;
 
-const usage = `usage: mga recalc --input <file.csv|file.xlsx> --by ${RECALC_GROUPINGS.join('|')}
-                 [--preset ${IMPORT_PRESET_IDS.join('|')}] [--national-method ${NATIONAL_METHODS.join('|')}]
-                 [--round N] [--format ${OUTPUT_FORMATS.join('|')}] [--encoding ${TEXT_ENCODINGS.join('|')}]`;
-
-function describeImportError(e: ImportError): string {
-  const where = [e.row !== null && `row ${e.row}`, e.column !== null && `column "${e.column}"`, e.value !== null && `value "${e.value}"`].filter(Boolean);
-  return `${where.length > 0 ? `${where.join(', ')}: ` : ''}${e.reason}`;
-}
-
-function inputFormat(path: string): TableFormat {
-  const extension = extname(path).toLowerCase();
-  if (extension === '.csv') return 'csv';
-  if (extension === '.xlsx') return 'xlsx';
-  throw new CliError(`cannot tell the format of "${path}": expected a .csv or .xlsx file`);
-}
-
-async function readInput(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CliError(code === 'ENOENT' ? `input file not found: ${path}` : `cannot read ${path}: ${(error as Error).message}`);
-  }
-}
+const usage = `usage: mga recalc ${INPUT_USAGE}
+                 --by ${RECALC_GROUPINGS.join('|')} [--national-method ${NATIONAL_METHODS.join('|')}]
+                 [--round N] [--format ${OUTPUT_FORMATS.join('|')}]
+(--weights applies a methodology variant, --methodology uses a whole methodology; either recomputes the tree from the data)`;
 
 export const recalc: Subcommand = {
   summary: 'recalculate group means (entity, type, level or national) from institution results',
@@ -46,13 +23,11 @@ export const recalc: Subcommand = {
       strict: true,
       allowPositionals: false,
       options: {
-        input: { type: 'string' },
-        preset: { type: 'string', default: 'mga-2017' },
+        ...INPUT_OPTIONS,
         by: { type: 'string' },
         'national-method': { type: 'string' },
         round: { type: 'string' },
         format: { type: 'string', default: 'csv' },
-        encoding: { type: 'string', default: 'auto' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -60,31 +35,41 @@ export const recalc: Subcommand = {
       io.stdout(`${usage}\n`);
       return 0;
     }
-    if (!flags.input) throw new CliError('--input is required');
     const by = oneOf('by', flags.by, RECALC_GROUPINGS);
     if (!by) throw new CliError(`--by is required (${RECALC_GROUPINGS.join(', ')})`);
-    const preset = oneOf('preset', flags.preset, IMPORT_PRESET_IDS)!;
     const nationalMethod = oneOf('national-method', flags['national-method'], NATIONAL_METHODS);
     if (nationalMethod && by !== 'national') throw new CliError('--national-method applies only to --by national');
     const outputFormat = oneOf('format', flags.format, OUTPUT_FORMATS)!;
-    const encoding = oneOf('encoding', flags.encoding, TEXT_ENCODINGS)!;
     let round: number | undefined;
     if (flags.round !== undefined) {
       if (!/^\d+$/.test(flags.round) || Number(flags.round) > MAX_ROUND) throw new CliError(`--round must be an integer from 0 to ${MAX_ROUND}, got "${flags.round}"`);
       round = Number(flags.round);
     }
 
-    const format = inputFormat(flags.input);
-    const methodology = loadBuiltinMethodology(IMPORT_PRESETS[preset].methodologyId);
-    const parsed = await parseResultsTable(await readInput(flags.input), { format, preset, encoding, methodology });
-    if (parsed.errors.length > 0) {
-      const shown = parsed.errors.slice(0, ERRORS_SHOWN).map(describeImportError).join('; ');
-      const more = parsed.errors.length > ERRORS_SHOWN ? `; and ${parsed.errors.length - ERRORS_SHOWN} more` : '';
-      throw new CliError(`${parsed.errors.length} import error(s) in ${flags.input}, nothing recalculated: ${shown}${more}`);
+    const input = await loadInput(flags, 'recalculated');
+    const { methodology, rows } = input;
+    let result;
+    try {
+      result = recalculate(methodology, rows, { by, ...(nationalMethod && { nationalMethod }), ...(recomputes(input) && { recompute: { changed: input.changed } }) });
+    } catch (error) {
+      if (error instanceof NotRecomputableError) throw new CliError(error.message);
+      throw error;
     }
-
-    const result = recalculate(methodology, parsed.rows, { by, ...(nationalMethod && { nationalMethod }) });
-    if (outputFormat === 'json') io.stdout(`${JSON.stringify(recalcJson(result, parsed.rows, round), null, 2)}\n`);
+    const parsed = { rows };
+    for (const skipped of input.derived?.skippedEquivalences ?? []) {
+      io.stderr(`mga recalc: note: equivalence check "${skipped.path}" of ${skipped.node} skipped for this variant (${skipped.reason})\n`);
+    }
+    if (input.derived && input.derived.zeroRuleNodes.length > 0) {
+      io.stderr(`mga recalc: note: geometric or harmonic means (${input.derived.zeroRuleNodes.join(', ')}) are 0 whenever one of their components is 0; no small constant is added\n`);
+    }
+    if (outputFormat === 'json') {
+      const json = {
+        ...recalcJson(result, parsed.rows, round),
+        ...(methodology.derivedFrom && { derivedFrom: { id: methodology.derivedFrom.id, version: methodology.derivedFrom.version, hash: methodology.derivedFrom.hash } }),
+        ...(input.derived && { variant: input.derived.variant, changed: input.derived.changed, dropped: input.derived.dropped, skippedEquivalences: input.derived.skippedEquivalences }),
+      };
+      io.stdout(`${JSON.stringify(json, null, 2)}\n`);
+    }
     else io.stdout(toCsv(groupingTable(result.grouping, summaryColumns(methodology), round)));
 
     const { discrepancies } = result.scores;

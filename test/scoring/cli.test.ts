@@ -8,7 +8,8 @@ import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import { csv2017, DATA_2017, HEADER_2017, line2017, runCli, type CliRun } from './helpers.js';
 
 describe('mga CLI', function () {
-  this.timeout(60_000);
+  // Up to 14 CLI processes start at once in one hook: allow for a loaded machine.
+  this.timeout(240_000);
   let dir: string;
 
   before(() => {
