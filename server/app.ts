@@ -14,6 +14,7 @@ import { adminRouter } from './routes/admin.js';
 import { respondRouter } from './routes/respond.js';
 import { reviewRouter } from './routes/review.js';
 import { accountsRouter } from './routes/accounts.js';
+import { jobsRouter } from './routes/jobs.js';
 import { configureViews } from './http/views.js';
 import { sessionMiddleware, type SessionOptions } from './auth/session.js';
 import { loadPrincipal } from './auth/access.js';
@@ -84,6 +85,7 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(respondRouter());
   app.use(reviewRouter());
   app.use(accountsRouter());
+  app.use(jobsRouter());
   app.use('/api/v1', apiRegistry().router);
 
   app.use(unknownRoute);

@@ -11,6 +11,8 @@ import { demoText, seedDemo } from './services/demo.js';
 import { describeChromium, resolveChromium } from '../reports/chromium.js';
 import { drainer } from './http/drain.js';
 import { configuredPublicUrl, publicBaseUrl, setListenUrl } from './http/publicUrl.js';
+import { startWorker, type JobWorker } from './jobs/queue.js';
+import { jobSettings } from './jobs/settings.js';
 
 /** `npm run demo` = `npm start -- --demo`: also create the pilot edition and print its accounts and links. */
 const DEMO = process.argv.slice(2).includes('--demo');
@@ -69,6 +71,15 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   await stopIfRequested(database);
+  // One job worker in this process unless MGA_INPROCESS_WORKER=false (then run `npm run worker`).
+  let worker: JobWorker | undefined;
+  try {
+    if (jobSettings().inProcessWorker) worker = await startWorker({ logger });
+  } catch (error) {
+    await database.close().catch(() => {});
+    logger.fatal((error as Error).message);
+    process.exit(1);
+  }
   const app = createApp({
     logger,
     session: { secret: await sessionSecret(config.dataDir), secureCookies: config.secureCookies },
@@ -109,7 +120,9 @@ async function main(): Promise<void> {
     const drained = await requests.drain(SHUTDOWN_GRACE_MS);
     if (drained.dropped > 0) logger.error({ dropped: drained.dropped }, `requests still running after ${SHUTDOWN_GRACE_MS / 1000} s were dropped`);
     else logger.info({ ms: drained.ms }, 'every request in flight was answered');
-    // Only now the database: the requests above needed it.
+    // Running jobs hand their parts back (another worker, or the next start, continues them).
+    await worker?.stop().catch((error: Error) => logger.error({ err: error }, 'the job worker did not stop cleanly'));
+    // Only now the database: the requests and jobs above needed it.
     const closed = await database.close().catch((error: Error) => ({ clean: false, detail: error.message }));
     if (closed.clean) {
       logger.info({ detail: closed.detail }, 'shutdown complete: database closed cleanly');

@@ -7,6 +7,7 @@ import { registerRespondentApi } from './respond.js';
 import { registerReviewApi } from './review.js';
 import { registerAccountsApi } from './accounts.js';
 import { registerReportsApi } from './reports.js';
+import { registerJobsApi } from './jobs.js';
 
 export function apiRegistry(): ApiRegistry {
   const api = new ApiRegistry();
@@ -17,6 +18,7 @@ export function apiRegistry(): ApiRegistry {
   registerReviewApi(api);
   registerAccountsApi(api);
   registerReportsApi(api);
+  registerJobsApi(api);
   let document: object | undefined;
   api.add({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3 document', tag: 'meta', public: true }, (_req, res) => {
     document ??= openApiDocument(api.operations);

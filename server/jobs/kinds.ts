@@ -1,0 +1,4 @@
+/** Every job kind of the service: one file per kind in this folder, listed here once. */
+import { registerJobKind } from './registry.js';
+
+for (const kind of []) registerJobKind(kind);

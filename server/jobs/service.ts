@@ -1,0 +1,138 @@
+/**
+ * Jobs as the API and the pages see them: submit one (validate, plan, store, queue), read its
+ * state, open its result. Who may see a job: admins every job, other users the jobs they submitted
+ * and those the kind lets them see.
+ */
+import type { Readable } from 'node:stream';
+import { Types } from 'mongoose';
+import type { UserPrincipal } from '../auth/access.js';
+import { BUCKETS, download } from '../files/gridfs.js';
+import { HttpProblem, notFound } from '../http/problem.js';
+import { validator } from '../http/validate.js';
+import { jobKind } from './registry.js';
+import { JobModel, JOB_STATUSES, type JobDoc, type JobStatus } from './model.js';
+import { enqueue } from './queue.js';
+import { jobSettings } from './settings.js';
+
+export interface JobView {
+  id: string;
+  kind: string;
+  /** Spanish, for people. */
+  title: string;
+  status: JobStatus;
+  done: number;
+  total: number;
+  error?: string;
+  errorCode?: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  result?: { fileName: string; contentType: string; length: number; href: string };
+}
+
+/** The JSON Schema of a JobView (OpenAPI responses). */
+export const JOB_VIEW_SCHEMA = {
+  type: 'object',
+  required: ['id', 'kind', 'title', 'status', 'done', 'total', 'createdAt'],
+  properties: {
+    id: { type: 'string', pattern: '^[0-9a-f]{24}$' },
+    kind: { type: 'string', description: 'e.g. edition-cards' },
+    title: { type: 'string', description: 'Spanish, for people' },
+    status: { type: 'string', enum: [...JOB_STATUSES] },
+    done: { type: 'integer', minimum: 0, description: 'units done (e.g. report cards)' },
+    total: { type: 'integer', minimum: 0 },
+    error: { type: 'string', description: 'why the job failed (status failed)' },
+    errorCode: { type: 'string', description: 'stable machine code of the failure' },
+    createdAt: { type: 'string', format: 'date-time' },
+    startedAt: { type: 'string', format: 'date-time' },
+    finishedAt: { type: 'string', format: 'date-time' },
+    result: {
+      type: 'object',
+      required: ['fileName', 'contentType', 'length', 'href'],
+      properties: { fileName: { type: 'string' }, contentType: { type: 'string' }, length: { type: 'integer' }, href: { type: 'string' } },
+    },
+  },
+} as const;
+
+/** Units done: finished parts count whole, running ones as far as they got. */
+export function jobDone(job: Pick<JobDoc, 'status' | 'total' | 'parts'>): number {
+  if (job.status === 'done') return job.total;
+  return job.parts.reduce((sum, p) => sum + (p.state === 'done' ? p.total : p.state === 'running' ? Math.min(p.done, p.total) : 0), 0);
+}
+
+export function jobView(job: JobDoc): JobView {
+  const id = String(job._id);
+  return {
+    id,
+    kind: job.kind,
+    title: job.title,
+    status: job.status as JobStatus,
+    done: jobDone(job),
+    total: job.total,
+    ...(job.error && { error: job.error }),
+    ...(job.errorCode && { errorCode: job.errorCode }),
+    createdAt: job.createdAt.toISOString(),
+    ...(job.startedAt && { startedAt: job.startedAt.toISOString() }),
+    ...(job.finishedAt && { finishedAt: job.finishedAt.toISOString() }),
+    ...(job.result && { result: { fileName: job.result.fileName!, contentType: job.result.contentType!, length: job.result.length!, href: `/api/v1/jobs/${id}/result` } }),
+  };
+}
+
+const checkers = new WeakMap<object, (value: unknown) => unknown>();
+
+/** Validates the parameters, plans the work with the kind, stores the job and queues it. */
+export async function submitJob(kindName: string, body: unknown, user: UserPrincipal): Promise<JobDoc> {
+  const kind = jobKind(kindName);
+  if (!kind) throw notFound(`no job kind "${kindName}"`);
+  let check = checkers.get(kind);
+  if (!check) checkers.set(kind, (check = validator(kind.paramsSchema, 'body')));
+  const params = check(body ?? {});
+  const plan = await kind.plan(params, user);
+  if (plan.parts.length === 0) throw new Error(`job kind ${kind.kind} planned no parts`);
+  const job = await JobModel.create({
+    kind: kind.kind,
+    title: plan.title,
+    params: plan.params,
+    total: plan.parts.reduce((sum, p) => sum + p.total, 0),
+    parts: plan.parts.map((p, index) => ({ index, total: p.total, input: p.input })),
+    createdBy: new Types.ObjectId(user.id),
+  });
+  // If queueing fails now, the maintenance pass of any running worker queues the job within a minute.
+  await enqueue(kind.kind, String(job._id), Math.min(jobSettings().helpers, plan.parts.length));
+  return job.toObject() as JobDoc;
+}
+
+function mayRead(user: UserPrincipal, job: JobDoc): boolean {
+  if (user.role === 'admin' || String(job.createdBy) === user.id) return true;
+  return jobKind(job.kind)?.visibleTo?.(user, job.params) ?? false;
+}
+
+/** The job if the user may read it; 404 otherwise (ids of others' jobs are not confirmed). */
+export async function jobForUser(user: UserPrincipal, id: string): Promise<JobDoc> {
+  const job = Types.ObjectId.isValid(id) && /^[0-9a-f]{24}$/i.test(id) ? await JobModel.findById(id).lean<JobDoc>() : null;
+  if (!job || !mayRead(user, job)) throw notFound(`job "${id}" does not exist or is not yours`);
+  return job;
+}
+
+/** Recent jobs the user may read, newest first; `open` only queued and running ones. */
+export async function listJobs(user: UserPrincipal, options: { open?: boolean; limit?: number } = {}): Promise<JobDoc[]> {
+  const filter: Record<string, unknown> = options.open ? { status: { $in: ['queued', 'running'] } } : {};
+  const jobs = await JobModel.find(filter).sort({ createdAt: -1 }).limit(Math.min(options.limit ?? 50, 200) * (user.role === 'admin' ? 1 : 4)).lean<JobDoc[]>();
+  return jobs.filter((job) => mayRead(user, job)).slice(0, options.limit ?? 50);
+}
+
+export interface JobResultStream {
+  fileName: string;
+  contentType: string;
+  length: number;
+  stream: Readable;
+}
+
+/** The finished job's result file as a stream; 409 while it is not done, 404 when it has none. */
+export async function openJobResult(user: UserPrincipal, id: string): Promise<JobResultStream> {
+  const job = await jobForUser(user, id);
+  if (job.status === 'failed') throw new HttpProblem(409, 'Conflict', `job ${id} failed: ${job.error ?? 'unknown error'}; it has no result`);
+  if (job.status !== 'done') throw new HttpProblem(409, 'Conflict', `job ${id} is ${job.status}; its result is ready when the status is done`);
+  if (!job.result) throw notFound(`job ${id} has no result file`);
+  return { fileName: job.result.fileName!, contentType: job.result.contentType!, length: job.result.length!, stream: download(BUCKETS.jobs, job.result.fileId) };
+}

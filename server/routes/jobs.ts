@@ -1,0 +1,144 @@
+/**
+ * Jobs: their state and result in the JSON API (signed-in users; each sees the jobs they submitted,
+ * admins every job), and the admin page of background work with a progress bar per job.
+ */
+import { pipeline } from 'node:stream/promises';
+import { Router, type Response } from 'express';
+import type { JSONSchemaType } from 'ajv';
+import { currentUser, requireUser } from '../auth/access.js';
+import type { ApiRegistry } from '../http/api.js';
+import { renderPage } from '../http/render.js';
+import { validateQuery } from '../http/validate.js';
+import { JOB_VIEW_SCHEMA, jobForUser, jobView, listJobs, openJobResult, type JobView } from '../jobs/service.js';
+
+const PROBLEM = { $ref: '#/components/schemas/Problem' };
+const problem = (description: string) => ({ description, schema: PROBLEM, contentType: 'application/problem+json' });
+
+interface ListQuery {
+  status?: 'open' | 'all';
+}
+const listQuery: JSONSchemaType<ListQuery> = {
+  type: 'object',
+  properties: { status: { type: 'string', enum: ['open', 'all'], nullable: true, description: 'open: only queued and running jobs; default all' } },
+  required: [],
+  additionalProperties: false,
+};
+interface NoQuery {}
+const noQuery: JSONSchemaType<NoQuery> = { type: 'object', properties: {}, required: [], additionalProperties: false };
+
+/** Streams a job's result; the body is never held in memory. */
+async function sendResult(res: Response, userId: ReturnType<typeof currentUser>, id: string): Promise<void> {
+  const file = await openJobResult(userId, id);
+  res.attachment(file.fileName);
+  res.type(file.contentType);
+  res.setHeader('Content-Length', String(file.length));
+  res.setHeader('Cache-Control', 'private, no-store');
+  await pipeline(file.stream, res);
+}
+
+export function registerJobsApi(api: ApiRegistry): void {
+  const signedIn = requireUser();
+  api.add(
+    {
+      method: 'get',
+      path: '/jobs',
+      summary: 'Recent jobs the caller may see (newest first, at most 50)',
+      tag: 'jobs',
+      access: 'signed-in users: their own jobs; admins: every job',
+      query: listQuery,
+      responses: { 200: { description: 'the jobs', schema: { type: 'object', required: ['jobs'], properties: { jobs: { type: 'array', items: JOB_VIEW_SCHEMA } } } } },
+    },
+    signedIn,
+    validateQuery(listQuery),
+    async (_req, res) => {
+      const { status } = res.locals.query as ListQuery;
+      res.json({ jobs: (await listJobs(currentUser(res), { open: status === 'open' })).map(jobView) });
+    },
+  );
+
+  api.add(
+    {
+      method: 'get',
+      path: '/jobs/:id',
+      summary: 'A job: status (queued, running, done, failed), units done of the total, error',
+      tag: 'jobs',
+      access: 'signed-in users: their own jobs; admins: every job',
+      query: noQuery,
+      responses: { 200: { description: 'the job', schema: JOB_VIEW_SCHEMA }, 404: problem('no such job, or not yours') },
+    },
+    signedIn,
+    validateQuery(noQuery),
+    async (req, res) => {
+      res.setHeader('Cache-Control', 'private, no-store');
+      res.json(jobView(await jobForUser(currentUser(res), String(req.params.id))));
+    },
+  );
+
+  api.add(
+    {
+      method: 'get',
+      path: '/jobs/:id/result',
+      summary: "A finished job's result file (e.g. the zip of an edition's report cards), streamed",
+      tag: 'jobs',
+      access: 'signed-in users: their own jobs; admins: every job',
+      query: noQuery,
+      responses: {
+        200: { description: 'the file, as an attachment', contentType: 'application/octet-stream', schema: { type: 'string', format: 'binary' } },
+        404: problem('no such job, or it has no result file'),
+        409: problem('the job is not done yet, or it failed'),
+      },
+    },
+    signedIn,
+    validateQuery(noQuery),
+    async (req, res) => {
+      await sendResult(res, currentUser(res), String(req.params.id));
+    },
+  );
+}
+
+// ───────────────────────────── admin page ─────────────────────────────
+
+const STATUS_LABELS: Record<JobView['status'], string> = { queued: 'En cola', running: 'En curso', done: 'Terminado', failed: 'Falló' };
+/** Failures a person can act on, by code; anything else gets the generic sentence. */
+const ERROR_LABELS: Record<string, string> = {
+  'edition-changed': 'Los resultados de la edición cambiaron mientras se generaban las fichas; vuelva a generarlas.',
+  'edition-gone': 'La edición ya no existe o no tiene resultados.',
+};
+const dateFormat = new Intl.DateTimeFormat('es-MX', { dateStyle: 'short', timeStyle: 'medium', timeZone: 'America/Mexico_City' });
+
+function size(bytes: number): string {
+  return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toLocaleString('es-MX', { maximumFractionDigits: 1 })} MB` : `${Math.max(1, Math.round(bytes / 1024))} kB`;
+}
+
+function jobRow(job: JobView) {
+  return {
+    ...job,
+    statusLabel: STATUS_LABELS[job.status],
+    pct: job.total > 0 ? Math.floor((100 * job.done) / job.total) : 0,
+    created: dateFormat.format(new Date(job.createdAt)),
+    finished: job.finishedAt ? dateFormat.format(new Date(job.finishedAt)) : undefined,
+    errorText: job.status === 'failed' ? (ERROR_LABELS[job.errorCode ?? ''] ?? 'No se pudo terminar; el detalle técnico quedó en el registro del servidor.') : undefined,
+    resultSize: job.result ? size(job.result.length) : undefined,
+  };
+}
+
+export function jobsRouter(): Router {
+  const router = Router();
+  const admin = requireUser('admin');
+
+  /** The jobs of the last days with a progress bar each; `?parcial=1` is only the table (the page's script refreshes it). */
+  router.get('/admin/trabajos', admin, async (req, res) => {
+    const jobs = (await listJobs(currentUser(res))).map((job) => jobRow(jobView(job)));
+    const open = jobs.some((j) => j.status === 'queued' || j.status === 'running');
+    res.setHeader('Cache-Control', 'private, no-store');
+    if (req.query.parcial === '1') return res.render('admin/jobsFragment', { layout: false, jobs, open });
+    renderPage(req, res, 'admin/jobs', { title: 'Trabajos en segundo plano', jobs, open, scripts: ['/static/jobs.js'] });
+  });
+
+  /** The result file for a person (same access as the API). */
+  router.get('/admin/trabajos/:id/resultado', admin, async (req, res) => {
+    await sendResult(res, currentUser(res), String(req.params.id));
+  });
+
+  return router;
+}
