@@ -21,6 +21,7 @@ import { loadPrincipal } from './auth/access.js';
 import { csrfUnlessUnauthenticatedApi } from './auth/csrfGate.js';
 import { LoginLimiter } from './auth/loginLimits.js';
 import { staticAssets } from './http/assets.js';
+import { apiDocsRouter } from './http/apiDocs.js';
 
 const UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
 /** multer: the maintained multipart parser for express; files stay in memory, capped in size and count. */
@@ -86,6 +87,7 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(reviewRouter());
   app.use(accountsRouter());
   app.use(jobsRouter());
+  app.use(apiDocsRouter());
   app.use('/api/v1', apiRegistry().router);
 
   app.use(unknownRoute);
