@@ -130,6 +130,24 @@ describe('HTTP hygiene (real MongoDB)', function () {
     });
   });
 
+  describe('API reference', () => {
+    it('/api/v1/docs serves Swagger UI from the service itself under its CSP', async () => {
+      const page = await raw(`${server.url}/api/v1/docs`);
+      expect(page.status).to.equal(200);
+      const html = page.body.toString();
+      expect(html).to.include('<script src="/api/v1/docs/assets/swagger-ui-bundle.js"></script>');
+      expect(html).not.to.match(/<script>[^<]/); // no inline script
+      expect(html).not.to.match(/https?:\/\//); // nothing from another host
+      const csp = page.headers['content-security-policy'] as string;
+      expect(csp).to.match(/script-src 'self'(;|$)/);
+      const bundle = await raw(`${server.url}/api/v1/docs/assets/swagger-ui-bundle.js`);
+      expect(bundle.status).to.equal(200);
+      expect(bundle.headers['content-type']).to.match(/javascript/);
+      expect((await raw(`${server.url}/api/v1/docs/init.js`)).body.toString()).to.include("url: '/api/v1/openapi.json'");
+      expect((await raw(`${server.url}/api/v1/docs/assets/package.json`)).status, 'only the files the page needs').to.equal(404);
+    });
+  });
+
   describe('invitation links', () => {
     let admin: Client;
     before(async () => {
