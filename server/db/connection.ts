@@ -18,7 +18,10 @@ export const DATABASE_WAIT_MS = 2000;
 /** Options of every mongoose connection of the service, its tools and its tests. */
 export const CONNECTION_OPTIONS = {
   serverSelectionTimeoutMS: DATABASE_WAIT_MS,
-  connectTimeoutMS: DATABASE_WAIT_MS,
+  // Not DATABASE_WAIT_MS: the driver's monitor uses this as the time a heartbeat may take, and a busy
+  // server (the Wine build on a loaded machine) answering a hello in 3 s must not be declared down.
+  // A stopped or unreachable server is noticed at once (refused connection) or by server selection.
+  connectTimeoutMS: 10_000,
   // Commands are not queued while disconnected (mongoose's default would hold them for 10 s): they
   // go to the driver, which fails them after DATABASE_WAIT_MS of server selection.
   bufferCommands: false,
