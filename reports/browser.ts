@@ -6,6 +6,7 @@
 import puppeteer, { type Browser, type PDFOptions } from 'puppeteer-core';
 import { resolveChromium } from './chromium.js';
 import { formatDateTime } from './format.js';
+import { closePagePool, pagePool } from './pages.js';
 
 export { ChromiumNotFoundError, NoChromiumError, resolveChromium } from './chromium.js';
 
@@ -44,8 +45,9 @@ export function getBrowser(): Promise<Browser> {
   return launching;
 }
 
-/** Closes the shared browser if it was launched; the next render launches a new one. */
+/** Closes the shared browser if it was launched (and its pool of pages); the next render launches a new one. */
 export async function closeBrowser(): Promise<void> {
+  await closePagePool();
   const pending = browserPromise;
   browserPromise = undefined;
   if (!pending) return;
@@ -67,6 +69,9 @@ export interface RenderPdfOptions {
   landscape?: boolean;
   /** Per render; default 60 s. */
   timeoutMs?: number;
+  /** Requests people wait for go first (default); background work (jobs) waits behind them and is never refused. */
+  priority?: 'interactive' | 'background';
+  signal?: AbortSignal;
 }
 
 const escapeHtml = (text: string): string =>
@@ -74,9 +79,11 @@ const escapeHtml = (text: string): string =>
 
 /**
  * Chromium prints header and footer templates in their own document at a tiny default size, so the
- * footer carries its own font and size; pageNumber/totalPages are filled in by Chromium.
+ * footer carries its own font and size; pageNumber/totalPages are filled in by Chromium. Without
+ * `pageNumbers` the right-hand "Página i de n" is left out (cards print many to a document and get
+ * their numbers afterwards, see cards.ts).
  */
-export function footerTemplate(info: PdfFooterInfo): string {
+export function footerTemplate(info: PdfFooterInfo, { pageNumbers = true }: { pageNumbers?: boolean } = {}): string {
   const parts = [`Generado: ${formatDateTime(info.generatedAt, info.timeZone)}`];
   if (info.methodology) {
     const version = info.methodology.version ? ` v${info.methodology.version}` : '';
@@ -85,31 +92,36 @@ export function footerTemplate(info: PdfFooterInfo): string {
   if (info.sources && info.sources.length > 0) parts.push(`Fuentes: ${info.sources.join('; ')}`);
   return `<div style="font-family: 'DejaVu Sans', sans-serif; font-size: 7px; color: #555; width: 100%; margin: 0 12mm; display: flex; justify-content: space-between; gap: 8px;">
   <span style="overflow: hidden; text-overflow: ellipsis; white-space: nowrap;">${escapeHtml(parts.join(' · '))}</span>
-  <span style="white-space: nowrap;">Página <span class="pageNumber"></span> de <span class="totalPages"></span></span>
+  ${pageNumbers ? '<span style="white-space: nowrap;">Página <span class="pageNumber"></span> de <span class="totalPages"></span></span>' : '<span></span>'}
 </div>`;
 }
 
-/** Renders complete HTML to an A4 PDF with the footer; the HTML must not need the network. */
+/** The print options of every report: A4, margins, the footer; `outline` adds the headings as bookmarks. */
+export function pdfOptions(footer: PdfFooterInfo, options: RenderPdfOptions & { pageNumbers?: boolean; outline?: boolean } = {}): PDFOptions {
+  return {
+    format: 'A4',
+    landscape: options.landscape ?? false,
+    printBackground: true,
+    displayHeaderFooter: true,
+    headerTemplate: '<span></span>',
+    footerTemplate: footerTemplate(footer, { pageNumbers: options.pageNumbers ?? true }),
+    margin: { top: '16mm', right: '14mm', bottom: '18mm', left: '14mm' },
+    ...(options.outline && { outline: true, tagged: true }),
+    timeout: options.timeoutMs ?? 60_000,
+  };
+}
+
+/**
+ * Renders complete HTML to an A4 PDF with the footer; the HTML must not need the network. Runs on a
+ * page of the bounded pool (pages.ts): it may wait for a free page, or throw RenderBusyError when
+ * too many interactive renders wait already.
+ */
 export async function renderPdf(html: string, footer: PdfFooterInfo, options: RenderPdfOptions = {}): Promise<Buffer> {
-  const browser = await getBrowser();
-  const page = await browser.newPage();
-  try {
-    const timeout = options.timeoutMs ?? 60_000;
-    // Reports are static documents: no script runs, so nothing in the data can execute.
-    await page.setJavaScriptEnabled(false);
-    await page.setContent(html, { waitUntil: 'load', timeout });
-    const pdfOptions: PDFOptions = {
-      format: 'A4',
-      landscape: options.landscape ?? false,
-      printBackground: true,
-      displayHeaderFooter: true,
-      headerTemplate: '<span></span>',
-      footerTemplate: footerTemplate(footer),
-      margin: { top: '16mm', right: '14mm', bottom: '18mm', left: '14mm' },
-      timeout,
-    };
-    return Buffer.from(await page.pdf(pdfOptions));
-  } finally {
-    await page.close().catch(() => undefined);
-  }
+  return pagePool().use(
+    async (page) => {
+      await page.setContent(html, { waitUntil: 'load', timeout: options.timeoutMs ?? 60_000 });
+      return Buffer.from(await page.pdf(pdfOptions(footer, options)));
+    },
+    { priority: options.priority ?? 'interactive', ...(options.signal && { signal: options.signal }) },
+  );
 }

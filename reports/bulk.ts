@@ -1,14 +1,16 @@
 /**
- * Every institution report card of an edition written into one folder through the shared browser.
- * Progress goes to an injected callback (the server) or a cli-progress bar (the CLI).
+ * Every institution report card of an edition written into one folder through the shared browser,
+ * many cards per print (cards.ts), a few prints at once. Progress goes to an injected callback (the
+ * server) or a cli-progress bar (the CLI).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { getBrowser } from './browser.js';
+import { CARDS_PER_PRINT, renderInstitutionCardPdfs } from './cards.js';
 import type { BuildOptions, EditionResults } from './models/common.js';
-import { buildInstitutionReportData } from './models/institution.js';
-import { renderInstitutionReportPdf } from './render.js';
+import { buildInstitutionReportData, type InstitutionReportData } from './models/institution.js';
+import { pagePool } from './pages.js';
 
 export interface BulkProgress {
   done: number;
@@ -18,8 +20,12 @@ export interface BulkProgress {
 }
 
 export interface BulkOptions extends BuildOptions {
-  /** Cards rendered at the same time (pages of the one browser); default 2, one per core here. */
+  /** Prints at the same time; default the page pool's size (MGA_PDF_PAGES, 2: one per core here). */
   concurrency?: number;
+  /** Cards per print; default CARDS_PER_PRINT (12). */
+  batchSize?: number;
+  /** The cards' data for some rows (the service adds questionnaire answers); default built from `results` alone. */
+  cardData?: (rows: readonly number[]) => Promise<InstitutionReportData[]>;
   /** Called after each card is written. */
   onProgress?: (progress: BulkProgress) => void;
   /** Draw a progress bar on stderr; default: when stderr is a terminal and no onProgress is given. */
@@ -69,7 +75,7 @@ export function institutionCardFileName(results: EditionResults, row: number): s
 export async function writeInstitutionCards(results: EditionResults, outDir: string, options: BulkOptions = {}): Promise<BulkResult> {
   const started = performance.now();
   const rows = options.rows ?? results.institutions.map((_, row) => row);
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 2));
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? pagePool().options.pages));
   const generatedAt = options.generatedAt ?? new Date();
   const buildOptions: BuildOptions = { generatedAt, ...(options.timeZone && { timeZone: options.timeZone }) };
   await mkdir(outDir, { recursive: true });
@@ -81,26 +87,33 @@ export async function writeInstitutionCards(results: EditionResults, outDir: str
     : undefined;
   bar?.start(rows.length, 0);
 
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? CARDS_PER_PRINT));
+  const batches: { start: number; rows: number[] }[] = [];
+  for (let start = 0; start < rows.length; start += batchSize) batches.push({ start, rows: rows.slice(start, start + batchSize) });
+  const cardData = options.cardData ?? (async (some: readonly number[]) => some.map((row) => buildInstitutionReportData(results, row, buildOptions)));
+
   const cards: BulkCard[] = new Array(rows.length);
   let next = 0;
   let done = 0;
   const worker = async (): Promise<void> => {
-    while (next < rows.length) {
+    while (next < batches.length) {
       options.signal?.throwIfAborted();
-      const position = next++;
-      const row = rows[position]!;
-      const data = buildInstitutionReportData(results, row, buildOptions);
-      const pdf = await renderInstitutionReportPdf(data);
-      const path = join(outDir, institutionCardFileName(results, row));
-      await writeFile(path, pdf);
-      cards[position] = { row, institution: data.institution.name, path, bytes: pdf.length };
-      done++;
-      bar?.update(done);
-      options.onProgress?.({ done, total: rows.length, institution: data.institution.name, file: path });
+      const batch = batches[next++]!;
+      const data = await cardData(batch.rows);
+      const pdfs = await renderInstitutionCardPdfs(data, { priority: 'background', ...(options.signal && { signal: options.signal }) });
+      for (let i = 0; i < batch.rows.length; i++) {
+        const row = batch.rows[i]!;
+        const path = join(outDir, institutionCardFileName(results, row));
+        await writeFile(path, pdfs[i]!);
+        cards[batch.start + i] = { row, institution: data[i]!.institution.name, path, bytes: pdfs[i]!.length };
+        done++;
+        bar?.update(done);
+        options.onProgress?.({ done, total: rows.length, institution: data[i]!.institution.name, file: path });
+      }
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
   } finally {
     bar?.stop();
   }

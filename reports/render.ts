@@ -6,6 +6,7 @@
  * chart already drawn, so the templates only lay things out and escape text.
  */
 import { renderPdf, type RenderPdfOptions } from './browser.js';
+import { renderInstitutionCardPdfs } from './cards.js';
 import type { EntityReportData } from './models/entity.js';
 import type { InstitutionReportData } from './models/institution.js';
 import type { NationalReportData } from './models/national.js';
@@ -31,8 +32,12 @@ export function renderReportHtml(data: ReportData): string {
   }
 }
 
-/** Any report as PDF through the shared browser (launched on first use; see closeBrowser). */
-export function renderReportPdf(data: ReportData, options: RenderPdfOptions = {}): Promise<Buffer> {
+/**
+ * Any report as PDF through the shared browser (launched on first use; see closeBrowser). Institution
+ * cards take the cards path (cards.ts), so one card alone looks exactly like one out of a bulk run.
+ */
+export async function renderReportPdf(data: ReportData, options: RenderPdfOptions = {}): Promise<Buffer> {
+  if (data.kind === 'institution') return (await renderInstitutionCardPdfs([data], options))[0]!;
   return renderPdf(renderReportHtml(data), footerInfo(data.meta), options);
 }
 

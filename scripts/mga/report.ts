@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ChromiumNotFoundError, closeBrowser } from '../../reports/browser.js';
 import { describeChromium, NoChromiumError, resolveChromium } from '../../reports/chromium.js';
+import { configurePagePool } from '../../reports/pages.js';
 import { loadConfig } from '../../server/config.js';
 import { openDatabaseForTool } from '../../server/db/connection.js';
 import { HttpProblem } from '../../server/http/problem.js';
@@ -144,6 +145,8 @@ export const reportCommand: Subcommand = {
       const options = { publishedOnly: false };
       const started = performance.now();
       if (flags.all) {
+        // --concurrency: prints at the same time, each on its own page of the one browser.
+        if (flags.concurrency !== undefined) configurePagePool({ pages: concurrency });
         const showBar = process.stderr.isTTY === true;
         let lastTenth = 0;
         const result = await institutionCards(editionId, flags.out, {

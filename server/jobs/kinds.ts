@@ -1,4 +1,5 @@
 /** Every job kind of the service: one file per kind in this folder, listed here once. */
+import { editionCardsJob } from './cards.js';
 import { registerJobKind } from './registry.js';
 
-for (const kind of []) registerJobKind(kind);
+for (const kind of [editionCardsJob]) registerJobKind(kind);

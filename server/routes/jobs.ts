@@ -7,9 +7,12 @@ import { Router, type Response } from 'express';
 import type { JSONSchemaType } from 'ajv';
 import { currentUser, requireUser } from '../auth/access.js';
 import type { ApiRegistry } from '../http/api.js';
-import { renderPage } from '../http/render.js';
-import { validateQuery } from '../http/validate.js';
-import { JOB_VIEW_SCHEMA, jobForUser, jobView, listJobs, openJobResult, type JobView } from '../jobs/service.js';
+import { flash, renderPage } from '../http/render.js';
+import { HttpProblem } from '../http/problem.js';
+import { formFields, validateQuery } from '../http/validate.js';
+import { EditionModel } from '../models/edition.js';
+import { CARDS_JOB } from '../jobs/cards.js';
+import { JOB_VIEW_SCHEMA, jobForUser, jobView, listJobs, openJobResult, submitJob, type JobView } from '../jobs/service.js';
 
 const PROBLEM = { $ref: '#/components/schemas/Problem' };
 const problem = (description: string) => ({ description, schema: PROBLEM, contentType: 'application/problem+json' });
@@ -127,12 +130,28 @@ export function jobsRouter(): Router {
   const admin = requireUser('admin');
 
   /** The jobs of the last days with a progress bar each; `?parcial=1` is only the table (the page's script refreshes it). */
-  router.get('/admin/trabajos', admin, async (req, res) => {
+  const page = async (req: Parameters<typeof renderPage>[0], res: Response, extra: { errors?: { field: string; reason: string }[]; status?: number } = {}) => {
     const jobs = (await listJobs(currentUser(res))).map((job) => jobRow(jobView(job)));
     const open = jobs.some((j) => j.status === 'queued' || j.status === 'running');
     res.setHeader('Cache-Control', 'private, no-store');
     if (req.query.parcial === '1') return res.render('admin/jobsFragment', { layout: false, jobs, open });
-    renderPage(req, res, 'admin/jobs', { title: 'Trabajos en segundo plano', jobs, open, scripts: ['/static/jobs.js'] });
+    const editions = await EditionModel.find({}, { editionId: 1, year: 1, title: 1 }).sort({ year: -1 }).lean();
+    renderPage(req, res, 'admin/jobs', { title: 'Trabajos en segundo plano', jobs, open, editions, scripts: ['/static/jobs.js'], ...(extra.errors && { errors: extra.errors }) }, { status: extra.status ?? 200 });
+  };
+  router.get('/admin/trabajos', admin, (req, res) => page(req, res));
+
+  /** Starts the job of every report card of an edition (the zip appears in the table when done). */
+  router.post('/admin/trabajos/fichas', admin, async (req, res) => {
+    const { edition } = formFields(req.body) as { edition?: string };
+    try {
+      const job = await submitJob(CARDS_JOB, { edition }, currentUser(res));
+      flash(req, `Se están generando las fichas: ${job.title}.`);
+      res.redirect(303, '/admin/trabajos');
+    } catch (error) {
+      if (!(error instanceof HttpProblem) || error.status >= 500) throw error;
+      const reason = error.status === 404 ? 'La edición no existe o todavía no tiene resultados.' : 'Elija una edición.';
+      await page(req, res, { errors: [{ field: 'edition', reason }], status: error.status });
+    }
   });
 
   /** The result file for a person (same access as the API). */

@@ -5,6 +5,9 @@
 import type { JSONSchemaType } from 'ajv';
 import type { Response } from 'express';
 import type { ApiRegistry } from '../http/api.js';
+import { currentUser, requireUser } from '../auth/access.js';
+import { CARDS_JOB } from '../jobs/cards.js';
+import { JOB_VIEW_SCHEMA, jobView, submitJob } from '../jobs/service.js';
 import { notFound } from '../http/problem.js';
 import { validateQuery } from '../http/validate.js';
 import {
@@ -57,7 +60,27 @@ function send(res: Response, file: ReportFile): void {
 const PDF_RESPONSES = { 200: 'application/pdf, as an attachment named after the edition', 404: 'unknown or unpublished edition, entity or institution' };
 const XLSX_RESPONSES = { 200: 'XLSX workbook, as an attachment named after the edition', 404: 'unknown or unpublished edition' };
 
+const PROBLEM = { description: 'problem details', schema: { $ref: '#/components/schemas/Problem' }, contentType: 'application/problem+json' };
+
 export function registerReportsApi(api: ApiRegistry): void {
+  api.add(
+    {
+      method: 'post',
+      path: '/editions/:edition/reports/cards',
+      summary: 'Every institution report card of the edition as a zip of PDFs: starts a job (follow it at /api/v1/jobs/{id}; the zip is its result)',
+      tag: 'reports',
+      access: 'signed-in users who may read the edition',
+      query: noQuery,
+      responses: { 202: { description: 'the job, queued (Location: /api/v1/jobs/{id})', schema: JOB_VIEW_SCHEMA }, 404: { ...PROBLEM, description: 'unknown edition, not yours, or without results' } },
+    },
+    requireUser(),
+    validateQuery(noQuery),
+    async (req, res) => {
+      const job = await submitJob(CARDS_JOB, { edition: String(req.params.edition) }, currentUser(res));
+      res.status(202).location(`/api/v1/jobs/${job._id}`).json(jobView(job));
+    },
+  );
+
   const national = async (query: NationalQuery) => ({ editionId: query.edition ?? (await latestPublishedEditionId()), options: { ...(query.compare !== undefined && { compare: query.compare }) } });
 
   api.add(

@@ -24,11 +24,13 @@ import {
   type InstitutionRecord,
   type NationalReportData,
   type AnsweredItems,
+  type InstitutionReportData,
 } from '../../reports/index.js';
 import { foldName, normalizeEntity, UnknownNameError } from '../../scoring/catalogue.js';
 import { SOURCE_GIVEN } from '../../scoring/engine.js';
 import { EditionModel } from '../models/edition.js';
 import { InstitutionResultModel } from '../models/result.js';
+import { ResponseModel } from '../models/response.js';
 import { HttpProblem, notFound, type FieldError } from '../http/problem.js';
 import { editionTable, findEdition, type EditionTable } from './results.js';
 import { scoreWithExplanation } from './responses.js';
@@ -205,31 +207,12 @@ export async function nationalReportData(loaded: LoadedEdition, options: Pick<Na
   return Object.assign(data, { publishedFile: published });
 }
 
-// ───────────────────────────── rendering, a few at a time ─────────────────────────────
-
-/** PDFs rendered at once through the shared browser (one page each); more requests wait their turn. */
-const PDF_SLOTS = 2;
-let busy = 0;
-const waiting: (() => void)[] = [];
-
-async function inSlot<T>(task: () => Promise<T>): Promise<T> {
-  if (busy >= PDF_SLOTS) await new Promise<void>((resolve) => waiting.push(resolve));
-  else busy++;
-  try {
-    return await task();
-  } finally {
-    const next = waiting.shift();
-    if (next) next();
-    else busy--;
-  }
-}
-
 const pdf = (body: Buffer, fileName: string): ReportFile => ({ body, fileName, contentType: CONTENT_TYPES.pdf });
 
 export async function nationalReportPdf(editionId: string, options: NationalOptions = {}): Promise<ReportFile> {
   const loaded = await loadEditionResults(editionId, options);
   const data = await nationalReportData(loaded, options);
-  return pdf(await inSlot(() => renderNationalReportPdf(data)), `${loaded.edition.editionId}-reporte-nacional.pdf`);
+  return pdf(await renderNationalReportPdf(data), `${loaded.edition.editionId}-reporte-nacional.pdf`);
 }
 
 /** The edition workbook (the national report's Excel): institutions, groupings, national figures, comparison. */
@@ -269,7 +252,7 @@ export async function entityReportPdf(editionId: string, entity: string, options
   const loaded = await loadEditionResults(editionId, options);
   const name = entityOf(loaded.results, entity);
   const data = buildEntityReportData(loaded.results, name, { ...(await evolutionOptions()), ...(options.generatedAt && { generatedAt: options.generatedAt }) });
-  return pdf(await inSlot(() => renderEntityReportPdf(data)), `${loaded.edition.editionId}-entidad-${safeFileName(name, 40)}.pdf`);
+  return pdf(await renderEntityReportPdf(data), `${loaded.edition.editionId}-entidad-${safeFileName(name, 40)}.pdf`);
 }
 
 /**
@@ -302,19 +285,42 @@ async function answeredItems(edition: EditionDoc, institutionId: string): Promis
   return { explanation: variables.explanation, labels };
 }
 
+/**
+ * Report cards of some rows of a loaded edition, each with the questionnaire answers behind it when
+ * the institution has approved ones (one query for the rows, then one score per such institution).
+ */
+export async function institutionCardsData(loaded: LoadedEdition, rows: readonly number[], generatedAt?: Date): Promise<InstitutionReportData[]> {
+  const ids = rows.map((row) => loaded.ids[row]!);
+  const answering = new Set((await ResponseModel.distinct('institution', { edition: loaded.edition.editionId, status: 'approved', institution: { $in: ids } })).map(String));
+  return Promise.all(
+    rows.map(async (row, i) => {
+      const answered = answering.has(ids[i]!) ? await answeredItems(loaded.edition, ids[i]!) : undefined;
+      return buildInstitutionReportData(loaded.results, row, { ...(generatedAt && { generatedAt }), ...(answered && { answered }) });
+    }),
+  );
+}
+
+/** "mga-2017-ficha-fed-asf.pdf" */
+export function institutionCardDownloadName(loaded: LoadedEdition, row: number): string {
+  const inst = loaded.results.institutions[row]!;
+  const entityCode = safeFileName(inst.entityCode ?? normalizeEntity(inst.entity).code, 12);
+  return `${loaded.edition.editionId}-ficha-${entityCode}-${safeFileName(inst.name, 60)}.pdf`;
+}
+
 export async function institutionReportPdf(editionId: string, institution: string, options: LoadOptions & { entity?: string; generatedAt?: Date } = {}): Promise<ReportFile> {
   const loaded = await loadEditionResults(editionId, options);
   const row = institutionRow(loaded, institution, options.entity);
-  const answered = await answeredItems(loaded.edition, loaded.ids[row]!);
-  const data = buildInstitutionReportData(loaded.results, row, { ...(options.generatedAt && { generatedAt: options.generatedAt }), ...(answered && { answered }) });
-  const inst = loaded.results.institutions[row]!;
-  const entityCode = safeFileName(inst.entityCode ?? normalizeEntity(inst.entity).code, 12);
-  return pdf(await inSlot(() => renderInstitutionReportPdf(data)), `${loaded.edition.editionId}-ficha-${entityCode}-${safeFileName(inst.name, 60)}.pdf`);
+  const [data] = await institutionCardsData(loaded, [row], options.generatedAt);
+  return pdf(await renderInstitutionReportPdf(data!), institutionCardDownloadName(loaded, row));
 }
 
-/** Every institution card of an edition into a folder (the CLI's bulk mode), through the one browser. */
+/**
+ * Every institution card of an edition into a folder (the CLI's bulk mode): the same cards as the
+ * HTTP route and the cards job, many per print.
+ */
 export async function institutionCards(editionId: string, outDir: string, options: LoadOptions & BulkOptions = {}): Promise<BulkResult & { edition: string }> {
   const loaded = await loadEditionResults(editionId, options);
-  const result = await writeInstitutionCards(loaded.results, outDir, options);
+  const generatedAt = options.generatedAt ?? new Date();
+  const result = await writeInstitutionCards(loaded.results, outDir, { ...options, generatedAt, cardData: (rows) => institutionCardsData(loaded, rows, generatedAt) });
   return { ...result, edition: loaded.edition.editionId };
 }

@@ -7,6 +7,7 @@ import mongoose from 'mongoose';
 import { configureMongoose } from '../../server/db/schema.js';
 import { createLogger } from '../../server/logger.js';
 import { startWorker } from '../../server/jobs/queue.js';
+import { closeBrowser } from '../../reports/browser.js';
 import './testKinds.js';
 
 const [uri, dbName] = process.argv.slice(2);
@@ -16,6 +17,7 @@ const worker = await startWorker({ logger: createLogger(process.env.LOG_LEVEL ||
 process.stdout.write(`ready ${worker.id}\n`);
 const stop = async () => {
   await worker.stop();
+  await closeBrowser();
   await mongoose.disconnect();
   process.exit(0);
 };
