@@ -7,14 +7,18 @@ import { CliError, isParseArgsError, type CliIo, type Subcommand } from './mga/c
 import { recalc } from './mga/recalc.js';
 import { createUserCommand } from './mga/createUser.js';
 import { reportCommand } from './mga/report.js';
+import { exportCommand } from './mga/export.js';
 import { coherenceCommand, sensitivityCommand, uncertaintyCommand, whatIfCommand } from './mga/analysis.js';
+import { compareCommand } from './mga/compare.js';
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
   recalc,
+  compare: compareCommand,
   'what-if': whatIfCommand,
   uncertainty: uncertaintyCommand,
   sensitivity: sensitivityCommand,
   coherence: coherenceCommand,
+  export: exportCommand,
   'create-user': createUserCommand,
   report: reportCommand,
 };

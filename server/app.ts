@@ -9,8 +9,10 @@ import { problemHandler, sendProblem, HttpProblem, unknownRoute } from './http/p
 import { serverVersion } from './db/connection.js';
 import { apiRegistry } from './routes/api.js';
 import { resultsPagesRouter } from './routes/resultsPages.js';
+import { researchPagesRouter } from './routes/researchPages.js';
 import { authRouter } from './routes/auth.js';
 import { adminRouter } from './routes/admin.js';
+import { crosswalksRouter } from './routes/crosswalks.js';
 import { respondRouter } from './routes/respond.js';
 import { reviewRouter } from './routes/review.js';
 import { accountsRouter } from './routes/accounts.js';
@@ -80,9 +82,11 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(loadPrincipal);
   app.use(csrfUnlessUnauthenticatedApi);
 
+  app.use(researchPagesRouter());
   app.use(resultsPagesRouter());
   app.use(authRouter());
   app.use(adminRouter());
+  app.use(crosswalksRouter());
   app.use(respondRouter());
   app.use(reviewRouter());
   app.use(accountsRouter());

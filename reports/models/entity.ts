@@ -1,4 +1,5 @@
 /** The entity report's view model: one entity against the national means, its institutions and types. */
+import type { RobustnessSection } from './robustness.js';
 import { normalizeEntity } from '../../scoring/catalogue.js';
 import { rankDescending } from '../../scoring/comparison.js';
 import { rowValues } from '../../scoring/engine.js';
@@ -15,10 +16,10 @@ import {
   type NodeInfo,
   type NodeValues,
   type RankInfo,
+  type PublishedInput,
   type ReportMeta,
 } from './common.js';
 import { buildEntityEvolution, type EntityEvolution, type EvolutionOptions } from './evolution.js';
-import type { PublishedInput } from './national.js';
 
 export interface InstitutionRow {
   /** Row of the institution in the edition's results. */
@@ -40,6 +41,8 @@ export interface TypeRow {
 
 export interface EntityReportData {
   kind: 'entity';
+  /** «Análisis de robustez» (reports/models/robustness.ts), when the caller computed it. */
+  robustness?: RobustnessSection;
   meta: ReportMeta;
   edition: string;
   nodes: NodeInfo[];

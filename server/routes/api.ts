@@ -7,6 +7,9 @@ import { registerRespondentApi } from './respond.js';
 import { registerReviewApi } from './review.js';
 import { registerAccountsApi } from './accounts.js';
 import { registerReportsApi } from './reports.js';
+import { registerCrosswalksApi } from './crosswalks.js';
+import { registerEvolutionApi } from './evolution.js';
+import { registerResearchApi } from './research.js';
 import { registerJobsApi } from './jobs.js';
 
 export function apiRegistry(): ApiRegistry {
@@ -18,6 +21,9 @@ export function apiRegistry(): ApiRegistry {
   registerReviewApi(api);
   registerAccountsApi(api);
   registerReportsApi(api);
+  registerCrosswalksApi(api);
+  registerEvolutionApi(api);
+  registerResearchApi(api);
   registerJobsApi(api);
   let document: object | undefined;
   api.add({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3 document', tag: 'meta', public: true }, (_req, res) => {
