@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
 import { ensureLoginLimitIndexes } from '../auth/loginLimits.js';
+import { ensureRequestLimitIndexes } from '../http/requestLimits.js';
 
 /**
  * Creates every model's collection and indexes one at a time. Mongoose's automatic index builds
@@ -17,6 +18,8 @@ export async function ensureCollectionsAndIndexes(): Promise<void> {
   await db.collection('sessions').createIndex({ expires: 1 }, { expireAfterSeconds: 0 });
   // Sign-in limits shared by every web process (server/auth/loginLimits.ts).
   await ensureLoginLimitIndexes(db);
+  // Request limits of expensive public operations (server/http/requestLimits.ts).
+  await ensureRequestLimitIndexes(db);
 }
 
 export function configureMongoose(): void {

@@ -1,7 +1,7 @@
 /**
  * Scale-out: two web processes on one database (MONGODB_URI to the run's throw-away embedded mongod),
  * as behind a load balancer. Nothing lives in a process: a session made on one is valid on the
- * other, and sign-in attempts are counted across both.
+ * other, and sign-in attempts and what-if requests are counted across both.
  */
 import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,6 +28,7 @@ describe('two web processes on one database (real processes)', function () {
       MGA_ADMIN_EMAIL: ADMIN.email,
       MGA_ADMIN_PASSWORD: ADMIN.password,
       MGA_LOGIN_ACCOUNT_ATTEMPTS: '4',
+      MGA_WHAT_IF_PER_MINUTE: '3',
     };
     // One after the other: the first start loads the reference edition and creates the first admin.
     services.push(await startService({ ...env, MGA_DATA_DIR: path.join(dataDir, 'a') }));
@@ -68,6 +69,23 @@ describe('two web processes on one database (real processes)', function () {
       const res = await attempt(service, 'another long password');
       expect(res.status).to.equal(429);
       expect(res.headers.get('retry-after')).to.match(/^\d+$/);
+    }
+  });
+
+  it('what-if requests from one address are counted across both processes', async () => {
+    const [a, b] = services as [Service, Service];
+    const whatIf = (service: Service) => new Client(service.url).request('POST', '/api/v1/editions/mga-2017/what-if?by=entity', { json: { GA: { T: 0.7, P: 0.3 } } });
+    const allowed = [await whatIf(a), await whatIf(b), await whatIf(a)];
+    expect(allowed.map((r) => r.status)).to.deep.equal([200, 200, 200]);
+    // The remaining count falls across both processes: 2, 1, 0.
+    expect(allowed.map((r) => /;r=(\d+);/.exec(r.headers.get('ratelimit') ?? '')?.[1])).to.deep.equal(['2', '1', '0']);
+    // Three in total, on two processes: the limit (3 a minute) is reached on both.
+    for (const service of [b, a]) {
+      const res = await whatIf(service);
+      expect(res.status).to.equal(429);
+      expect(res.headers.get('content-type')).to.match(/^application\/problem\+json/);
+      expect(((await res.json()) as { code: string }).code).to.equal('too-many-what-if-requests');
+      expect(Number(res.headers.get('retry-after'))).to.be.within(1, 60);
     }
   });
 });
