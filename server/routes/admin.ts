@@ -17,7 +17,8 @@ import { BUILTIN_METHODOLOGY_IDS } from '../../questionnaires/methodologies.js';
 import { IMPORT_PRESET_IDS, type ImportPresetId } from '../../scoring/import/index.js';
 import { builtinInstruments } from '../services/instruments.js';
 import { publicBaseUrl } from '../http/publicUrl.js';
-import type { ApiRegistry } from '../http/api.js';
+import { problem, type ApiRegistry } from '../http/api.js';
+import { editionSummary, objectId } from '../http/schemas.js';
 
 const editionSchema: JSONSchemaType<NewEdition> = {
   type: 'object',
@@ -178,14 +179,40 @@ export function adminRouter(): Router {
   return router;
 }
 
+const UNKNOWN_EDITION = problem('unknown edition');
+const INVITATION_SCHEMA = {
+  type: 'object',
+  required: ['id', 'institution', 'state'],
+  properties: { id: objectId, institution: objectId, state: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' }, createdAt: { type: 'string', format: 'date-time' } },
+};
+const ISSUED_SCHEMA = {
+  type: 'object',
+  required: ['invitations'],
+  properties: {
+    invitations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['invitationId', 'institutionId', 'institution', 'link', 'expiresAt'],
+        properties: { invitationId: objectId, institutionId: objectId, institution: { type: 'string' }, entity: { type: 'string' }, link: { type: 'string', description: 'shown once: only its hash is stored' }, expiresAt: { type: 'string', format: 'date-time' } },
+      },
+    },
+  },
+};
+const SAMPLE_SCHEMA = {
+  type: 'object',
+  required: ['edition', 'rows', 'institutionsCreated', 'institutionsUpdated'],
+  properties: { edition: { type: 'string' }, rows: { type: 'integer' }, institutionsCreated: { type: 'integer' }, institutionsUpdated: { type: 'integer' } },
+};
+
 export function registerAdminApi(api: ApiRegistry): void {
   const admin = requireUser('admin');
-  api.add({ method: 'post', path: '/editions', summary: 'Create an edition from a methodology and its instruments', tag: 'admin', access: 'admin', body: editionSchema, responses: { 201: 'created' } }, admin, async (req, res) => {
+  api.add({ method: 'post', path: '/editions', summary: 'Create an edition from a methodology and its instruments', tag: 'admin', access: 'admin', body: editionSchema, responses: { 201: { description: 'created (Location: the edition)', schema: editionSummary }, 409: problem('an edition with this id already exists') } }, admin, async (req, res) => {
     const edition = await createEdition(checkEdition(req.body ?? {}));
     res.status(201).location(`/api/v1/editions/${edition.editionId}`).json({ editionId: edition.editionId, year: edition.year, title: edition.title, status: edition.status, methodology: edition.methodology, instruments: edition.instruments });
   });
 
-  api.add({ method: 'patch', path: '/editions/:edition', summary: 'Change the status of an edition', tag: 'admin', access: 'admin', body: statusSchema }, admin, async (req, res) => {
+  api.add({ method: 'patch', path: '/editions/:edition', summary: 'Change the status of an edition', tag: 'admin', access: 'admin', body: statusSchema, responses: { 200: { description: 'the new status', schema: { type: 'object', required: ['editionId', 'status'], properties: { editionId: { type: 'string' }, status: editionSummary.properties.status } } }, 404: UNKNOWN_EDITION } }, admin, async (req, res) => {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
     const { status } = checkStatus(req.body ?? {});
@@ -193,7 +220,7 @@ export function registerAdminApi(api: ApiRegistry): void {
     res.json({ editionId, status });
   });
 
-  api.add({ method: 'post', path: '/editions/:edition/sample', summary: 'Import the sample of institutions (CSV or XLSX); all or nothing', tag: 'admin', access: 'admin', bodyTypes: ['multipart/form-data', 'text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'] }, admin, async (req, res) => {
+  api.add({ method: 'post', path: '/editions/:edition/sample', summary: 'Import the sample of institutions (CSV or XLSX); all or nothing', tag: 'admin', access: 'admin', bodyTypes: ['multipart/form-data', 'text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'], responses: { 200: { description: 'imported: rows read, institutions created and updated', schema: SAMPLE_SCHEMA }, 400: problem('the file was rejected, nothing was written (each error names its row and field)'), 404: UNKNOWN_EDITION } }, admin, async (req, res) => {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
     const table = uploadedTable(req);
@@ -201,13 +228,13 @@ export function registerAdminApi(api: ApiRegistry): void {
     res.json(await importEditionSample(editionId, table.bytes, { format: table.format, preset, fileName: table.fileName }));
   });
 
-  api.add({ method: 'get', path: '/editions/:edition/invitations', summary: 'Invitations of an edition and their state', tag: 'admin', access: 'admin' }, admin, async (req, res) => {
+  api.add({ method: 'get', path: '/editions/:edition/invitations', summary: 'Invitations of an edition and their state', tag: 'admin', access: 'admin', responses: { 200: { description: 'the invitations (never their links)', schema: { type: 'object', required: ['invitations'], properties: { invitations: { type: 'array', items: INVITATION_SCHEMA } } } }, 404: UNKNOWN_EDITION } }, admin, async (req, res) => {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
     res.json({ invitations: await listInvitations(editionId) });
   });
 
-  api.add({ method: 'post', path: '/editions/:edition/invitations', summary: 'Issue invitation links (JSON, or CSV with Accept: text/csv)', tag: 'admin', access: 'admin', body: invitationsSchema, responses: { 201: 'issued' } }, admin, async (req, res) => {
+  api.add({ method: 'post', path: '/editions/:edition/invitations', summary: 'Issue invitation links (JSON, or CSV with Accept: text/csv)', tag: 'admin', access: 'admin', body: invitationsSchema, responses: { 201: { description: 'issued: each link is shown this once', schema: ISSUED_SCHEMA }, 200: { description: 'issued, as CSV (Accept: text/csv)', schema: { type: 'string' }, contentType: 'text/csv' }, 404: problem('unknown edition, or institutions not in it') } }, admin, async (req, res) => {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
     const body = checkInvitations(req.body ?? {});
@@ -216,7 +243,7 @@ export function registerAdminApi(api: ApiRegistry): void {
     res.status(201).json({ invitations: issued });
   });
 
-  api.add({ method: 'post', path: '/editions/:edition/invitations/:id/revoke', summary: 'Revoke an invitation link', tag: 'admin', access: 'admin', responses: { 204: 'revoked' } }, admin, async (req, res) => {
+  api.add({ method: 'post', path: '/editions/:edition/invitations/:id/revoke', summary: 'Revoke an invitation link', tag: 'admin', access: 'admin', responses: { 204: 'revoked', 404: problem('no such invitation, or already revoked') } }, admin, async (req, res) => {
     if (!/^[0-9a-f]{24}$/.test(String(req.params.id))) throw new HttpProblem(404, 'Not Found', 'no such invitation');
     await revokeInvitation(String(req.params.edition), String(req.params.id));
     res.status(204).end();

@@ -7,7 +7,8 @@ import { csrf, startSession } from '../auth/session.js';
 import { currentUser } from '../auth/access.js';
 import { HttpProblem } from '../http/problem.js';
 import { renderPage } from '../http/render.js';
-import type { ApiRegistry } from '../http/api.js';
+import { problem, type ApiRegistry } from '../http/api.js';
+import { objectId } from '../http/schemas.js';
 
 /**
  * A hash of a random password, made once with the same argon2 settings as real ones: an unknown or
@@ -55,8 +56,24 @@ export function authRouter(): Router {
   return router;
 }
 
+const SESSION_SCHEMA = {
+  type: 'object',
+  required: ['user', 'csrfToken'],
+  properties: {
+    user: { type: 'object', required: ['id', 'email', 'name', 'role'], properties: { id: objectId, email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, editions: { type: 'array', items: { type: 'string' } } } },
+    csrfToken: { type: 'string', description: 'send it as the X-CSRF-Token header of unsafe calls' },
+  },
+};
+const LOGIN_RESPONSES = {
+  200: { description: 'signed in: the account and the CSRF token', schema: SESSION_SCHEMA },
+  400: problem('e-mail or password missing'),
+  401: problem('wrong e-mail or password'),
+  415: problem('the credentials were not sent as application/json'),
+  429: problem('too many attempts for this account or from this address (Retry-After)'),
+};
+
 export function registerAuthApi(api: ApiRegistry): void {
-  api.add({ method: 'post', path: '/auth/login', summary: 'Sign in; returns the CSRF token for later unsafe calls', tag: 'auth', public: true, body: { type: 'object', properties: { email: { type: 'string' }, password: { type: 'string' } }, required: ['email', 'password'] } }, async (req, res) => {
+  api.add({ method: 'post', path: '/auth/login', summary: 'Sign in; returns the CSRF token for later unsafe calls', tag: 'auth', public: true, body: { type: 'object', properties: { email: { type: 'string' }, password: { type: 'string' } }, required: ['email', 'password'] }, responses: LOGIN_RESPONSES }, async (req, res) => {
     if (!req.is('application/json')) throw new HttpProblem(415, 'Unsupported Media Type', 'send the credentials as application/json');
     const body = (req.body ?? {}) as Record<string, unknown>;
     const errors = ['email', 'password'].filter((f) => typeof body[f] !== 'string').map((f) => ({ field: f, reason: 'required string' }));
@@ -73,7 +90,7 @@ export function registerAuthApi(api: ApiRegistry): void {
     res.status(204).end();
   });
 
-  api.add({ method: 'get', path: '/auth/me', summary: 'The signed-in account and a CSRF token', tag: 'auth' }, (req, res) => {
+  api.add({ method: 'get', path: '/auth/me', summary: 'The signed-in account and a CSRF token', tag: 'auth', responses: { 200: { description: 'the account and a fresh CSRF token', schema: SESSION_SCHEMA } } }, (req, res) => {
     const user = currentUser(res);
     res.json({ user, csrfToken: csrf.generateToken(req) });
   });

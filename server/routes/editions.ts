@@ -1,5 +1,6 @@
 /** Public read API of published editions: results by group and each institution's explained score. */
-import type { ApiRegistry } from '../http/api.js';
+import { problem, type ApiRegistry } from '../http/api.js';
+import { editionSummary, institutionRef, label, nullableNumber, scoreNode, stamp } from '../http/schemas.js';
 import { isValidObjectId } from 'mongoose';
 import type { JSONSchemaType } from 'ajv';
 import { NATIONAL_METHODS, type NationalMethod } from '../../scoring/grouping.js';
@@ -61,21 +62,62 @@ const institutionsQuery: JSONSchemaType<InstitutionsQuery> = {
   additionalProperties: false,
 };
 
+const UNKNOWN_EDITION = problem('unknown or unpublished edition');
+const RESULTS_SCHEMA = {
+  type: 'object',
+  required: ['edition', 'by', 'nationalMethod', 'methodology', 'rounding', 'nodes', 'discrepancies', 'groups'],
+  properties: {
+    edition: { type: 'string' },
+    by: { type: 'string', enum: ['entity', 'type', 'level', 'national'] },
+    nationalMethod: { type: 'string', enum: [...NATIONAL_METHODS] },
+    methodology: stamp,
+    rounding: { type: 'string' },
+    nodes: { type: 'array', items: { type: 'string' } },
+    discrepancies: { type: 'integer', minimum: 0, description: 'rows whose given values differ from the recomputation' },
+    groups: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['group', 'n', 'values'],
+        properties: { group: { type: 'string' }, n: { type: 'integer' }, values: { type: 'object', additionalProperties: nullableNumber }, entityCount: { type: 'integer' } },
+      },
+    },
+  },
+};
+const INSTITUTIONS_SCHEMA = {
+  type: 'object',
+  required: ['total', 'offset', 'institutions'],
+  properties: { total: { type: 'integer' }, offset: { type: 'integer' }, institutions: { type: 'array', items: institutionRef } },
+};
+const SCORE_SCHEMA = {
+  type: 'object',
+  required: ['edition', 'institution', 'methodology', 'nodes'],
+  properties: {
+    edition: { type: 'string' },
+    institution: institutionRef,
+    methodology: stamp,
+    computedAt: { type: 'string', format: 'date-time' },
+    nodes: { type: 'array', items: { ...scoreNode, required: ['id', 'value'], properties: { ...scoreNode.properties, id: { type: 'string' }, label, kind: { type: 'string' } } } },
+    undetermined: {},
+    discrepancies: {},
+  },
+};
+
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function registerResultsApi(api: ApiRegistry): void {
 
-  api.add({ method: 'get', path: '/editions', summary: 'Published editions', tag: 'results', public: true }, async (_req, res) => {
+  api.add({ method: 'get', path: '/editions', summary: 'Published editions', tag: 'results', public: true, responses: { 200: { description: 'the published editions, oldest first', schema: { type: 'object', required: ['editions'], properties: { editions: { type: 'array', items: editionSummary } } } } } }, async (_req, res) => {
     const editions = await EditionModel.find({ status: 'published' }, { _id: 0, editionId: 1, year: 1, title: 1, status: 1, methodology: 1 }).sort({ year: 1 }).lean();
     res.json({ editions });
   });
 
-  api.add({ method: 'get', path: '/editions/:edition', summary: 'One published edition', tag: 'results', public: true }, async (req, res) => {
+  api.add({ method: 'get', path: '/editions/:edition', summary: 'One published edition', tag: 'results', public: true, responses: { 200: { description: 'the edition', schema: editionSummary }, 404: UNKNOWN_EDITION } }, async (req, res) => {
     const edition = await visibleEdition(String(req.params.edition));
     res.json({ editionId: edition.editionId, year: edition.year, title: edition.title, status: edition.status, methodology: edition.methodology });
   });
 
-  api.add({ method: 'get', path: '/editions/:edition/results', summary: 'Results by entity, type, level or national, with the methodology hash and national method', tag: 'results', public: true, query: resultsQuery }, validateQuery(resultsQuery), async (req, res) => {
+  api.add({ method: 'get', path: '/editions/:edition/results', summary: 'Results by entity, type, level or national, with the methodology hash and national method', tag: 'results', public: true, query: resultsQuery, responses: { 200: { description: 'one row per group with its n and values (null: not measured, never zero)', schema: RESULTS_SCHEMA }, 404: UNKNOWN_EDITION } }, validateQuery(resultsQuery), async (req, res) => {
     const query = res.locals.query as ResultsQuery;
     const edition = await visibleEdition(String(req.params.edition));
     const { table, grouping } = await editionGrouping(edition.editionId, query.by, query.nationalMethod);
@@ -98,7 +140,7 @@ export function registerResultsApi(api: ApiRegistry): void {
     });
   });
 
-  api.add({ method: 'get', path: '/editions/:edition/institutions', summary: 'Search the institutions of a published edition', tag: 'results', public: true, query: institutionsQuery }, validateQuery(institutionsQuery), async (req, res) => {
+  api.add({ method: 'get', path: '/editions/:edition/institutions', summary: 'Search the institutions of a published edition', tag: 'results', public: true, query: institutionsQuery, responses: { 200: { description: 'the matching institutions, a page at a time', schema: INSTITUTIONS_SCHEMA }, 400: problem('bad query (e.g. an unknown entity)'), 404: UNKNOWN_EDITION } }, validateQuery(institutionsQuery), async (req, res) => {
     const query = res.locals.query as InstitutionsQuery;
     const edition = await visibleEdition(String(req.params.edition));
     const filter: Record<string, unknown> = { scope: edition.editionId };
@@ -120,7 +162,7 @@ export function registerResultsApi(api: ApiRegistry): void {
     res.json({ total, offset: query.offset, institutions: institutions.map(({ _id, ...rest }) => ({ id: String(_id), ...rest })) });
   });
 
-  api.add({ method: 'get', path: '/editions/:edition/institutions/:id/score', summary: 'An institution\'s score: every node with its explanation', tag: 'results', public: true }, async (req, res) => {
+  api.add({ method: 'get', path: '/editions/:edition/institutions/:id/score', summary: 'An institution\'s score: every node with its explanation', tag: 'results', public: true, responses: { 200: { description: 'every node with its value, source and formula', schema: SCORE_SCHEMA }, 404: problem('unknown edition or institution, or no score') } }, async (req, res) => {
     const edition = await visibleEdition(String(req.params.edition));
     const id = String(req.params.id);
     if (!isValidObjectId(id) || !/^[0-9a-f]{24}$/i.test(id)) throw notFound(`institution "${id}" does not exist`);

@@ -15,7 +15,8 @@ import { flash, renderPage } from '../http/render.js';
 import { answersFromForm, errorsByPath, labelledErrors, questionnaireView, type FormAnswers } from '../http/questionnaireForm.js';
 import { editionInstrument, loadResponse, saveAnswers, STATUS_LABELS, type Actor } from '../services/responses.js';
 import { progress } from '../../questionnaires/engine.js';
-import type { ApiRegistry } from '../http/api.js';
+import { problem, type ApiRegistry } from '../http/api.js';
+import { answers as answersSchema, institutionRef, label, progress as progressSchema, responseStatus, sha256 } from '../http/schemas.js';
 
 const EDITABLE = ['draft', 'returned'] as const;
 
@@ -154,14 +155,38 @@ const answersBody = {
 } as unknown as JSONSchemaType<AnswersBody>;
 const checkAnswersBody = validator(answersBody, 'body');
 
+const QUESTIONNAIRE_SCHEMA = {
+  type: 'object',
+  required: ['edition', 'institution', 'questionnaire', 'status', 'answers', 'progress', 'comments'],
+  properties: {
+    edition: { type: 'string' },
+    institution: institutionRef,
+    questionnaire: {
+      type: 'object',
+      required: ['id', 'hash', 'definition'],
+      properties: { id: { type: 'string' }, hash: sha256, definition: { type: 'object', required: ['id', 'title', 'sections'], properties: { id: { type: 'string' }, title: label, sections: { type: 'array' } }, description: 'the questionnaire definition (questionnaires/README.md)' } },
+    },
+    status: responseStatus,
+    answers: answersSchema,
+    progress: progressSchema,
+    comments: { type: 'array', items: { type: 'object', required: ['item', 'comment'], properties: { item: { type: 'string' }, comment: { type: 'string' } } }, description: 'the evaluators\' comments while the answers are returned' },
+    updatedAt: { type: ['string', 'null'], format: 'date-time' },
+  },
+};
+const RESPONDENT_RESPONSES = {
+  200: { description: 'the questionnaire with the answers as saved', schema: QUESTIONNAIRE_SCHEMA },
+  400: problem('answers that do not fit the questionnaire (each error names its item and reason); nothing saved'),
+  409: problem('the answers cannot be changed now (submitted or approved)'),
+};
+
 export function registerRespondentApi(api: ApiRegistry): void {
   const access = 'the respondent of the institution (invitation token as bearer, or the session opened by the link)';
-  api.add({ method: 'get', path: '/respondent/questionnaire', summary: 'The questionnaire of the invited institution, its answers, status, progress and review comments', tag: 'respondent', access }, requireRespondent, async (_req, res) => {
+  api.add({ method: 'get', path: '/respondent/questionnaire', summary: 'The questionnaire of the invited institution, its answers, status, progress and review comments', tag: 'respondent', access, responses: { 200: RESPONDENT_RESPONSES[200] } }, requireRespondent, async (_req, res) => {
     const principal = currentRespondent(res);
     res.json(questionnairePayload(await respondentContext(principal), principal));
   });
 
-  api.add({ method: 'put', path: '/respondent/answers', summary: 'Save the answers as a draft (types and ranges checked; all or nothing)', tag: 'respondent', access, body: answersBody }, requireRespondent, async (req, res) => {
+  api.add({ method: 'put', path: '/respondent/answers', summary: 'Save the answers as a draft (types and ranges checked; all or nothing)', tag: 'respondent', access, body: answersBody, responses: RESPONDENT_RESPONSES }, requireRespondent, async (req, res) => {
     const principal = currentRespondent(res);
     const ctx = await respondentContext(principal);
     const { answers, reason = '' } = checkAnswersBody(req.body);
@@ -169,7 +194,7 @@ export function registerRespondentApi(api: ApiRegistry): void {
     res.json(questionnairePayload(await respondentContext(principal), principal));
   });
 
-  api.add({ method: 'post', path: '/respondent/submit', summary: 'Submit the answers (every required item must be answered); read-only until returned', tag: 'respondent', access, body: answersBody }, requireRespondent, async (req, res) => {
+  api.add({ method: 'post', path: '/respondent/submit', summary: 'Submit the answers (every required item must be answered); read-only until returned', tag: 'respondent', access, body: answersBody, responses: RESPONDENT_RESPONSES }, requireRespondent, async (req, res) => {
     const principal = currentRespondent(res);
     const ctx = await respondentContext(principal);
     const { answers, reason = '' } = checkAnswersBody(req.body);

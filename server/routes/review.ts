@@ -29,7 +29,8 @@ import {
 } from '../services/responses.js';
 import { methodologyById } from '../services/methodologies.js';
 import { progress } from '../../questionnaires/engine.js';
-import type { ApiRegistry } from '../http/api.js';
+import { problem, type ApiRegistry } from '../http/api.js';
+import { answers as answersSchema, institutionRef, progress as progressSchema, responseStatus, sha256, storedScore } from '../http/schemas.js';
 
 const OBJECT_ID = /^[0-9a-f]{24}$/;
 
@@ -239,18 +240,65 @@ export function reviewRouter(): Router {
   return router;
 }
 
+const NOT_YOURS = problem('unknown edition, or not assigned to the caller');
+const NOT_FOUND = problem('unknown edition or institution, or the edition is not assigned to the caller');
+const count = { type: 'integer', minimum: 0 };
+const statusCounts = { type: 'array', items: { type: 'object', required: ['status', 'count'], properties: { status: responseStatus, label: { type: 'string' }, count } } };
+const QUEUE_SCHEMA = {
+  type: 'object',
+  required: ['edition', 'dashboard', 'institutions'],
+  properties: {
+    edition: { type: 'string' },
+    dashboard: {
+      type: 'object',
+      required: ['total', 'statuses', 'entities'],
+      properties: {
+        total: count,
+        statuses: statusCounts,
+        logsComplete: count,
+        scored: count,
+        entities: { type: 'array', items: { type: 'object', required: ['entity', 'total', 'counts'], properties: { entity: { type: 'string' }, total: count, counts: statusCounts, logsComplete: count, scored: count } } },
+      },
+    },
+    institutions: {
+      type: 'array',
+      description: 'the review queue: submitted answers first',
+      items: { ...institutionRef, required: ['id', 'name', 'entity', 'answers', 'logs'], properties: { ...institutionRef.properties, answers: responseStatus, answersLabel: { type: 'string' }, submittedAt: { type: ['string', 'null'], format: 'date-time' }, logs: responseStatus, logsLabel: { type: 'string' } } },
+    },
+  },
+};
+const questionnaireRef = { type: 'object', required: ['id', 'hash'], properties: { id: { type: 'string' }, hash: sha256 } };
+const REVIEW_SCHEMA = {
+  type: 'object',
+  required: ['edition', 'institution', 'answers', 'audit', 'score'],
+  properties: {
+    edition: { type: 'string' },
+    institution: institutionRef,
+    answers: {
+      type: 'object',
+      required: ['questionnaire', 'status', 'answers', 'progress', 'comments'],
+      properties: { questionnaire: questionnaireRef, status: responseStatus, answers: answersSchema, progress: progressSchema, comments: { type: 'array', items: { type: 'object', required: ['item', 'comment'], properties: { item: { type: 'string' }, comment: { type: 'string' } } } } },
+    },
+    logs: { type: ['object', 'null'], description: 'the citizen-perspective logs, when the edition has them', properties: { questionnaire: questionnaireRef, status: responseStatus, answers: answersSchema, progress: progressSchema } },
+    audit: { type: 'array', description: 'changes after the first submission, oldest first', items: { type: 'object', required: ['item', 'reason', 'actor', 'at'], properties: { item: { type: 'string' }, oldValue: {}, newValue: {}, reason: { type: 'string' }, actor: { type: 'object' }, at: { type: 'string', format: 'date-time' }, questionnaire: { type: 'string' } } } },
+    score: { anyOf: [storedScore, { type: 'null' }] },
+    explanation: { type: ['object', 'null'], description: 'the variables behind the score, item by item' },
+  },
+};
+const scoreOrNull = { anyOf: [storedScore, { type: 'null' }], description: 'the score as recomputed; null while it cannot be computed' };
+
 export function registerReviewApi(api: ApiRegistry): void {
   const signedIn = requireUser();
   const readers = 'admins; evaluators and viewers assigned to the edition (viewers read-only)';
   const writers = 'admins; evaluators assigned to the edition';
 
-  api.add({ method: 'get', path: '/editions/:edition/review', summary: 'Review queue and progress dashboard (counts by status and by entity)', tag: 'review', access: readers }, signedIn, async (req, res) => {
+  api.add({ method: 'get', path: '/editions/:edition/review', summary: 'Review queue and progress dashboard (counts by status and by entity)', tag: 'review', access: readers, responses: { 200: { description: 'the dashboard and the queue', schema: QUEUE_SCHEMA }, 404: NOT_YOURS } }, signedIn, async (req, res) => {
     const edition = await editionForUser(currentUser(res), String(req.params.edition), 'read');
     const rows = await reviewQueue(edition.editionId);
     res.json({ edition: edition.editionId, dashboard: progressDashboard(rows), institutions: rows });
   });
 
-  api.add({ method: 'get', path: '/editions/:edition/institutions/:id/review', summary: 'An institution\'s answers, comments, citizen logs, audit trail and score with its explanation', tag: 'review', access: readers }, signedIn, async (req, res) => {
+  api.add({ method: 'get', path: '/editions/:edition/institutions/:id/review', summary: 'An institution\'s answers, comments, citizen logs, audit trail and score with its explanation', tag: 'review', access: readers, responses: { 200: { description: 'everything an evaluator needs to decide', schema: REVIEW_SCHEMA }, 404: NOT_FOUND } }, signedIn, async (req, res) => {
     const edition = await editionForUser(currentUser(res), String(req.params.edition), 'read');
     const data = await reviewData(edition.editionId, institutionParam(req));
     res.json({
@@ -264,7 +312,7 @@ export function registerReviewApi(api: ApiRegistry): void {
     });
   });
 
-  api.add({ method: 'post', path: '/editions/:edition/institutions/:id/return', summary: 'Return submitted answers to the institution with per-item comments', tag: 'review', access: writers, body: returnBody }, signedIn, async (req, res) => {
+  api.add({ method: 'post', path: '/editions/:edition/institutions/:id/return', summary: 'Return submitted answers to the institution with per-item comments', tag: 'review', access: writers, body: returnBody, responses: { 200: { description: 'returned', schema: { type: 'object', required: ['status'], properties: { status: { const: 'returned' } } } }, 404: NOT_FOUND, 409: problem('only submitted answers can be returned') } }, signedIn, async (req, res) => {
     const { user, edition } = await writableEdition(res, String(req.params.edition));
     const institutionId = institutionParam(req);
     const own = await editionInstrument(edition.editionId, 'institution');
@@ -273,14 +321,14 @@ export function registerReviewApi(api: ApiRegistry): void {
     res.json({ status: 'returned' });
   });
 
-  api.add({ method: 'post', path: '/editions/:edition/institutions/:id/approve', summary: 'Approve submitted answers; the score is recomputed', tag: 'review', access: writers }, signedIn, async (req, res) => {
+  api.add({ method: 'post', path: '/editions/:edition/institutions/:id/approve', summary: 'Approve submitted answers; the score is recomputed', tag: 'review', access: writers, responses: { 200: { description: 'approved, with the score', schema: { type: 'object', required: ['status', 'score'], properties: { status: { const: 'approved' }, score: scoreOrNull } } }, 404: NOT_FOUND, 409: problem('only submitted answers can be approved') } }, signedIn, async (req, res) => {
     const { edition } = await writableEdition(res, String(req.params.edition));
     const institutionId = institutionParam(req);
     const result = await approveResponse(edition.editionId, institutionId, await editionInstrument(edition.editionId, 'institution'));
     res.json({ status: 'approved', score: result?.score ?? null });
   });
 
-  api.add({ method: 'put', path: '/editions/:edition/institutions/:id/citizen-logs', summary: 'Save the citizen-perspective logs; complete=true validates them and counts them in the score', tag: 'review', access: writers, body: citizenLogsBody }, signedIn, async (req, res) => {
+  api.add({ method: 'put', path: '/editions/:edition/institutions/:id/citizen-logs', summary: 'Save the citizen-perspective logs; complete=true validates them and counts them in the score', tag: 'review', access: writers, body: citizenLogsBody, responses: { 200: { description: 'saved: what changed, whether it was audited, the score', schema: { type: 'object', required: ['status', 'changed', 'audited', 'score'], properties: { status: responseStatus, changed: { type: 'array', items: { type: 'string' } }, audited: { type: 'boolean' }, score: scoreOrNull } } }, 404: NOT_FOUND } }, signedIn, async (req, res) => {
     const { user, edition } = await writableEdition(res, String(req.params.edition));
     const institutionId = institutionParam(req);
     const body = checkCitizenLogsBody(req.body);
