@@ -16,6 +16,7 @@ import { crosswalksRouter } from './routes/crosswalks.js';
 import { respondRouter } from './routes/respond.js';
 import { reviewRouter } from './routes/review.js';
 import { accountsRouter } from './routes/accounts.js';
+import { methodologyPagesRouter } from './routes/methodologyPages.js';
 import { jobsRouter } from './routes/jobs.js';
 import { configureViews } from './http/views.js';
 import { sessionMiddleware, type SessionOptions } from './auth/session.js';
@@ -84,6 +85,7 @@ export function createApp({ logger, session }: AppOptions): Express {
 
   app.use(researchPagesRouter());
   app.use(resultsPagesRouter());
+  app.use(methodologyPagesRouter());
   app.use(authRouter());
   app.use(adminRouter());
   app.use(crosswalksRouter());
