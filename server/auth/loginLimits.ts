@@ -76,7 +76,7 @@ export class LoginLimiter {
     throw new HttpProblem(429, 'Too Many Requests', `too many sign-in attempts for this account or from this address; try again in ${Math.ceil(seconds / 60)} min`, undefined, {
       code: 'too-many-sign-in-attempts',
       retryAfterSeconds: seconds,
-      pageDetail: `Hubo demasiados intentos de entrar con esta cuenta o desde esta conexión. Intente de nuevo en ${Math.ceil(seconds / 60)} minutos.`,
+      message: `Hubo demasiados intentos de entrar con esta cuenta o desde esta conexión. Intente de nuevo en ${Math.ceil(seconds / 60)} minutos.`,
     });
   }
 

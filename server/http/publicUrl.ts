@@ -36,7 +36,7 @@ export function publicBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
   if (env.NODE_ENV === 'production') {
     throw new HttpProblem(500, 'Internal Server Error', 'MGA_PUBLIC_URL is not set: in production, invitation links need the public address of the service (e.g. MGA_PUBLIC_URL=https://mga.example.org); set it and restart', undefined, {
       code: 'public-url-not-configured',
-      pageDetail: 'El servicio no tiene configurada su dirección pública, así que no puede emitir ligas de invitación. Pida a quien administra el servidor que defina MGA_PUBLIC_URL.',
+      message: 'El servicio no tiene configurada su dirección pública, así que no puede emitir ligas de invitación. Pida a quien administra el servidor que defina MGA_PUBLIC_URL.',
     });
   }
   if (!listenUrl) throw new Error('the listen address is not known yet (the service is not listening)');

@@ -26,10 +26,10 @@ export interface RequestLimitOptions {
   /** Requests per window and address; read when the first request comes (environment settings). */
   points: () => number;
   windowSeconds: number;
-  /** The problem sent when over the limit: English detail, stable code, Spanish text for pages. */
+  /** The problem sent when over the limit: English detail, stable code, Spanish message for pages. */
   detail: string;
   code: string;
-  pageDetail: string;
+  message: string;
 }
 
 /**
@@ -70,7 +70,7 @@ export function requestLimit(options: RequestLimitOptions): RequestHandler {
       if (!(rejection instanceof RateLimiterRes)) return next(rejection);
       const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
       res.setHeader('RateLimit', `"${options.name}";r=0;t=${seconds}`);
-      next(new HttpProblem(429, 'Too Many Requests', options.detail, undefined, { code: options.code, retryAfterSeconds: seconds, pageDetail: options.pageDetail }));
+      next(new HttpProblem(429, 'Too Many Requests', options.detail, undefined, { code: options.code, retryAfterSeconds: seconds, message: options.message }));
     }
   };
 }

@@ -19,7 +19,7 @@ const whatIfLimiter = requestLimit({
   windowSeconds: 60,
   detail: 'too many what-if requests from this address; wait a minute',
   code: 'too-many-what-if-requests',
-  pageDetail: 'Hubo demasiadas consultas de «¿Y si…?» desde esta conexión. Espere un minuto e intente de nuevo.',
+  message: 'Hubo demasiadas consultas de «¿Y si…?» desde esta conexión. Espere un minuto e intente de nuevo.',
 });
 
 interface WhatIfQuery {

@@ -16,6 +16,7 @@ import { InstitutionModel } from '../../server/models/institution.js';
 import { startWorker, type JobWorker } from '../../server/jobs/queue.js';
 import { createLogger } from '../../server/logger.js';
 import { createEdition } from '../../server/services/editions.js';
+import { SYSTEM_ACTOR } from '../../server/services/audit.js';
 import { loadReferenceEditions } from '../../server/services/referenceData.js';
 import { importEditionResults } from '../../server/services/results.js';
 import { Client, loggedIn, makeUser } from '../setup/client.js';
@@ -139,7 +140,7 @@ describe('API contract: real responses of every operation match their documented
     await loadReferenceEditions(() => {});
     // A small published edition (for the report cards job and the crosswalk with 2017) and a pilot in collection.
     const lines = readFileSync('data/mga-2017/sujetos_obligados_2017.csv', 'utf-8').split(/\r?\n/).filter(Boolean);
-    await createEdition({ editionId: SMALL, year: 2031, title: 'Edición pequeña para el contrato', methodology: 'mga-2017', instruments: [] });
+    await createEdition({ editionId: SMALL, year: 2031, title: 'Edición pequeña para el contrato', methodology: 'mga-2017', instruments: [] }, SYSTEM_ACTOR);
     await importEditionResults(SMALL, Buffer.from(lines.slice(0, SMALL_INSTITUTIONS + 1).join('\n')), { format: 'csv', preset: 'mga-2017', fileName: 'pequena.csv' });
     await EditionModel.updateOne({ editionId: SMALL }, { $set: { status: 'published' } });
     pilot = await createPilot('piloto-contrato');
@@ -240,6 +241,7 @@ describe('API contract: real responses of every operation match their documented
     await call(respondent, 'post', '/respondent/submit', 400, { json: { answers: { aiUnit: 'yes' } } });
     await call(respondent, 'post', '/respondent/submit', 200, { json: { answers: DEMO_GOVERNMENT_ANSWERS } });
     await call(respondent, 'put', '/respondent/answers', 409, { json: { answers: { aiUnit: 'no' } } });
+    await call(respondent, 'get', '/respondent/receipt.pdf', 200);
 
     // review (evaluator assigned to the pilot)
     const base = `/editions/${pilot.editionId}/institutions`;
@@ -255,6 +257,13 @@ describe('API contract: real responses of every operation match their documented
     await call(evaluator, 'put', `${base}/${zapopan.id}/citizen-logs`, 200, { json: { answers: DEMO_CITIZEN_ANSWERS, complete: true } });
     await call(evaluator, 'get', `${base}/${zapopan.id}/review`, 200);
     await call(viewer, 'get', `/editions/${pilot.editionId}/review`, 404);
+    await call(evaluator, 'get', `/editions/${pilot.editionId}/audit`, 200);
+    await call(evaluator, 'get', `/editions/${pilot.editionId}/audit.csv`, 200);
+    await call(evaluator, 'post', `${base}/${zapopan.id}/reopen`, 400, { json: { reason: '' } });
+    await call(evaluator, 'post', `${base}/${zapopan.id}/reopen`, 200, { json: { reason: 'La liga de transparencia cambió' } });
+    await call(admin, 'get', `/editions/${pilot.editionId}/preflight`, 200);
+    await call(admin, 'post', `${base}/${tonala.id}/publication`, 200, { json: { decision: 'excluded', reason: 'No respondió el cuestionario' } });
+    await call(admin, 'post', `${base}/${tonala.id}/publication`, 400, { json: { decision: 'maybe', reason: '' } });
 
     // reports
     await call(anon, 'get', '/reports/national.pdf?edition=mga-2017&compare=2019', 200);

@@ -16,11 +16,12 @@ import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
 import { PILOT_SAMPLE_CSV } from '../setup/pilot.js';
 import { createEdition } from '../../server/services/editions.js';
+import { SYSTEM_ACTOR } from '../../server/services/audit.js';
 import { importEditionSample } from '../../server/services/results.js';
 
 /** An edition with its three institutions and no invitation link yet. */
 async function sampledEdition(editionId: string): Promise<void> {
-  await createEdition({ editionId, year: 2026, title: 'Piloto de ligas', methodology: 'mga-2017', instruments: ['mga-2017-gobierno', 'mga-2017-ciudadano'] });
+  await createEdition({ editionId, year: 2026, title: 'Piloto de ligas', methodology: 'mga-2017', instruments: ['mga-2017-gobierno', 'mga-2017-ciudadano'] }, SYSTEM_ACTOR);
   await importEditionSample(editionId, new TextEncoder().encode(PILOT_SAMPLE_CSV), { format: 'csv', fileName: 'muestra.csv' });
 }
 
