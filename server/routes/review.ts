@@ -225,7 +225,7 @@ async function reviewFormAction(req: Request, res: Response, kind: keyof typeof 
 }
 
 const STATE_NOW = (error: HttpProblem) => {
-  const status = error.extras.status as keyof typeof STATUS_LABELS | undefined;
+  const status = error.extras.responseStatus as keyof typeof STATUS_LABELS | undefined;
   return status && status in STATUS_LABELS ? `Ahora las respuestas están «${STATUS_LABELS[status]}».` : '';
 };
 
