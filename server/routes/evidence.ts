@@ -272,7 +272,7 @@ export function registerEvidenceApi(api: ApiRegistry): void {
       tag: 'review',
       access: 'admins, and the evaluators and viewers of the edition',
       responses: {
-        200: { description: 'the file, as stored, with its sniffed type', schema: { type: 'string', format: 'binary' }, contentType: 'application/octet-stream' },
+        200: { description: 'the file, as stored, always as an attachment (its sniffed type is in the list)', schema: { type: 'string', format: 'binary' }, contentType: 'application/octet-stream' },
         403: problem('not an admin, nor an evaluator or viewer of this edition'),
         404: problem('no such edition, institution or file'),
       },
@@ -287,7 +287,8 @@ export function registerEvidenceApi(api: ApiRegistry): void {
       const fileId = String(req.params.fileId);
       const file = Types.ObjectId.isValid(id) ? await findEvidence(edition, id, fileId) : undefined;
       if (!file) throw new HttpProblem(404, 'Not Found', `evidence file "${fileId}" of institution "${id}" does not exist`, undefined, { code: 'evidence_not_found' });
-      res.setHeader('Content-Type', file.contentType);
+      // Always a download: the sniffed type is in the list (contentType); the bytes go out as octet-stream.
+      res.setHeader('Content-Type', 'application/octet-stream');
       res.setHeader('Content-Length', String(file.size));
       res.setHeader('Content-Disposition', contentDisposition(file.name));
       res.setHeader('Cache-Control', 'private, no-store');

@@ -3,7 +3,7 @@
  * record of every e-mail sent, which is also the outbox without SMTP (/admin/correo), and password
  * reset by e-mail (/entrar/recuperar, and the public auth API).
  */
-import { Router, type Request } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import type { JSONSchemaType } from 'ajv';
 import { Types } from 'mongoose';
 import { currentUser, requireUser, userActor } from '../auth/access.js';
@@ -19,18 +19,18 @@ import { JOB_VIEW_SCHEMA, jobView, submitJob } from '../jobs/service.js';
 import { MailModel, MAIL_STATUSES, type MailStatus } from '../mail/model.js';
 import { mailSettings } from '../mail/settings.js';
 import { requestPasswordReset, resetPassword, resetTokenIsValid } from '../mail/passwordReset.js';
-import { rateLimit } from 'express-rate-limit';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 const OBJECT_ID = /^[0-9a-f]{24}$/;
 
-/** Password-reset requests and uses: MGA_RESET_ATTEMPTS per 15 minutes and address (e-mail flooding, token guessing). */
-const loginLimiter = rateLimit({
-  windowMs: 15 * 60 * 1000,
-  limit: Number(process.env.MGA_RESET_ATTEMPTS) || 20,
-  standardHeaders: 'draft-8',
-  legacyHeaders: false,
-  handler: (_req, _res, next) => next(new HttpProblem(429, 'Too Many Requests', 'too many password-reset attempts; wait a few minutes', undefined, { code: 'rate_limited', message: 'Demasiados intentos: espere unos minutos.' })),
-});
+/** Password-reset requests and uses: MGA_RESET_ATTEMPTS per 15 minutes and address (e-mail flooding, token guessing), counted per process. */
+const resetAttempts = new RateLimiterMemory({ points: Number(process.env.MGA_RESET_ATTEMPTS) || 20, duration: 15 * 60 });
+const loginLimiter: RequestHandler = (req, _res, next) => {
+  resetAttempts.consume(req.ip ?? 'unknown').then(
+    () => next(),
+    (error: unknown) => next(error instanceof RateLimiterRes ? new HttpProblem(429, 'Too Many Requests', 'too many password-reset attempts; wait a few minutes', undefined, { code: 'rate_limited', message: 'Demasiados intentos: espere unos minutos.' }) : error),
+  );
+};
 const PROBLEM = { $ref: '#/components/schemas/Problem' };
 const problem = (description: string) => ({ description, schema: PROBLEM, contentType: 'application/problem+json' });
 
@@ -350,12 +350,12 @@ export function registerMailApi(api: ApiRegistry): void {
       tag: 'auth',
       public: true,
       body: { type: 'object', properties: { email: { type: 'string', maxLength: 254 } }, required: ['email'] },
-      responses: { 202: 'if an active account has this address, a reset link is on its way' },
+      responses: { 202: { description: 'if an active account has this address, a reset link is on its way', schema: { type: 'object', properties: { accepted: { type: 'boolean' } }, required: ['accepted'] } } },
     },
     loginLimiter,
     async (req, res) => {
       await requestPasswordReset((req.body as { email?: unknown } | undefined)?.email, publicBaseUrl(req));
-      res.status(202).end();
+      res.status(202).json({ accepted: true });
     },
   );
 

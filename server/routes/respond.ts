@@ -18,7 +18,7 @@ import { answeredCount, editionInstrument, loadResponse, saveDraft, submitAnswer
 import { refusal } from '../services/editionLifecycle.js';
 import { receiptPdf } from '../services/receipts.js';
 import { normaliseAnswers, progress, validateAnswers } from '../../questionnaires/engine.js';
-import type { ApiRegistry } from '../http/api.js';
+import { download, type ApiRegistry } from '../http/api.js';
 import { EVIDENCE_FILE_FIELD, commitEvidence, countEvidence, discardReceived, evidenceByItem, evidenceItems, evidenceSettings, listEvidence, megabytes, removeEvidence, EVIDENCE_TYPE_WORDS } from '../files/evidence.js';
 import { receiveEvidence, receivedFiles, recordEvidence, rejectionText } from './evidence.js';
 import { PROBLEM_RESPONSE } from '../http/apiSchemas.js';
@@ -583,7 +583,7 @@ export function registerRespondentApi(api: ApiRegistry): void {
       summary: 'The receipt of the latest submission (PDF): folio, date and time, and the submitted answers',
       tag: 'respondent',
       access,
-      responses: { 200: { description: 'the receipt (application/pdf, as an attachment named after its folio)' }, 404: { ...PROBLEM_RESPONSE, description: 'no submission yet (code no_receipt)' } },
+      responses: { 200: download('the receipt, as an attachment named after its folio', 'application/pdf'), 404: { ...PROBLEM_RESPONSE, description: 'no submission yet (code no_receipt)' } },
     },
     requireRespondent,
     async (_req, res) => sendReceipt(res),

@@ -16,7 +16,7 @@ import { makeUser } from '../setup/client.js';
 import { createEdition } from '../../server/services/editions.js';
 import { SYSTEM_ACTOR } from '../../server/services/audit.js';
 import { importEditionSample } from '../../server/services/results.js';
-import { chromiumPath } from '../../reports/browser.js';
+import { resolveChromium } from '../../reports/chromium.js';
 import { EditionModel } from '../../server/models/edition.js';
 import { closeMailTransports } from '../../server/mail/transport.js';
 
@@ -50,7 +50,7 @@ describe('browser: e-mailed invitations and an evidence upload', function () {
     process.env.SMTP_URL = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
     server = await startTestServer();
     browser = await chromium.launch({
-      executablePath: chromiumPath(),
+      executablePath: (await resolveChromium()).path,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
   });

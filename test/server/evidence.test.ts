@@ -136,7 +136,7 @@ describe('evidence files: upload, limits, sniffed types, download rights (real M
       const client = await loggedIn(server.url, role, [pilot.editionId]);
       const res = await client.get(url);
       expect(res.status, role).to.equal(200);
-      expect(res.headers.get('content-type')).to.equal('application/pdf');
+      expect(res.headers.get('content-type')).to.equal('application/octet-stream');
       expect(res.headers.get('content-disposition')).to.match(/^attachment; filename="acuerdo creacion\.pdf"; filename\*=UTF-8''acuerdo%20creaci%C3%B3n\.pdf$/);
       expect(Buffer.from(await res.arrayBuffer()).subarray(0, 5).toString()).to.equal('%PDF-');
       const list = await json<{ files: { id: string }[] }>(await client.get(`/api/v1/editions/${pilot.editionId}/institutions/${a.id}/evidence`));
