@@ -5,6 +5,7 @@ import Handlebars from 'handlebars';
 import { fileURLToPath } from 'node:url';
 import { formatFixed } from '../../scoring/rounding.js';
 import { assetUrl } from './assets.js';
+import { linkUrls, wrapTables } from './pageHtml.js';
 
 const VIEWS = fileURLToPath(new URL('../views/', import.meta.url));
 
@@ -24,6 +25,10 @@ export const viewHelpers = {
   fieldId: (field: unknown) => `f-${String(field).replace(/[^a-zA-Z0-9_-]/g, '-')}`,
   /** A file of server/public with its fingerprint, cached for a year by browsers. */
   asset: (url: unknown) => new Handlebars.SafeString(assetUrl(String(url)).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)),
+  /** The layout's page body, data tables wrapped to scroll in their own box (server/http/pageHtml.ts). */
+  pageBody: (html: unknown) => new Handlebars.SafeString(wrapTables(String(html ?? ''))),
+  /** Text with its web addresses as links (sources, data notes). */
+  linkUrls: (text: unknown) => new Handlebars.SafeString(linkUrls(typeof text === 'string' ? text : String(text ?? ''), Handlebars.escapeExpression)),
   percent: (value: unknown) => (typeof value === 'number' ? `${Math.round(value)} %` : ''),
 };
 
