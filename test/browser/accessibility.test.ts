@@ -64,14 +64,14 @@ describe('browser: accessibility of every page kind', function () {
         const now = await focused(page);
         if (!now.className.includes('error-summary')) problems.push(`${kind.kind}: the focus is on ${now.tag}#${now.id}.${now.className}, not on the error summary`);
       }
-      if (SHOTS) await page.screenshot({ path: `${SHOTS}/${slug(kind.kind)}-1280.png`, fullPage: true });
+      if (SHOTS) await shoot(page, `${SHOTS}/${slug(kind.kind)}-1280.png`);
       const width = await measureWidth(page, NARROW_WIDTH);
       if (width.scrollWidth > NARROW_WIDTH) problems.push(`${kind.kind} (${page.url()}): ${width.scrollWidth} px wide at ${NARROW_WIDTH} px: ${width.culprits.join('; ')}`);
       // At the phone's width too: tables that scroll in their box must take the keyboard, targets stay big enough.
       await page.waitForTimeout(250); // page.js marks the scrolling tables after a resize
       const narrowBad = severe(await axeScan(page)).filter((f) => !bad.some((b) => b.id === f.id));
       for (const f of narrowBad) problems.push(`${kind.kind} at ${NARROW_WIDTH} px: axe ${f.impact} ${f.id}: ${f.help}\n      ${f.nodes.join('\n      ')}`);
-      if (SHOTS) await page.screenshot({ path: `${SHOTS}/${slug(kind.kind)}-390.png`, fullPage: true });
+      if (SHOTS) await shoot(page, `${SHOTS}/${slug(kind.kind)}-390.png`);
       table.push(`${kind.kind.padEnd(40)} ${String(status).padEnd(4)} axe serious/critical ${String(bad.length + narrowBad.length).padStart(2)} (all ${String(findings.length).padStart(2)}: ${findings.map((f) => `${f.id}/${f.impact}`).join(', ')}) · tables ${tables.count}, uncaptioned ${tables.uncaptioned.length}, th without scope ${tables.unscoped} · ${width.scrollWidth} px at 390`);
       if (!shared) await page.close();
     }
@@ -165,6 +165,12 @@ async function tabTo(page: Page, what: string, reached: (el: { tag: string; id: 
     if (reached(el)) return presses;
   }
   throw new Error(`Tab never reached ${what} in ${max} presses`);
+}
+
+/** A screenshot of the top of the page (at most 2,400 px of it, enough to judge the layout). */
+async function shoot(page: Page, path: string): Promise<void> {
+  const size = await page.evaluate(() => ({ width: document.documentElement.clientWidth, height: document.documentElement.scrollHeight }));
+  await page.screenshot({ path, fullPage: true, clip: { x: 0, y: 0, width: size.width, height: Math.min(size.height, 2400) } });
 }
 
 function slug(text: string): string {
