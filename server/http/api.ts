@@ -93,7 +93,7 @@ export function openApiDocument(operations: readonly Operation[]): object {
           type: 'object',
           description: 'RFC 9457 problem details',
           properties: {
-            type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, instance: { type: 'string' },
+            type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, instance: { type: 'string' }, code: { type: 'string', description: 'stable machine-readable error code, when the operation gives one' },
             errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, row: { type: 'integer' }, value: {}, reason: { type: 'string' } } } },
           },
         },
