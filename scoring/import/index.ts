@@ -21,16 +21,19 @@ import {
   IMPORT_PRESETS,
   isIdentityField,
   isImportPresetId,
+  OPTIONAL_IDENTITY_FIELDS,
   REQUIRED_IDENTITY_FIELDS,
   type ColumnMapping,
   type ImportPresetId,
 } from './presets.js';
-import { readCsv } from './read-csv.js';
+import { readCsvStream } from './read-csv.js';
 import { readXlsx } from './read-xlsx.js';
+import { DEFAULT_IMPORT_LIMITS, ROWS_PER_SLICE, yieldToEventLoop, type ImportLimits } from './limits.js';
 import type { Cell, ImportError, RawTable, ReadResult } from './types.js';
 
 export type { TextEncodingOption } from './decode.js';
 export { TEXT_ENCODINGS } from './decode.js';
+export { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './limits.js';
 export type { Cell, ImportError } from './types.js';
 export * from './presets.js';
 
@@ -53,6 +56,8 @@ export interface ParseResultsOptions {
   identityOnly?: boolean;
   /** XLSX only: the worksheet to read; default the first. */
   sheet?: string;
+  /** Caps on rows, columns, cell length and (XLSX) decompressed size; default DEFAULT_IMPORT_LIMITS. */
+  limits?: ImportLimits;
 }
 
 export interface ImportedRow {
@@ -65,6 +70,10 @@ export interface ImportedRow {
   level: string;
   type: string;
   externalId?: string;
+  /** The institution's contact for e-mails (sample imports), when the file has these columns. */
+  contactName?: string;
+  contactEmail?: string;
+  contactCc?: string[];
   /** Node id → value, for the non-empty score cells. */
   values: Record<string, number>;
 }
@@ -87,6 +96,8 @@ interface ResolvedMapping {
   errors: ImportError[];
 }
 
+/** A plain e-mail address: something@domain.tld, no spaces (the SMTP server has the last word). */
+const EMAIL = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
 const DECIMAL_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const DECIMAL_COMMA_NUMBER = /^[+-]?\d*,\d+$/;
 
@@ -129,7 +140,7 @@ function resolveMapping(header: readonly string[], explicit: ReadonlyMap<string,
   for (const [column, field] of explicit) {
     const index = columnIndex.get(column);
     if (index !== undefined) assign(column, index, field);
-    else if (field !== 'externalId') errors.push(headerError(column, `missing required column "${column}" (${field})`));
+    else if (!OPTIONAL_IDENTITY_FIELDS.includes(field as never)) errors.push(headerError(column, `missing required column "${column}" (${field})`));
   }
   // Columns named exactly like a field or a node are taken as that field unless something maps to it already.
   const assignedFields = new Set(explicit.values());
@@ -175,7 +186,8 @@ function parseScore(cell: Cell): number | string {
   return scoreValueProblem(value) ?? value;
 }
 
-function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTypes: readonly string[]) {
+/** Maps every row (linear: each distinct spelling is normalised once), yielding to the event loop now and then. */
+async function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTypes: readonly string[]) {
   const rows: ImportedRow[] = [];
   const errors: ImportError[] = [];
   const firstRowOf = new Map<string, number>();
@@ -197,7 +209,9 @@ function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTypes: re
     if (result instanceof UnknownNameError) throw result;
     return result as T;
   };
+  let seen = 0;
   for (const { rowNumber, cells } of table.rows) {
+    if (++seen % ROWS_PER_SLICE === 0) await yieldToEventLoop();
     if (cells.every((cell) => cellText(cell) === '')) continue;
     const rowErrors: ImportError[] = [];
     const fail = (column: string, text: string, reason: string): void => void rowErrors.push({ row: rowNumber, column, value: text, reason });
@@ -206,6 +220,7 @@ function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTypes: re
     let entity: Entity | undefined;
     let level: string | undefined;
     let type: string | undefined;
+    const contact: Pick<ImportedRow, 'contactName' | 'contactEmail' | 'contactCc'> = {};
     const values: Record<string, number> = {};
     for (const { index, field, header, isNode } of columns) {
       const cell = cells[index] ?? null;
@@ -218,7 +233,7 @@ function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTypes: re
         continue;
       }
       if (text === '') {
-        if (field !== 'externalId') fail(header, text, `empty ${field}`);
+        if (!OPTIONAL_IDENTITY_FIELDS.includes(field as never)) fail(header, text, `empty ${field}`);
         continue;
       }
       try {
@@ -229,6 +244,22 @@ function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTypes: re
           case 'externalId':
             externalId = text;
             break;
+          case 'contactName':
+            if (text.length > 200) fail(header, text, 'contact name longer than 200 characters');
+            else contact.contactName = text;
+            break;
+          case 'contactEmail':
+            if (!EMAIL.test(text) || text.length > 254) fail(header, text, 'not an e-mail address');
+            else contact.contactEmail = text.toLowerCase();
+            break;
+          case 'contactCc': {
+            const list = text.split(/[;,\s]+/).filter(Boolean);
+            const bad = list.find((address) => !EMAIL.test(address) || address.length > 254);
+            if (bad !== undefined) fail(header, text, `not an e-mail address: "${bad}"`);
+            else if (list.length > 10) fail(header, text, 'more than 10 addresses');
+            else contact.contactCc = list.map((address) => address.toLowerCase());
+            break;
+          }
           case 'entity':
             entity = normalizeOnce(field, text, normalizeEntity);
             break;
@@ -249,7 +280,7 @@ function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTypes: re
       const first = firstRowOf.get(key);
       if (first === undefined) {
         firstRowOf.set(key, rowNumber);
-        rows.push({ rowNumber, name, entity: entity.name, entityCode: entity.code, level, type, ...(externalId !== undefined && { externalId }), values });
+        rows.push({ rowNumber, name, entity: entity.name, entityCode: entity.code, level, type, ...(externalId !== undefined && { externalId }), ...contact, values });
       } else {
         const reason = `duplicate institution: same name and entity (${entity.name}) as row ${first}`;
         rowErrors.push({ row: rowNumber, column: mapping.columnOf.get('name') ?? null, value: name, reason });
@@ -278,21 +309,22 @@ export async function parseResultsTable(bytes: Uint8Array, options: ParseResults
   const explicit = explicitMapping(options.preset, options.mapping);
   checkMappingTargets(explicit, nodeIds, methodology.id);
 
+  const limits = options.limits ?? DEFAULT_IMPORT_LIMITS;
   let read: ReadResult;
   switch (options.format) {
     case 'csv':
-      read = readCsv(bytes, options.encoding ?? 'auto');
+      read = await readCsvStream(bytes, options.encoding ?? 'auto', limits);
       break;
     case 'xlsx':
-      read = await readXlsx(bytes, options.sheet);
+      read = await readXlsx(bytes, options.sheet, limits);
       break;
     default:
       throw new TypeError(`unknown format "${String(options.format)}"; expected one of: ${TABLE_FORMATS.join(', ')}`);
   }
-  if ('error' in read) return { rows: [], errors: [read.error], mapping: {} };
+  if ('error' in read) return { rows: [], errors: read.errors ?? [read.error], mapping: {} };
   const encoding = read.encoding && { encoding: read.encoding };
   const mapping = resolveMapping(read.table.header, explicit, nodeIds, options.identityOnly);
   if (mapping.errors.length > 0) return { rows: [], errors: mapping.errors, mapping: mapping.applied, ...encoding };
-  const { rows, errors } = mapRows(read.table, mapping, institutionTypes);
+  const { rows, errors } = await mapRows(read.table, mapping, institutionTypes);
   return { rows, errors, mapping: mapping.applied, ...encoding };
 }

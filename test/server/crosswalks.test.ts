@@ -5,10 +5,12 @@
  */
 import { expect } from 'chai';
 import { closeBrowser } from '../../reports/browser.js';
-import { EditionModel } from '../../server/models/edition.js';
 import { InstitutionModel } from '../../server/models/institution.js';
 import { CrosswalkDecisionModel, CrosswalkModel } from '../../server/models/crosswalk.js';
+import { AuditEntryModel } from '../../server/models/audit.js';
 import { createEdition } from '../../server/services/editions.js';
+import { changeStatus } from '../../server/services/editionLifecycle.js';
+import { SYSTEM_ACTOR } from '../../server/services/audit.js';
 import { importEditionResults } from '../../server/services/results.js';
 import { loadReferenceEditions } from '../../server/services/referenceData.js';
 import { crosswalk, decide } from '../../server/services/crosswalks.js';
@@ -36,9 +38,10 @@ describe('crosswalks between editions (real MongoDB)', function () {
     await useTestDatabase('crosswalks');
     await loadReferenceEditions(() => {});
     syn = syntheticLaterEdition();
-    await createEdition({ editionId: LATER, year: 2025, title: 'Métrica de Gobierno Abierto 2025 (sintética)', methodology: 'mga-2017', instruments: [] });
+    await createEdition({ editionId: LATER, year: 2025, title: 'Métrica de Gobierno Abierto 2025 (sintética)', methodology: 'mga-2017', instruments: [] }, SYSTEM_ACTOR);
     await importEditionResults(LATER, Buffer.from(syn.csv), { format: 'csv', preset: 'mga-2017', fileName: 'sintetica-2025.csv' });
-    await EditionModel.updateOne({ editionId: LATER }, { $set: { status: 'published' } });
+    // Through the state machine (the preflight passes: every institution has imported results).
+    for (const next of ['collecting', 'review', 'published'] as const) await changeStatus(LATER, next, { actor: SYSTEM_ACTOR });
     for (const i of await InstitutionModel.find({}, { scope: 1, entity: 1, name: 1 }).lean()) ids.set(`${i.scope}|${i.entity}|${i.name}`, String(i._id));
     server = await startTestServer();
     admin = await loggedIn(server.url, 'admin');
@@ -94,6 +97,18 @@ describe('crosswalks between editions (real MongoDB)', function () {
     expect(res.status).to.equal(303);
     view = await crosswalk('mga-2017', LATER);
     expect(view.result.candidates.some((c) => c.base === b!.base && c.other === b!.other), 'proposed again after undo').to.equal(true);
+
+    // Each decision is in the later edition's audit trail, on its institution, with the admin, old and new state; the refusal is not.
+    const entries = await AuditEntryModel.find({ edition: LATER, action: 'crosswalk.decide' }).sort({ at: 1, _id: 1 }).lean();
+    expect(entries.map((e) => [String(e.institution), e.oldValue, e.newValue])).to.deep.equal([
+      [a!.other, null, 'accepted'],
+      [b!.other, null, 'rejected'],
+      [b!.other, 'rejected', null],
+    ]);
+    expect(entries.every((e) => e.actor.kind === 'user' && e.actor.role === 'admin')).to.equal(true);
+    expect(entries[0]!.subject).to.include(`mga-2017 → ${LATER}`).and.include(a!.name);
+    const csv = await (await admin.get(`/api/v1/editions/${LATER}/audit.csv`)).text();
+    expect(csv).to.include('Decisión de correspondencia entre ediciones').and.include('Pareja aceptada (vinculados)').and.include('Pareja rechazada');
   });
 
   it('two admins accepting pairs that share an institution at the same time: exactly one wins, every time', async () => {
@@ -103,7 +118,7 @@ describe('crosswalks between editions (real MongoDB)', function () {
     for (let round = 0; round < 6; round++) {
       const base = freeBases[round]!;
       const [o1, o2] = [freeOthers[2 * round + 40]!, freeOthers[2 * round + 41]!];
-      const outcomes = await Promise.allSettled([decide('mga-2017', LATER, { base, other: o1, decision: 'accept' }, undefined, 'api'), decide('mga-2017', LATER, { base, other: o2, decision: 'accept' }, undefined, 'api')]);
+      const outcomes = await Promise.allSettled([decide('mga-2017', LATER, { base, other: o1, decision: 'accept' }, SYSTEM_ACTOR, 'api'), decide('mga-2017', LATER, { base, other: o2, decision: 'accept' }, SYSTEM_ACTOR, 'api')]);
       expect(outcomes.filter((o) => o.status === 'fulfilled'), `round ${round}`).to.have.length(1);
       const failure = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
       expect(failure.reason).to.be.instanceOf(HttpProblem);
