@@ -30,9 +30,6 @@ export interface ProblemExtras {
 }
 
 export class HttpProblem extends Error {
-  /** A stable machine-readable code for the error (e.g. "already-linked"), sent beside `detail` when set. */
-  code?: string;
-
   constructor(
     readonly status: number,
     readonly title: string,
@@ -104,7 +101,6 @@ export function sendProblem(res: Response, problem: HttpProblem, instance?: stri
       ...(problem.detail ? { detail: problem.detail } : {}),
       ...(instance ? { instance } : {}),
       ...(problem.errors ? { errors: problem.errors } : {}),
-      ...(problem.code ? { code: problem.code } : {}),
     });
 }
 
