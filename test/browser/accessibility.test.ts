@@ -60,6 +60,17 @@ describe('browser: accessibility of every page kind', function () {
       const tables = await tableHeaders(page);
       if (tables.uncaptioned.length) problems.push(`${kind.kind}: ${tables.uncaptioned.length} of ${tables.count} tables without a caption: ${tables.uncaptioned.join('; ')}`);
       if (tables.unscoped) problems.push(`${kind.kind}: ${tables.unscoped} header cells without scope`);
+      const bareUrls = await page.evaluate(() => {
+        const found: string[] = [];
+        const walker = document.createTreeWalker(document.querySelector('main') ?? document.body, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          if (node.parentElement?.closest('a, script, style, textarea, option, .mail-text')) continue;
+          const url = /https?:\/\/[^\s/]+\.[^\s]+/.exec(node.textContent ?? '');
+          if (url) found.push(url[0]);
+        }
+        return found;
+      });
+      if (bareUrls.length) problems.push(`${kind.kind}: web addresses that are not links: ${bareUrls.slice(0, 3).join(' ')}`);
       if (status >= 400 && (await page.locator('.error-summary').count()) > 0) {
         const now = await focused(page);
         if (!now.className.includes('error-summary')) problems.push(`${kind.kind}: the focus is on ${now.tag}#${now.id}.${now.className}, not on the error summary`);

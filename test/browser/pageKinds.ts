@@ -225,6 +225,7 @@ export async function pageWorld(browser: Browser, baseUrl: string): Promise<Page
     simple('correo', 'admin', '/admin/correo'),
     simple('trabajos', 'admin', '/admin/trabajos'),
     simple('correspondencias', 'admin', '/admin/correspondencias'),
+    simple('correspondencia entre dos ediciones', 'admin', `/admin/correspondencias/${PUBLIC_EDITION}/${DEMO_EDITION}`),
     simple('bitácora de cambios (administración)', 'admin', `${review}/auditoria`),
   ];
 
