@@ -30,13 +30,14 @@ export interface AxeFinding {
 }
 
 /** Runs axe-core (WCAG 2.x A and AA rules plus best practices) on the page as it is now. */
-export async function axeScan(page: Page): Promise<AxeFinding[]> {
+export async function axeScan(page: Page, rules?: string[]): Promise<AxeFinding[]> {
   // Injected as a function body, not a <script> tag: the pages' content security policy allows only their own scripts.
   await page.evaluate(AXE_SOURCE);
-  const results = await page.evaluate(async () => {
+  const results = await page.evaluate(async (only) => {
     const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[]; html: string }[] }[] }> } }).axe;
-    return axe.run(document, { resultTypes: ['violations'], runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } });
-  });
+    const runOnly = only ? { type: 'rule', values: only } : { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] };
+    return axe.run(document, { resultTypes: ['violations'], runOnly });
+  }, rules);
   return results.violations.map((v) => ({
     id: v.id,
     impact: v.impact ?? 'unknown',
@@ -44,6 +45,9 @@ export async function axeScan(page: Page): Promise<AxeFinding[]> {
     nodes: v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')} ${n.html.slice(0, 140)}`),
   }));
 }
+
+/** The rules whose outcome depends on the width of the window: what the scan repeats at 390 px. */
+export const LAYOUT_RULES = ['scrollable-region-focusable', 'target-size', 'color-contrast', 'meta-viewport', 'region'];
 
 /** Serious and critical findings: what the tests refuse. */
 export const severe = (findings: AxeFinding[]) => findings.filter((f) => f.impact === 'serious' || f.impact === 'critical');

@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
-import { axeScan, severe, measureWidth, launchBrowser, NARROW_WIDTH, WIDE_WIDTH, focused, type AxeFinding } from './a11y.js';
+import { axeScan, severe, measureWidth, launchBrowser, LAYOUT_RULES, NARROW_WIDTH, WIDE_WIDTH, focused, type AxeFinding } from './a11y.js';
 import { pageWorld, type PageWorld } from './pageKinds.js';
 import { DEMO_GOVERNMENT_ANSWERS } from '../../questionnaires/demo-answers.js';
 import { editionInstrument, saveDraft } from '../../server/services/responses.js';
@@ -80,7 +80,7 @@ describe('browser: accessibility of every page kind', function () {
       if (width.scrollWidth > NARROW_WIDTH) problems.push(`${kind.kind} (${page.url()}): ${width.scrollWidth} px wide at ${NARROW_WIDTH} px: ${width.culprits.join('; ')}`);
       // At the phone's width too: tables that scroll in their box must take the keyboard, targets stay big enough.
       await page.waitForTimeout(250); // page.js marks the scrolling tables after a resize
-      const narrowBad = severe(await axeScan(page)).filter((f) => !bad.some((b) => b.id === f.id));
+      const narrowBad = severe(await axeScan(page, LAYOUT_RULES)).filter((f) => !bad.some((b) => b.id === f.id));
       for (const f of narrowBad) problems.push(`${kind.kind} at ${NARROW_WIDTH} px: axe ${f.impact} ${f.id}: ${f.help}\n      ${f.nodes.join('\n      ')}`);
       if (SHOTS) await shoot(page, `${SHOTS}/${slug(kind.kind)}-390.png`);
       table.push(`${kind.kind.padEnd(40)} ${String(status).padEnd(4)} axe serious/critical ${String(bad.length + narrowBad.length).padStart(2)} (all ${String(findings.length).padStart(2)}: ${findings.map((f) => `${f.id}/${f.impact}`).join(', ')}) · tables ${tables.count}, uncaptioned ${tables.uncaptioned.length}, th without scope ${tables.unscoped} · ${width.scrollWidth} px at 390`);
@@ -102,6 +102,23 @@ describe('browser: accessibility of every page kind', function () {
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => Boolean(document.activeElement?.closest('main')))).to.equal(true);
     await page.close();
+  });
+
+  it('without JavaScript too: the focus goes to the error summary after a failed sign-in, and to the content after the skip link', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/entrar`);
+    await page.locator('#f-email').fill('nadie@example.org');
+    await page.locator('#f-password').fill('no es la contraseña');
+    await Promise.all([page.waitForNavigation(), page.locator('#f-password').press('Enter')]);
+    expect((await focused(page)).className).to.include('error-summary');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.matches('.error-summary a')), 'the next Tab goes to the summary\'s link').to.equal(true);
+    await page.goto(`${server.url}/metodologia`);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    expect((await focused(page)).tag).to.equal('MAIN');
+    await context.close();
   });
 
   it('a respondent answers, saves and submits with the keyboard only (Tab, Enter, Space), the focus where it should be', async () => {
