@@ -70,6 +70,12 @@ describe('browser: accessibility of every page kind', function () {
         }
         return found;
       });
+      const duplicateIds = await page.evaluate(() => {
+        const seen = new Map<string, number>();
+        for (const el of Array.from(document.querySelectorAll('[id]'))) seen.set(el.id, (seen.get(el.id) ?? 0) + 1);
+        return [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+      });
+      if (duplicateIds.length) problems.push(`${kind.kind}: ids used more than once: ${duplicateIds.slice(0, 5).join(', ')}`);
       if (bareUrls.length) problems.push(`${kind.kind}: web addresses that are not links: ${bareUrls.slice(0, 3).join(' ')}`);
       if (status >= 400 && (await page.locator('.error-summary').count()) > 0) {
         const now = await focused(page);
