@@ -122,7 +122,7 @@ describe('browser: admin invites, the institution answers, the evaluator returns
 
     // Evaluator: approves, fills the citizen logs row by row and completes them.
     await evaluator.reload();
-    expect(await evaluator.locator('#auditoria + table').textContent()).to.include('Se corrigió la liga.');
+    expect(await evaluator.locator('#auditoria + .table-scroll table').textContent()).to.include('Se corrigió la liga.');
     await evaluator.getByLabel('Confirmo que quiero aprobar las respuestas').check();
     await evaluator.getByRole('button', { name: 'Aprobar respuestas' }).click();
     expect(await evaluator.getByTestId('estado-respuestas').textContent()).to.equal('Aprobado');
