@@ -139,7 +139,8 @@ export function adminRouter(): Router {
     try {
       const table = uploadedTable(req);
       const summary = await importEditionSample(editionId, table.bytes, { format: table.format, preset: presetFrom((req.body as Record<string, unknown>).preset), fileName: table.fileName });
-      flash(req, `Muestra importada: ${summary.rows} sujetos obligados (${summary.institutionsCreated} nuevos, ${summary.institutionsUpdated} actualizados).`);
+      const repaired = summary.repairedNames.length;
+      flash(req, `Muestra importada: ${summary.rows} sujetos obligados (${summary.institutionsCreated} nuevos, ${summary.institutionsUpdated} actualizados).${repaired > 0 ? ` ${repaired === 1 ? 'Se reparó 1 nombre' : `Se repararon ${repaired} nombres`} con caracteres dañados por la codificación del archivo: ${summary.repairedNames.map((r) => `fila ${r.row}, «${r.repaired}»`).join('; ')}.` : ''}`);
       res.redirect(303, `/admin/ediciones/${editionId}`);
     } catch (error) {
       if (!(error instanceof HttpProblem) || error.status >= 500 || error.status === 404) throw error;

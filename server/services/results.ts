@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import mongoose, { Types } from 'mongoose';
 import { scoreInstitution, scoreInstitutions, ScoreInputError, type CompiledMethodology, type InstitutionScore, type ScoreTable } from '../../scoring/engine.js';
 import { groupBy, gapAnalysis, type Grouping, type NationalMethod } from '../../scoring/grouping.js';
-import { parseResultsTable, type ImportedRow, type ParseResultsOptions } from '../../scoring/import/index.js';
+import { parseResultsTable, repairName, type ImportedRow, type NameRepairNote, type ParseResultsOptions } from '../../scoring/import/index.js';
 import { foldName } from '../../scoring/catalogue.js';
 import { EditionModel } from '../models/edition.js';
 import { InstitutionModel } from '../models/institution.js';
@@ -23,6 +23,18 @@ export interface ImportSummary {
   institutionsUpdated: number;
   discrepancies: number;
   sha256: string;
+  /** Names that arrived damaged by a wrong text encoding and were repaired (scoring/import/repair.ts). */
+  repairedNames: RepairedName[];
+}
+
+export interface RepairedName {
+  row: number;
+  asRead: string;
+  repaired: string;
+}
+
+function repairedNames(repairs: readonly NameRepairNote[]): RepairedName[] {
+  return repairs.filter((r) => r.to !== r.from).map((r) => ({ row: r.row, asRead: r.from, repaired: r.to }));
 }
 
 export async function findEdition(editionId: string) {
@@ -50,7 +62,7 @@ async function parseOrReject(editionId: string, bytes: Uint8Array, options: Impo
     throw rejected(parsed.errors.map((e) => ({ field: e.column ?? 'file', row: e.row ?? undefined, value: e.value ?? undefined, reason: e.reason })));
   }
   if (parsed.rows.length === 0) throw rejected([{ field: 'file', reason: 'the file has no data rows' }]);
-  return { methodology, rows: parsed.rows, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { methodology, rows: parsed.rows, repairs: parsed.repairs, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 const institutionKey = (name: string, entityCode: string) => `${foldName(name)}|${entityCode}`;
@@ -60,10 +72,11 @@ async function upsertInstitutions(editionId: string, rows: readonly ImportedRow[
   const upserted = await InstitutionModel.bulkWrite(
     rows.map((row) => ({
       updateOne: {
-        filter: { scope: editionId, normalizedName: foldName(row.name), entityCode: row.entityCode },
+        // A repaired name also finds the institution stored under its damaged spelling by an earlier import.
+        filter: { scope: editionId, normalizedName: { $in: [...new Set([foldName(row.name), ...(row.nameAsRead ? [foldName(row.nameAsRead)] : [])])] }, entityCode: row.entityCode },
         update: {
-          $set: { name: row.name, entity: row.entity, level: row.level, type: row.type, ...(row.externalId ? { 'externalIds.import': row.externalId } : {}) },
-          $setOnInsert: { scope: editionId, normalizedName: foldName(row.name), entityCode: row.entityCode },
+          $set: { name: row.name, normalizedName: foldName(row.name), entity: row.entity, level: row.level, type: row.type, ...(row.externalId ? { 'externalIds.import': row.externalId } : {}) },
+          $setOnInsert: { scope: editionId, entityCode: row.entityCode },
         },
         upsert: true,
       },
@@ -75,21 +88,41 @@ async function upsertInstitutions(editionId: string, rows: readonly ImportedRow[
   return { created: upserted.upsertedCount, idOf: (row: ImportedRow) => ids.get(institutionKey(row.name, row.entityCode))! };
 }
 
+/** Names with the marks of encoding damage that repairName looks for (a cheap pre-filter; literal characters, as MongoDB's PCRE has no \\u). */
+const DAMAGED_NAME = new RegExp('[\u0080-\u009F\uFFFD]|[\u00C2\u00C3][\u0080-\u00BF]|â€');
+
+/**
+ * Repairs, in place, the names of an edition's institutions stored before imports repaired them
+ * (databases loaded from the same file by an earlier version). Idempotent; returns what changed.
+ */
+export async function repairStoredNames(editionId: string): Promise<{ asRead: string; repaired: string }[]> {
+  const damaged = await InstitutionModel.find({ scope: editionId, name: { $regex: DAMAGED_NAME } }, { name: 1 }).lean();
+  const changed: { asRead: string; repaired: string }[] = [];
+  for (const institution of damaged) {
+    const repair = repairName(institution.name);
+    if (!repair || repair.to === repair.from) continue;
+    await InstitutionModel.updateOne({ _id: institution._id }, { $set: { name: repair.to, normalizedName: foldName(repair.to) } });
+    changed.push({ asRead: repair.from, repaired: repair.to });
+  }
+  return changed;
+}
+
 export interface SampleSummary {
   edition: string;
   rows: number;
   institutionsCreated: number;
   institutionsUpdated: number;
+  repairedNames: RepairedName[];
 }
 
 /** Imports the sample of institutions of an edition (no scores), with the same error rules as results. */
 export async function importEditionSample(editionId: string, bytes: Uint8Array, options: ImportOptions): Promise<SampleSummary> {
-  const { rows } = await parseOrReject(editionId, bytes, { ...options, identityOnly: true });
+  const { rows, repairs } = await parseOrReject(editionId, bytes, { ...options, identityOnly: true });
   let created = 0;
   await mongoose.connection.transaction(async (session) => {
     created = (await upsertInstitutions(editionId, rows, session)).created;
   });
-  return { edition: editionId, rows: rows.length, institutionsCreated: created, institutionsUpdated: rows.length - created };
+  return { edition: editionId, rows: rows.length, institutionsCreated: created, institutionsUpdated: rows.length - created, repairedNames: repairedNames(repairs) };
 }
 
 /**
@@ -97,7 +130,7 @@ export async function importEditionSample(editionId: string, bytes: Uint8Array, 
  * (nothing written); the same file imported twice updates in place and duplicates nothing.
  */
 export async function importEditionResults(editionId: string, bytes: Uint8Array, options: ImportOptions): Promise<ImportSummary> {
-  const { methodology, rows, sha256 } = await parseOrReject(editionId, bytes, options);
+  const { methodology, rows, repairs, sha256 } = await parseOrReject(editionId, bytes, options);
   const scores = rows.map((row) => {
     try {
       return scoreInstitution(methodology, row.values);
@@ -141,6 +174,7 @@ export async function importEditionResults(editionId: string, bytes: Uint8Array,
     institutionsUpdated: rows.length - created,
     discrepancies: scores.reduce((sum, s) => sum + s.discrepancies.length, 0),
     sha256,
+    repairedNames: repairedNames(repairs),
   };
 }
 
