@@ -9,6 +9,8 @@ import { EditionModel } from '../../server/models/edition.js';
 import { InstitutionModel } from '../../server/models/institution.js';
 import { InstitutionResultModel, ScoreModel } from '../../server/models/result.js';
 import { foldName } from '../../scoring/catalogue.js';
+import { changeStatus } from '../../server/services/editionLifecycle.js';
+import { SYSTEM_ACTOR } from '../../server/services/audit.js';
 
 const FILE_2017 = readFileSync('data/mga-2017/sujetos_obligados_2017.csv');
 
@@ -68,11 +70,13 @@ describe('edition results: import, storage and HTTP (real MongoDB)', () => {
     const artesanias = await InstitutionModel.findOne({ scope: 'mga-2017', name: repaired[4] }).lean();
     const damage = () => InstitutionModel.updateOne({ _id: artesanias!._id }, { $set: { name: damaged, normalizedName: foldName(damaged) } });
     await damage();
+    await changeStatus('mga-2017', 'review', { actor: SYSTEM_ACTOR, reason: 'Prueba de nombres reparados' });
     const again = await importEditionResults('mga-2017', FILE_2017, { format: 'csv', preset: 'mga-2017' });
     expect(again).to.include({ rows: 908, institutionsCreated: 0 });
     expect(again.repairedNames.map((r) => r.repaired)).to.deep.equal([repaired[0], repaired[1], repaired[2], repaired[3], repaired[4], repaired[5]]);
     expect(again.repairedNames[2]).to.deep.equal({ row: 676, asRead: 'San Luis Potosi-Soledad de Graciano SÃ¡nchez', repaired: repaired[2] });
     expect(await InstitutionModel.findById(artesanias!._id).lean()).to.include({ name: repaired[4], normalizedName: foldName(repaired[4]!) });
+    await changeStatus('mga-2017', 'published', { actor: SYSTEM_ACTOR });
     await damage();
     const logged: string[] = [];
     expect(await loadReferenceEditions((msg) => logged.push(msg))).to.have.length(0);
@@ -82,10 +86,15 @@ describe('edition results: import, storage and HTTP (real MongoDB)', () => {
     expect(await names()).to.deep.equal(repaired);
   });
 
-  it('importing the same file twice duplicates nothing', async () => {
+  it('a published edition refuses imports; reopened, importing the same file twice duplicates nothing', async () => {
+    const refused = await rejection(importEditionResults('mga-2017', FILE_2017, { format: 'csv', preset: 'mga-2017' }));
+    expect(refused.status).to.equal(409);
+    expect(refused.code).to.equal('edition_published');
+    await changeStatus('mga-2017', 'review', { actor: SYSTEM_ACTOR, reason: 'Prueba de reimportación' });
     const again = await importEditionResults('mga-2017', FILE_2017, { format: 'csv', preset: 'mga-2017' });
     expect(again).to.include({ rows: 908, institutionsCreated: 0, institutionsUpdated: 908 });
     expect(await counts('mga-2017')).to.deep.equal({ institutions: 908, results: 908, scores: 908 });
+    await changeStatus('mga-2017', 'published', { actor: SYSTEM_ACTOR });
   });
 
   it('a file with any error writes nothing and names row, column, value and reason', async () => {
