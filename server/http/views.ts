@@ -3,10 +3,12 @@ import type { Express } from 'express';
 import { engine } from 'express-handlebars';
 import { fileURLToPath } from 'node:url';
 import { formatFixed } from '../../scoring/rounding.js';
+import { EDITION_STATUS_LABELS, ROLE_LABELS } from './messages.js';
 
 const VIEWS = fileURLToPath(new URL('../views/', import.meta.url));
 
-const dateFormat = new Intl.DateTimeFormat('es-MX', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'America/Mexico_City' });
+// 24-hour clock: «30 nov 2026, 16:25» (the 12-hour «4:25 p.m.» ends in a period and doubled the one after it).
+const dateFormat = new Intl.DateTimeFormat('es-MX', { dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23', timeZone: 'America/Mexico_City' });
 
 export const viewHelpers = {
   eq: (a: unknown, b: unknown) => a === b,
@@ -20,6 +22,11 @@ export const viewHelpers = {
   json: (value: unknown) => JSON.stringify(value ?? null),
   /** The DOM id of a form field, shared by inputs and the error summary's links. */
   fieldId: (field: unknown) => `f-${String(field).replace(/[^a-zA-Z0-9_-]/g, '-')}`,
+  /** An edition's status and an account's role in Spanish («recibiendo respuestas», «evaluación»). */
+  editionStatus: (value: unknown) => (EDITION_STATUS_LABELS as Record<string, string>)[String(value)] ?? String(value ?? ''),
+  roleLabel: (value: unknown) => ROLE_LABELS[String(value)] ?? String(value ?? ''),
+  /** «1 bitácora completa», «3 bitácoras completas»: the number with the singular or the plural words. */
+  count: (value: unknown, one: unknown, many: unknown) => `${typeof value === 'number' ? value.toLocaleString('es-MX') : String(value ?? 0)} ${value === 1 ? String(one) : String(many)}`,
   percent: (value: unknown) => (typeof value === 'number' ? `${Math.round(value)} %` : ''),
 };
 
