@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
-import { loggedIn, type Client } from '../setup/client.js';
+import { Client, loggedIn } from '../setup/client.js';
 import { createPilot } from '../setup/pilot.js';
 import { definitionIdentifiers, identifiersIn, pageText } from '../setup/definitionIds.js';
 import { ENGLISH_VALIDATOR_PHRASES } from '../../server/http/messages.js';
@@ -85,5 +85,16 @@ describe('pages speak Spanish: validation messages, labels, no English validator
     }
     expect(texts['/admin']).to.include('En captura');
     expect(texts['/admin/cuentas']).to.include('Administración');
+  });
+
+  it('a refusal shown on the next page is styled as an error, not in the green banner', async () => {
+    const pilot = await createPilot('piloto-aviso');
+    const respondent = new Client(server.url);
+    await respondent.get(`/responder/${Object.values(pilot.tokens)[0]}`, { accept: 'text/html' });
+    const refused = await respondent.get('/responder/acuse', { accept: 'text/html' });
+    expect(refused.status).to.equal(303);
+    const html = await respondent.page('/responder');
+    expect(html).to.include('<p class="flash error" role="alert">Todavía no hay un acuse');
+    expect(html).not.to.match(/<p class="flash" role="status">Todavía/);
   });
 });
