@@ -16,7 +16,7 @@ const localizeEs = (ajvI18n as unknown as { es: (errors: ErrorObject[]) => void 
 
 /** Labels of the form fields of the admin, account and import pages (the last segment of a path). */
 export const FIELD_LABELS: Readonly<Record<string, string>> = {
-  editionId: 'Identificador de la edición',
+  editionId: 'Identificador',
   edition: 'Edición',
   year: 'Año',
   title: 'Título',

@@ -34,7 +34,7 @@ describe('pages speak Spanish: validation messages, labels, no English validator
   it('a new edition with bad fields: each error in Spanish after the field label, no pattern or English phrase', async () => {
     const { status, text } = await postPage('/admin/ediciones', { editionId: 'Mi Edición', year: '1990', title: 'ab', methodology: 'mga-2017', instruments: [] }, '/admin');
     expect(status).to.equal(400);
-    expect(text).to.include('Identificador de la edición: debe llevar solo letras minúsculas sin acento, cifras y guiones');
+    expect(text).to.include('Identificador: debe llevar solo letras minúsculas sin acento, cifras y guiones');
     expect(text).to.include('Año: debe ser al menos 2000');
     expect(text).to.include('Título: debe tener al menos 3 caracteres');
     expect(englishIn(text)).to.deep.equal([]);
@@ -59,7 +59,7 @@ describe('pages speak Spanish: validation messages, labels, no English validator
     expect(created.status).to.equal(201);
     const taken = await postPage('/admin/ediciones', { editionId: 'ocupada', year: '2030', title: 'Otra', methodology: 'mga-2017', instruments: [] }, '/admin');
     expect(taken.status).to.equal(409);
-    expect(taken.text).to.include('Identificador de la edición: ya está en uso: elija otro');
+    expect(taken.text).to.include('Identificador: ya está en uso: elija otro');
     expect(englishIn(taken.text)).to.deep.equal([]);
 
     const account = await postPage('/admin/cuentas', { email: 'sin-arroba', name: 'A', role: 'evaluator', password: 'corta' }, '/admin/cuentas');
