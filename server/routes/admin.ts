@@ -16,6 +16,7 @@ import { HttpProblem, badRequest, type FieldError } from '../http/problem.js';
 import { formFields, validator } from '../http/validate.js';
 import { localDateTimeValue } from '../http/mexicoTime.js';
 import { flash, renderPage } from '../http/render.js';
+import { fieldLabel } from '../http/messages.js';
 import { createEdition, type NewEdition } from '../services/editions.js';
 import { EDITION_STATUS_LABELS, formatDeadline, transitionsFrom } from '../services/editionLifecycle.js';
 import { findEdition, importEditionSample } from '../services/results.js';
@@ -188,7 +189,7 @@ export function adminRouter(): Router {
     } catch (error) {
       if (!(error instanceof HttpProblem) || error.status >= 500 || error.status === 404) throw error;
       const data = await editionPageData(editionId);
-      const errors: FieldError[] = (error.errors ?? [{ field: 'archivo', reason: error.pageMessage ?? error.title }]).map((e) => ({ ...e, field: 'archivo', label: e.row ? `Fila ${e.row}, columna ${e.field}` : e.field }));
+      const errors: FieldError[] = (error.errors ?? [{ field: 'archivo', reason: error.pageMessage ?? error.title }]).map((e) => ({ ...e, field: 'archivo', label: e.row ? `Fila ${e.row}, columna ${e.field}` : (fieldLabel(e.field) ?? 'Archivo') }));
       renderPage(req, res, 'admin/edition', { title: `Edición ${editionId}`, ...data, errors }, { status: error.status });
     }
   });

@@ -97,4 +97,18 @@ describe('pages speak Spanish: validation messages, labels, no English validator
     expect(html).to.include('<p class="flash error" role="alert">Todavía no hay un acuse');
     expect(html).not.to.match(/<p class="flash" role="status">Todavía/);
   });
+
+  it('import errors on the edition page: Spanish reasons after «Fila n, columna c»', async () => {
+    await admin.request('POST', '/api/v1/editions', { json: { editionId: 'muestra-mala', year: 2031, title: 'Muestra mala', methodology: 'mga-2017', instruments: [] } });
+    await admin.page('/admin/ediciones/muestra-mala');
+    const form = new FormData();
+    form.append('_csrf', admin.csrfToken!);
+    form.append('archivo', new Blob(['name,entity,level,type\nAyuntamiento de Prueba,Atlantis,Municipal,Municipio\n,Jalisco,Municipal,Municipio\n']), 'muestra.csv');
+    const res = await admin.request('POST', '/admin/ediciones/muestra-mala/muestra', { body: form, headers: { accept: 'text/html' } });
+    expect(res.status).to.equal(400);
+    const text = pageText(await res.text());
+    expect(text).to.include('Fila 2, columna entity: la entidad «Atlantis» no existe');
+    expect(text).to.include('Fila 3, columna name: está vacío');
+    expect(englishIn(text)).to.deep.equal([]);
+  });
 });
