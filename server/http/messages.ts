@@ -167,6 +167,14 @@ const PHRASES: readonly [RegExp, (m: RegExpMatchArray) => string][] = [
   [/^the file is larger than .*$/s, () => 'el archivo pasa del tamaño máximo permitido'],
   [/^invalid value for (.+)$/, () => 'el valor no es válido'],
   [/^validation failed$/, () => 'hay datos que no son válidos'],
+  [/^invalid request body$/, () => 'hay datos del formulario que no son válidos'],
+  [/^invalid query parameters$/, () => 'hay parámetros de la dirección que no son válidos'],
+  [/^no route for .*$/s, () => 'esa dirección no existe en este servicio'],
+  [/^edition "(.+)" does not exist$/, (m) => `la edición «${m[1]}» no existe`],
+  [/^no such (institution|edition|invitation|account|job)$/, (m) => `no existe ${{ institution: 'ese sujeto obligado', edition: 'esa edición', invitation: 'esa invitación', account: 'esa cuenta', job: 'ese trabajo' }[m[1] as 'institution']}`],
+  [/^an unexpected error occurred; it has been logged$/, () => 'ocurrió un error inesperado; quedó registrado para revisarlo'],
+  [/^the request body is not valid JSON$/, () => 'los datos enviados no tienen un formato válido'],
+  [/^the request body is too large$/, () => 'los datos enviados son demasiado grandes'],
 ];
 
 export function spanishReason(reason: string): string {

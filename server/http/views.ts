@@ -3,7 +3,7 @@ import type { Express } from 'express';
 import { engine } from 'express-handlebars';
 import { fileURLToPath } from 'node:url';
 import { formatFixed } from '../../scoring/rounding.js';
-import { EDITION_STATUS_LABELS, ROLE_LABELS } from './messages.js';
+import { EDITION_STATUS_LABELS, fieldLabel, ROLE_LABELS, spanishReason } from './messages.js';
 
 const VIEWS = fileURLToPath(new URL('../views/', import.meta.url));
 
@@ -25,6 +25,9 @@ export const viewHelpers = {
   /** An edition's status and an account's role in Spanish («recibiendo respuestas», «evaluación»). */
   editionStatus: (value: unknown) => (EDITION_STATUS_LABELS as Record<string, string>)[String(value)] ?? String(value ?? ''),
   roleLabel: (value: unknown) => ROLE_LABELS[String(value)] ?? String(value ?? ''),
+  /** An error text as a page shows it: the Spanish message when there is one, else the known English phrase in Spanish. */
+  spanishText: (text: unknown, message: unknown) => (typeof message === 'string' && message ? message : typeof text === 'string' ? spanishReason(text) : ''),
+  fieldLabel: (field: unknown) => (typeof field === 'string' ? (fieldLabel(field) ?? '') : ''),
   /** «1 bitácora completa», «3 bitácoras completas»: the number with the singular or the plural words. */
   count: (value: unknown, one: unknown, many: unknown) => `${typeof value === 'number' ? value.toLocaleString('es-MX') : String(value ?? 0)} ${value === 1 ? String(one) : String(many)}`,
   percent: (value: unknown) => (typeof value === 'number' ? `${Math.round(value)} %` : ''),

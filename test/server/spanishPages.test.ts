@@ -111,4 +111,14 @@ describe('pages speak Spanish: validation messages, labels, no English validator
     expect(text).to.include('Fila 3, columna name: está vacío');
     expect(englishIn(text)).to.deep.equal([]);
   });
+
+  it('error pages: the reason in Spanish, fields by their label', async () => {
+    const missing = await admin.get('/admin/ediciones/no-existe', { accept: 'text/html' });
+    expect(missing.status).to.equal(404);
+    const text = pageText(await missing.text());
+    expect(text).to.include('la edición «no-existe» no existe');
+    expect(text).not.to.include('does not exist');
+    const route = pageText(await (await admin.get('/no/hay/tal', { accept: 'text/html' })).text());
+    expect(route).to.include('esa dirección no existe en este servicio');
+  });
 });
