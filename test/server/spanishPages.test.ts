@@ -72,7 +72,8 @@ describe('pages speak Spanish: validation messages, labels, no English validator
 
   it('statuses and roles in Spanish; no page of the admin, review, results or methodology holds an English validator phrase or a definition id', async () => {
     const pilot = await createPilot('piloto-es');
-    const paths = ['/admin', '/admin/cuentas', `/admin/ediciones/${pilot.editionId}`, '/evaluacion', `/evaluacion/${pilot.editionId}`, '/metodologia', '/metodologia/mga-2017'];
+    const first = pilot.institutions[0]!;
+    const paths = ['/admin', '/admin/cuentas', `/admin/ediciones/${pilot.editionId}`, '/evaluacion', `/evaluacion/${pilot.editionId}`, `/evaluacion/${pilot.editionId}/sujetos/${first.id}`, '/metodologia', '/metodologia/mga-2017'];
     const texts: Record<string, string> = {};
     for (const path of paths) {
       const res = await admin.get(path, { accept: 'text/html' });
@@ -84,6 +85,12 @@ describe('pages speak Spanish: validation messages, labels, no English validator
       expect(text, path).not.to.match(/\b(collecting|published|draft|evaluator|viewer)\b/);
     }
     expect(texts['/admin']).to.include('En captura');
+    // The questionnaire as a respondent reads it, with an invalid draft's errors.
+    const respondent = new Client(server.url);
+    await respondent.get(`/responder/${first.token}`, { accept: 'text/html' });
+    const questionnaire = pageText(await respondent.page('/responder'));
+    expect(englishIn(questionnaire)).to.deep.equal([]);
+    expect(identifiersIn(questionnaire, ids)).to.deep.equal([]);
     expect(texts['/admin/cuentas']).to.include('Administración');
   });
 
