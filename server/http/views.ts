@@ -1,9 +1,11 @@
 /** Server-rendered pages: handlebars (express-handlebars) in Spanish, with shared helpers. */
 import type { Express } from 'express';
 import { engine } from 'express-handlebars';
+import Handlebars from 'handlebars';
 import { fileURLToPath } from 'node:url';
 import { formatFixed } from '../../scoring/rounding.js';
 import { EDITION_STATUS_LABELS, fieldLabel, ROLE_LABELS, spanishReason } from './messages.js';
+import { assetUrl } from './assets.js';
 
 const VIEWS = fileURLToPath(new URL('../views/', import.meta.url));
 
@@ -30,6 +32,8 @@ export const viewHelpers = {
   fieldLabel: (field: unknown) => (typeof field === 'string' ? (fieldLabel(field) ?? '') : ''),
   /** «1 bitácora completa», «3 bitácoras completas»: the number with the singular or the plural words. */
   count: (value: unknown, one: unknown, many: unknown) => `${typeof value === 'number' ? value.toLocaleString('es-MX') : String(value ?? 0)} ${value === 1 ? String(one) : String(many)}`,
+  /** A file of server/public with its fingerprint, cached for a year by browsers. */
+  asset: (url: unknown) => new Handlebars.SafeString(assetUrl(String(url)).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)),
   percent: (value: unknown) => (typeof value === 'number' ? `${Math.round(value)} %` : ''),
 };
 
