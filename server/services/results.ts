@@ -103,6 +103,9 @@ interface ValidatedInstitution {
   externalId?: string;
   /** The folded name as the file spelled it, when the name was repaired: finds what an earlier import stored. */
   formerNormalizedName?: string;
+  contactName?: string;
+  contactEmail?: string;
+  contactCc?: string[];
 }
 
 const VALIDATE_SLICE = 200;
@@ -119,10 +122,11 @@ async function validateRows(
   const errors: FieldError[] = [];
   for (let i = 0; i < rows.length && errors.length < MAX_VALIDATION_ERRORS; i++) {
     const row = rows[i]!;
-    const doc = new InstitutionModel({ scope: editionId, name: row.name, entity: row.entity, level: row.level, type: row.type });
+    const contacts = { ...(row.contactName !== undefined && { contactName: row.contactName }), ...(row.contactEmail !== undefined && { contactEmail: row.contactEmail }), ...(row.contactCc !== undefined && { contactCc: row.contactCc }) };
+    const doc = new InstitutionModel({ scope: editionId, name: row.name, entity: row.entity, level: row.level, type: row.type, ...contacts });
     try {
       await doc.validate();
-      institutions.push({ name: doc.name, normalizedName: doc.normalizedName, entity: doc.entity, entityCode: doc.entityCode, level: doc.level, type: doc.type, ...(row.externalId !== undefined && { externalId: row.externalId }), ...(row.nameAsRead !== undefined && foldName(row.nameAsRead) !== doc.normalizedName && { formerNormalizedName: foldName(row.nameAsRead) }) });
+      institutions.push({ name: doc.name, normalizedName: doc.normalizedName, entity: doc.entity, entityCode: doc.entityCode, level: doc.level, type: doc.type, ...(row.externalId !== undefined && { externalId: row.externalId }), ...(row.nameAsRead !== undefined && foldName(row.nameAsRead) !== doc.normalizedName && { formerNormalizedName: foldName(row.nameAsRead) }), ...contacts });
     } catch (error) {
       if (!(error instanceof mongoose.Error.ValidationError)) throw error;
       for (const [path, e] of Object.entries(error.errors)) errors.push({ field: columnOf(path), row: row.rowNumber, value: (e as { value?: unknown }).value, reason: e.message });
@@ -156,7 +160,16 @@ async function upsertInstitutions(editionId: string, institutions: readonly Vali
   const knownId = (v: ValidatedInstitution) => known.get(`${v.normalizedName}|${v.entityCode}`) ?? (v.formerNormalizedName ? known.get(`${v.formerNormalizedName}|${v.entityCode}`) : undefined);
   const fresh = institutions.filter((v) => !knownId(v));
   const existing = institutions.filter((v) => knownId(v));
-  const fields = (v: ValidatedInstitution) => ({ name: v.name, entity: v.entity, level: v.level, type: v.type });
+  // Contacts only when the file has them: a file without contact columns keeps the ones stored.
+  const fields = (v: ValidatedInstitution) => ({
+    name: v.name,
+    entity: v.entity,
+    level: v.level,
+    type: v.type,
+    ...(v.contactName !== undefined && { contactName: v.contactName }),
+    ...(v.contactEmail !== undefined && { contactEmail: v.contactEmail }),
+    ...(v.contactCc !== undefined && { contactCc: v.contactCc }),
+  });
   const ids = new Map(known);
   for (const v of existing) ids.set(`${v.normalizedName}|${v.entityCode}`, knownId(v)!);
   await inChunks(fresh, async (chunk) => {
