@@ -154,6 +154,10 @@ const PHRASES: readonly [RegExp, (m: RegExpMatchArray) => string][] = [
   [/^value (.+) is not a finite number$/, (m) => `el valor ${m[1]} no es un número`],
   [/^value (.+) is outside \[(.+), (.+)\]$/, (m) => `el valor ${m[1]} está fuera del intervalo de ${m[2]} a ${m[3]}`],
   [/^duplicate institution: same name and entity \((.+)\) as row (\d+)$/, (m) => `sujeto obligado repetido: el mismo nombre y entidad (${m[1]}) que la fila ${m[2]}`],
+  [/^contact name longer than (\d+) characters$/, (m) => `el nombre del contacto pasa de ${m[1]} caracteres`],
+  [/^not an e-mail address: "(.*)"$/, (m) => `«${m[1]}» no es una dirección de correo electrónico`],
+  [/^not an e-mail address$/, () => 'no es una dirección de correo electrónico'],
+  [/^more than (\d+) addresses$/, (m) => `tiene más de ${m[1]} direcciones`],
   [/^duplicate column "(.+)"$/, (m) => `la columna «${m[1]}» está repetida`],
   [/^missing required column "(.+?)"(?: \(.*\))?$/, (m) => `falta la columna obligatoria «${m[1]}»`],
   [/^unknown (entity|level|type) "(.*)"; expected one of: (.*)$/s, (m) => `${{ entity: 'la entidad', level: 'el nivel', type: 'el tipo' }[m[1] as 'entity' | 'level' | 'type']} «${m[2]}» no existe; use uno de estos: ${m[3]}`],
@@ -202,4 +206,5 @@ export const ENGLISH_VALIDATOR_PHRASES: readonly RegExp[] = [
   /duplicate (institution|column)/i,
   /missing required column/i,
   /wrong encoding/i,
+  /not an e-mail address/i,
 ];
