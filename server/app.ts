@@ -15,6 +15,7 @@ import { adminRouter } from './routes/admin.js';
 import { crosswalksRouter } from './routes/crosswalks.js';
 import { respondRouter } from './routes/respond.js';
 import { reviewRouter } from './routes/review.js';
+import { queueRouter } from './routes/queue.js';
 import { accountsRouter } from './routes/accounts.js';
 import { jobsRouter } from './routes/jobs.js';
 import { configureViews } from './http/views.js';
@@ -74,6 +75,7 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(adminRouter());
   app.use(crosswalksRouter());
   app.use(respondRouter());
+  app.use(queueRouter());
   app.use(reviewRouter());
   app.use(accountsRouter());
   app.use(jobsRouter());

@@ -5,6 +5,7 @@ import { registerAuthApi } from './auth.js';
 import { registerAdminApi } from './admin.js';
 import { registerRespondentApi } from './respond.js';
 import { registerReviewApi } from './review.js';
+import { registerQueueApi } from './queue.js';
 import { registerAccountsApi } from './accounts.js';
 import { registerReportsApi } from './reports.js';
 import { registerCrosswalksApi } from './crosswalks.js';
@@ -18,6 +19,7 @@ export function apiRegistry(): ApiRegistry {
   registerResultsApi(api);
   registerAdminApi(api);
   registerRespondentApi(api);
+  registerQueueApi(api);
   registerReviewApi(api);
   registerAccountsApi(api);
   registerReportsApi(api);

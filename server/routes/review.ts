@@ -176,22 +176,6 @@ export function reviewRouter(): Router {
     renderPage(req, res, 'review/index', { title: 'Evaluación', editions: editions.filter((e) => (e.instruments ?? []).length > 0) });
   });
 
-  router.get('/evaluacion/:edition', signedIn, async (req, res) => {
-    const user = currentUser(res);
-    const edition = await editionForUser(user, String(req.params.edition), 'read');
-    const status = typeof req.query.estado === 'string' ? req.query.estado : '';
-    if (status && !(status in STATUS_LABELS)) throw badRequest('unknown status filter', [{ field: 'estado', value: status, reason: `must be one of ${Object.keys(STATUS_LABELS).join(', ')}` }]);
-    const rows = await reviewQueue(edition.editionId);
-    renderPage(req, res, 'review/edition', {
-      title: `Evaluación ${edition.editionId}`,
-      edition,
-      dashboard: progressDashboard(rows),
-      statusFilter: status,
-      statusOptions: Object.entries(STATUS_LABELS).map(([id, label]) => ({ id, label })),
-      rows: status ? rows.filter((r) => r.answers === status) : rows,
-    });
-  });
-
   router.get('/evaluacion/:edition/sujetos/:id', signedIn, (req, res) => renderReview(req, res));
 
   router.post('/evaluacion/:edition/sujetos/:id/devolver', signedIn, async (req, res) => {
@@ -243,12 +227,6 @@ export function registerReviewApi(api: ApiRegistry): void {
   const signedIn = requireUser();
   const readers = 'admins; evaluators and viewers assigned to the edition (viewers read-only)';
   const writers = 'admins; evaluators assigned to the edition';
-
-  api.add({ method: 'get', path: '/editions/:edition/review', summary: 'Review queue and progress dashboard (counts by status and by entity)', tag: 'review', access: readers }, signedIn, async (req, res) => {
-    const edition = await editionForUser(currentUser(res), String(req.params.edition), 'read');
-    const rows = await reviewQueue(edition.editionId);
-    res.json({ edition: edition.editionId, dashboard: progressDashboard(rows), institutions: rows });
-  });
 
   api.add({ method: 'get', path: '/editions/:edition/institutions/:id/review', summary: 'An institution\'s answers, comments, citizen logs, audit trail and score with its explanation', tag: 'review', access: readers }, signedIn, async (req, res) => {
     const edition = await editionForUser(currentUser(res), String(req.params.edition), 'read');

@@ -75,8 +75,8 @@ describe('questionnaires over the API: respond, review, score (real MongoDB)', f
   });
 
   it('the evaluator sees it first in the queue, and returns one item with a comment', async () => {
-    const queue = await json<{ dashboard: { statuses: { status: string; count: number }[] }; institutions: { id: string; answers: string }[] }>(await evaluator.get(`/api/v1/editions/${pilot.editionId}/review`));
-    expect(queue.institutions[0]).to.include({ id: a.id, answers: 'submitted' });
+    const queue = await json<{ dashboard: { statuses: { status: string; count: number }[] }; items: { id: string; answers: string }[] }>(await evaluator.get(`/api/v1/editions/${pilot.editionId}/review`));
+    expect(queue.items[0]).to.include({ id: a.id, answers: 'submitted' });
     expect(queue.dashboard.statuses.find((s) => s.status === 'submitted')!.count).to.equal(1);
     expect(queue.dashboard.statuses.find((s) => s.status === 'none')!.count).to.equal(2);
 
