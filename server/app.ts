@@ -17,6 +17,7 @@ import { respondRouter } from './routes/respond.js';
 import { reviewRouter } from './routes/review.js';
 import { queueRouter } from './routes/queue.js';
 import { accountsRouter } from './routes/accounts.js';
+import { methodologyPagesRouter } from './routes/methodologyPages.js';
 import { jobsRouter } from './routes/jobs.js';
 import { configureViews } from './http/views.js';
 import { sessionMiddleware, type SessionOptions } from './auth/session.js';
@@ -71,6 +72,7 @@ export function createApp({ logger, session }: AppOptions): Express {
 
   app.use(researchPagesRouter());
   app.use(resultsPagesRouter());
+  app.use(methodologyPagesRouter());
   app.use(authRouter());
   app.use(adminRouter());
   app.use(crosswalksRouter());

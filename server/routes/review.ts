@@ -27,7 +27,8 @@ import {
   type Actor,
   type ReviewComment,
 } from '../services/responses.js';
-import { methodologyById } from '../services/methodologies.js';
+import { explanationView, institutionExplanation } from '../services/explanations.js';
+import { scoreExplanationSchema } from '../http/explanationSchema.js';
 import { progress } from '../../questionnaires/engine.js';
 import type { ApiRegistry } from '../http/api.js';
 
@@ -97,19 +98,10 @@ const citizenLogsBody = {
 } as unknown as JSONSchemaType<CitizenLogsBody>;
 const checkCitizenLogsBody = validator(citizenLogsBody, 'body');
 
-function explanationRows(editionId: string, scored: Awaited<ReturnType<typeof scoreWithExplanation>>, methodologyId: string) {
-  const methodology = methodologyById(methodologyId);
-  const labels = Object.fromEntries(methodology.nodes.map((n) => [n.id, n.label.es]));
-  const nodes = (scored.score?.nodes ?? {}) as Record<string, { value: number }>;
-  const summary = (methodology.methodology.summaryNodes ?? ['GA', 'T', 'P', 'TG', 'TC', 'PG', 'PC']).map((id) => ({ id, label: labels[id] ?? id, value: nodes[id]?.value }));
-  const variables = Object.entries(scored.variables?.explanation ?? {}).map(([id, explanation]) => ({
-    id,
-    label: labels[id] ?? id,
-    value: explanation.value,
-    rule: explanation.rule,
-    items: explanation.items.map((item) => ({ ...item, answerText: item.answer === null ? 'no aplica (cuenta 0)' : Array.isArray(item.answer) ? item.answer.join(', ') : String(item.answer) })),
-  }));
-  return { editionId, summary, variables, missing: scored.variables?.missing ?? [], hash: scored.score?.methodology?.hash, computedAt: scored.score?.computedAt };
+/** The score block of the review page: its stamp and its explanation in words (services/explanations.ts). */
+async function scoreView(editionId: string, institutionId: string, scored: Awaited<ReturnType<typeof scoreWithExplanation>>) {
+  const explanation = scored.score ? await institutionExplanation(editionId, institutionId, scored.score) : null;
+  return { editionId, hash: scored.score?.methodology?.hash, computedAt: scored.score?.computedAt, explanation: explanation && explanationView(explanation) };
 }
 
 async function renderReview(req: Request, res: Response, override?: { logAnswers: FormAnswers; logErrors: FieldError[]; reason: string; status: number }) {
@@ -146,7 +138,7 @@ async function renderReview(req: Request, res: Response, override?: { logAnswers
       },
       errors: labelledErrors(data.logs?.definition ?? data.own.definition, logErrors),
       audit: data.audit.map((entry) => ({ ...entry, oldText: JSON.stringify(entry.oldValue), newText: JSON.stringify(entry.newValue) })),
-      score: explanationRows(editionId, data.scored, edition.methodology.id),
+      score: await scoreView(editionId, institutionId, data.scored),
     },
     { status: override?.status },
   );
@@ -223,12 +215,33 @@ export function reviewRouter(): Router {
   return router;
 }
 
+const questionnaireRef = { type: 'object', required: ['id', 'hash'], properties: { id: { type: 'string' }, hash: { type: 'string' } } } as const;
+const reviewSchema = {
+  type: 'object',
+  required: ['edition', 'institution', 'answers', 'audit', 'score', 'explanation'],
+  properties: {
+    edition: { type: 'string' },
+    institution: { type: 'object', required: ['id', 'name'], properties: { id: { type: 'string' }, name: { type: 'string' }, entity: { type: 'string' }, type: { type: 'string' }, level: { type: 'string' } } },
+    answers: { type: 'object', required: ['questionnaire', 'status', 'answers'], properties: { questionnaire: questionnaireRef, status: { type: 'string' }, answers: { type: 'object' }, progress: { type: 'object' }, comments: { type: 'array', items: { type: 'object' } } } },
+    logs: { type: 'object', properties: { questionnaire: questionnaireRef, status: { type: 'string' }, answers: { type: 'object' }, progress: { type: 'object' } } },
+    audit: { type: 'array', items: { type: 'object' } },
+    score: {
+      type: 'object',
+      nullable: true,
+      description: 'The stored score (engine notation) and its explanation in words, or null before anything is approved.',
+      required: ['methodology', 'nodes', 'explanation'],
+      properties: { methodology: { type: 'object' }, nodes: { type: 'object' }, undetermined: { type: 'array', items: { type: 'string' } }, computedAt: { type: 'string', format: 'date-time' }, explanation: { ...scoreExplanationSchema, nullable: true } },
+    },
+    explanation: { type: 'object', nullable: true, description: 'The variables from the approved answers, item by item, with ids (questionnaires/answers.ts).' },
+  },
+} as const;
+
 export function registerReviewApi(api: ApiRegistry): void {
   const signedIn = requireUser();
   const readers = 'admins; evaluators and viewers assigned to the edition (viewers read-only)';
   const writers = 'admins; evaluators assigned to the edition';
 
-  api.add({ method: 'get', path: '/editions/:edition/institutions/:id/review', summary: 'An institution\'s answers, comments, citizen logs, audit trail and score with its explanation', tag: 'review', access: readers }, signedIn, async (req, res) => {
+  api.add({ method: 'get', path: '/editions/:edition/institutions/:id/review', summary: 'An institution\'s answers, comments, citizen logs, audit trail and score with its explanation', tag: 'review', access: readers, responses: { 200: { description: 'the review of one institution', schema: reviewSchema }, 404: 'unknown edition or institution' } }, signedIn, async (req, res) => {
     const edition = await editionForUser(currentUser(res), String(req.params.edition), 'read');
     const data = await reviewData(edition.editionId, institutionParam(req));
     res.json({
@@ -237,7 +250,15 @@ export function registerReviewApi(api: ApiRegistry): void {
       answers: { questionnaire: { id: data.own.id, hash: data.own.hash }, status: data.answers.status, answers: data.answers.answers, progress: data.answers.progress, comments: (data.answers.response?.comments ?? []).map((c) => ({ item: c.item, comment: c.comment, by: c.by, at: c.at })) },
       logs: data.logs && { questionnaire: { id: data.logs.id, hash: data.logs.hash }, status: data.logResponse!.status, answers: data.logResponse!.answers, progress: data.logResponse!.progress },
       audit: data.audit.map((e) => ({ item: e.item, oldValue: e.oldValue, newValue: e.newValue, reason: e.reason, actor: e.actor, at: e.at, questionnaire: e.questionnaire })),
-      score: data.scored.score ? { methodology: data.scored.score.methodology, nodes: data.scored.score.nodes, undetermined: data.scored.score.undetermined, computedAt: data.scored.score.computedAt } : null,
+      score: data.scored.score
+        ? {
+            methodology: data.scored.score.methodology,
+            nodes: data.scored.score.nodes,
+            undetermined: data.scored.score.undetermined,
+            computedAt: data.scored.score.computedAt,
+            explanation: await institutionExplanation(edition.editionId, institutionParam(req), data.scored.score),
+          }
+        : null,
       explanation: data.scored.variables ?? null,
     });
   });

@@ -28,6 +28,7 @@ import {
 import { foldName, normalizeEntity, UnknownNameError } from '../../scoring/catalogue.js';
 import { ResponseModel } from '../models/response.js';
 import { scoreWithExplanation } from './responses.js';
+import { explanationAnswers } from './explanations.js';
 import { instrumentById, itemLabels } from './instruments.js';
 import { editionsWithNationalFigures, publishedAggregates, PUBLISHED_EDITION_ABOUT, PUBLISHED_SAMPLE_SIZES, type PublishedAggregatesFile } from './publishedAggregates.js';
 import { previousEditions, reportPanels } from './crosswalks.js';
@@ -164,7 +165,8 @@ async function answeredItems(edition: EditionDoc, institutionId: string): Promis
   const { variables } = await scoreWithExplanation(edition.editionId, institutionId);
   if (!variables) return undefined;
   const labels = Object.fromEntries((edition.instruments ?? []).flatMap((ref) => Object.entries(itemLabels(instrumentById(ref.id))).map(([id, item]) => [id, item.label])));
-  return { explanation: variables.explanation, labels };
+  const answers = await explanationAnswers(edition.editionId, institutionId);
+  return { explanation: variables.explanation, labels, ...(answers && { answers }) };
 }
 
 /**
