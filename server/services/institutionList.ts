@@ -77,13 +77,27 @@ function latestInvitation(editionId: string, now: Date): PipelineStage[] {
   ];
 }
 
-function pipeline(editionId: string, query: ListQuery<InstitutionListSort>, now: Date): { before: PipelineStage[]; needsInvitationFirst: boolean } {
+/** The institutions whose latest invitation is in a state, from the invitations (no join per institution). */
+async function latestInState(editionId: string, state: Exclude<InvitationFilter, 'none'>, now: Date): Promise<Types.ObjectId[]> {
+  const rows = await InvitationModel.aggregate<{ _id: Types.ObjectId }>([
+    { $match: { edition: editionId } },
+    { $sort: { institution: 1, createdAt: -1, _id: -1 } },
+    { $group: { _id: '$institution', revokedAt: { $first: '$revokedAt' }, expiresAt: { $first: '$expiresAt' } } },
+    { $match: state === 'revoked' ? { revokedAt: { $ne: null } } : state === 'expired' ? { revokedAt: null, expiresAt: { $lte: now } } : { revokedAt: null, expiresAt: { $gt: now } } },
+    { $project: { _id: 1 } },
+  ]);
+  return rows.map((r) => r._id);
+}
+
+async function pipeline(editionId: string, query: ListQuery<InstitutionListSort>, now: Date): Promise<PipelineStage[]> {
   const match: Record<string, unknown> = { scope: editionId };
   const { entity, type, level, invitation } = query.filters;
   if (entity) match.entity = entity;
   if (type) match.type = type;
   if (level) match.level = level;
   if (query.q) match.normalizedName = { $regex: escapeRegExp(foldName(query.q)) };
+  if (invitation === 'none') match._id = { $nin: await InvitationModel.distinct('institution', { edition: editionId }) };
+  else if (invitation) match._id = { $in: await latestInState(editionId, invitation as Exclude<InvitationFilter, 'none'>, now) };
   const sorts: Record<InstitutionListSort, Record<string, 1 | -1>> = {
     entity: { entityCode: 1, normalizedName: 1, _id: 1 },
     name: { normalizedName: 1, _id: 1 },
@@ -91,10 +105,7 @@ function pipeline(editionId: string, query: ListQuery<InstitutionListSort>, now:
     type: { type: 1, entityCode: 1, normalizedName: 1, _id: 1 },
     level: { level: 1, entityCode: 1, normalizedName: 1, _id: 1 },
   };
-  const before: PipelineStage[] = [{ $match: match }];
-  if (invitation) before.push(...latestInvitation(editionId, now), { $match: { invState: invitation } });
-  before.push({ $sort: sorts[query.sort] });
-  return { before, needsInvitationFirst: Boolean(invitation) };
+  return [{ $match: match }, { $sort: sorts[query.sort] }];
 }
 
 type Doc = { _id: Types.ObjectId; name: string; entity: string; type: string; level: string; inv?: { _id: Types.ObjectId; expiresAt: Date; createdAt?: Date; lastUsedAt?: Date }; invState: InvitationFilter };
@@ -112,26 +123,38 @@ const PROJECT: PipelineStage = { $project: { name: 1, entity: 1, type: 1, level:
 
 export async function institutionListPage(editionId: string, query: ListQuery<InstitutionListSort>): Promise<{ total: number; items: InstitutionListRow[] }> {
   const now = new Date();
-  const { before, needsInvitationFirst } = pipeline(editionId, query, now);
-  const items: PipelineStage.FacetPipelineStage[] = [{ $skip: query.offset }, { $limit: query.limit }, ...((needsInvitationFirst ? [] : latestInvitation(editionId, now)) as PipelineStage.FacetPipelineStage[]), PROJECT as PipelineStage.FacetPipelineStage];
-  const [result] = await InstitutionModel.aggregate<{ total: { n: number }[]; items: Doc[] }>([...before, { $facet: { total: [{ $count: 'n' }], items } }]).allowDiskUse(true);
+  const stages = await pipeline(editionId, query, now);
+  const items = [{ $skip: query.offset }, { $limit: query.limit }, ...latestInvitation(editionId, now), PROJECT] as PipelineStage.FacetPipelineStage[];
+  const [result] = await InstitutionModel.aggregate<{ total: { n: number }[]; items: Doc[] }>([...stages, { $facet: { total: [{ $count: 'n' }], items } }]).allowDiskUse(true);
   return { total: result?.total[0]?.n ?? 0, items: (result?.items ?? []).map(toRow) };
 }
 
 export async function* institutionListRows(editionId: string, query: ListQuery<InstitutionListSort>): AsyncGenerator<InstitutionListRow> {
   const now = new Date();
-  const { before, needsInvitationFirst } = pipeline(editionId, query, now);
-  const stages = [...before, ...(needsInvitationFirst ? [] : latestInvitation(editionId, now)), PROJECT];
+  const stages = [...(await pipeline(editionId, query, now)), ...latestInvitation(editionId, now), PROJECT];
   for await (const doc of InstitutionModel.aggregate<Doc>(stages).allowDiskUse(true).cursor({ batchSize: 500 })) yield toRow(doc);
 }
 
 export const INSTITUTION_CSV_HEADER = ['id', 'sujeto_obligado', 'entidad', 'tipo', 'nivel', 'invitacion', 'vence', 'ultimo_uso'] as const;
 export const institutionCsvRow = (r: InstitutionListRow) => [r.id, r.name, r.entity, r.type, r.level, r.invitation?.stateLabel ?? INVITATION_STATE_LABELS.none, r.invitation?.expiresAt ?? null, r.invitation?.lastUsedAt ?? null];
 
-/** Counts of institutions by the state of their latest invitation (one aggregation). */
+/**
+ * Counts of institutions by the state of their latest invitation: grouped over the invitations (one
+ * per institution, the latest), so the cost follows the invitations issued, not the sample.
+ */
 export async function invitationCounts(editionId: string): Promise<Record<InvitationFilter, number>> {
-  const rows = await InstitutionModel.aggregate<{ _id: InvitationFilter; n: number }>([{ $match: { scope: editionId } }, ...latestInvitation(editionId, new Date()), { $group: { _id: '$invState', n: { $sum: 1 } } }]);
+  const now = new Date();
+  const [institutions, latest] = await Promise.all([
+    InstitutionModel.countDocuments({ scope: editionId }),
+    InvitationModel.aggregate<{ _id: InvitationFilter; n: number }>([
+      { $match: { edition: editionId } },
+      { $sort: { institution: 1, createdAt: -1, _id: -1 } },
+      { $group: { _id: '$institution', revokedAt: { $first: '$revokedAt' }, expiresAt: { $first: '$expiresAt' } } },
+      { $group: { _id: { $switch: { branches: [{ case: { $ne: [{ $ifNull: ['$revokedAt', null] }, null] }, then: 'revoked' }, { case: { $lte: ['$expiresAt', now] }, then: 'expired' }], default: 'active' } }, n: { $sum: 1 } } },
+    ]),
+  ]);
   const counts = { active: 0, revoked: 0, expired: 0, none: 0 };
-  for (const r of rows) counts[r._id] = r.n;
+  for (const r of latest) counts[r._id] = r.n;
+  counts.none = institutions - counts.active - counts.revoked - counts.expired;
   return counts;
 }

@@ -4,7 +4,7 @@
  * institutions and carries only its own rows; the progress dashboard is counted by aggregation.
  * Evaluators see only the institutions assigned to them (`scope.onlyAssignedTo`).
  */
-import { Types, type PipelineStage } from 'mongoose';
+import { Types } from 'mongoose';
 import { ENTITIES, LEVELS, foldName } from '../../scoring/catalogue.js';
 import { InstitutionModel } from '../models/institution.js';
 import { ResponseModel, RESPONSE_STATUSES, type ResponseStatus } from '../models/response.js';
@@ -98,69 +98,114 @@ async function assignedIds(editionId: string, evaluatorId: string): Promise<Type
   return rows.map((r) => r.institution);
 }
 
-/** The aggregation over institutions that finds, filters and sorts the queue (without paging). */
-async function queuePipeline(edition: QueueEdition, query: ListQuery<QueueSort>, scope: QueueScope): Promise<PipelineStage[]> {
-  const { own } = instrumentsOf(edition);
-  const { status, entity, type, level, assignee, overdue } = query.filters;
-  const match = await scopeFilter(edition, scope);
-  if (entity) match.entity = entity;
-  if (type) match.type = type;
-  if (level) match.level = level;
-  if (query.q) match.normalizedName = { $regex: escapeRegExp(foldName(query.q)) };
-  const stages: PipelineStage[] = [];
-  if (assignee && assignee !== 'none') {
-    const who = assignee === 'me' ? scope.me : assignee;
-    const ids = who && Types.ObjectId.isValid(who) ? await assignedIds(edition.editionId, who) : [];
-    match._id = match._id ? { $in: intersect((match._id as { $in: Types.ObjectId[] }).$in, ids) } : { $in: ids };
-  }
-  stages.push({ $match: match });
+type Filter = Record<string, unknown>;
+
+/**
+ * The queue as a concatenation of segments, each either an ordered list of institution ids (from the
+ * responses or the scores, already filtered) or an institution query with an index-backed order. This
+ * pages without joining every institution to its response ($lookup per row is what made a
+ * 100,000-row queue take seconds): only id lists and indexed queries.
+ */
+type Segment = { kind: 'ids'; ids: Types.ObjectId[] } | { kind: 'query'; filter: Filter; sort: Record<string, 1 | -1> };
+
+const TAIL = { entityCode: 1, normalizedName: 1, _id: 1 } as const;
+const QUERY_SORTS: Partial<Record<QueueSort, Record<string, 1 | -1>>> = { name: { normalizedName: 1, _id: 1 }, '-name': { normalizedName: -1, _id: -1 }, entity: TAIL };
+
+const and = (filter: Filter, condition: Filter): Filter => ({ ...filter, $and: [...((filter.$and as Filter[] | undefined) ?? []), condition] });
+
+/** The institution filter of the query (everything but the answers' state). */
+async function institutionFilter(edition: QueueEdition, query: ListQuery<QueueSort>, scope: QueueScope): Promise<Filter> {
+  const { entity, type, level, assignee } = query.filters;
+  let filter = await scopeFilter(edition, scope);
+  if (entity) filter.entity = entity;
+  if (type) filter.type = type;
+  if (level) filter.level = level;
+  if (query.q) filter.normalizedName = { $regex: escapeRegExp(foldName(query.q)) };
   if (assignee === 'none') {
-    stages.push(
-      { $lookup: { from: AssignmentModel.collection.name, localField: '_id', foreignField: 'institution', pipeline: [{ $match: { edition: edition.editionId } }, { $limit: 1 }, { $project: { _id: 1 } }], as: 'assigned' } },
-      { $match: { assigned: { $size: 0 } } },
-    );
+    filter = and(filter, { _id: { $nin: await AssignmentModel.distinct('institution', { edition: edition.editionId }) } });
+  } else if (assignee) {
+    const who = assignee === 'me' ? scope.me : assignee;
+    filter = and(filter, { _id: { $in: who && Types.ObjectId.isValid(who) ? await assignedIds(edition.editionId, who) : [] } });
   }
-  const late = isLate(edition);
-  const needsStatus = Boolean(status || overdue || ['queue', 'status', 'submitted', '-submitted'].includes(query.sort));
-  if (needsStatus) {
-    stages.push(
-      { $lookup: { from: ResponseModel.collection.name, localField: '_id', foreignField: 'institution', pipeline: [{ $match: { edition: edition.editionId, 'questionnaire.id': own ?? '' } }, { $project: { status: 1, submittedAt: 1 } }], as: 'own' } },
-      { $addFields: { answers: { $ifNull: [{ $first: '$own.status' }, 'none'] }, submittedAt: { $first: '$own.submittedAt' } } },
-    );
-    if (status) stages.push({ $match: { answers: status } });
-    if (overdue === 'true') stages.push(late ? { $match: { answers: { $in: PENDING } } } : { $match: { _id: null } });
-    if (overdue === 'false' && late) stages.push({ $match: { answers: { $nin: PENDING } } });
-  }
-  if (query.sort === 'score' || query.sort === '-score') {
-    stages.push(
-      { $lookup: { from: ScoreModel.collection.name, localField: '_id', foreignField: 'institution', pipeline: [{ $match: { edition: edition.editionId } }, { $project: { ga: '$nodes.GA.value' } }], as: 'score' } },
-      // Without a score: last in either direction.
-      { $addFields: { ga: { $first: '$score.ga' } } },
-      { $addFields: { hasScore: { $cond: [{ $eq: [{ $ifNull: ['$ga', null] }, null] }, 0, 1] } } },
-    );
-  }
-  const tail = { entityCode: 1, normalizedName: 1, _id: 1 } as const;
-  const sorts: Record<QueueSort, Record<string, 1 | -1>> = {
-    queue: { queueOrder: 1, submittedAt: 1, ...tail },
-    name: { normalizedName: 1, _id: 1 },
-    '-name': { normalizedName: -1, _id: -1 },
-    entity: tail,
-    status: { statusOrder: 1, ...tail },
-    submitted: { hasSubmitted: -1, submittedAt: 1, ...tail },
-    '-submitted': { submittedAt: -1, ...tail },
-    score: { hasScore: -1, ga: -1, ...tail },
-    '-score': { hasScore: -1, ga: 1, ...tail },
-  };
-  if (query.sort === 'queue') stages.push({ $addFields: { queueOrder: { $cond: [{ $eq: ['$answers', 'submitted'] }, 0, 1] } } });
-  if (query.sort === 'status') stages.push({ $addFields: { statusOrder: { $indexOfArray: [QUEUE_STATUSES, '$answers'] } } });
-  if (query.sort === 'submitted') stages.push({ $addFields: { hasSubmitted: { $cond: [{ $eq: [{ $ifNull: ['$submittedAt', null] }, null] }, 0, 1] } } });
-  stages.push({ $sort: sorts[query.sort] });
-  return stages;
+  return filter;
 }
 
-function intersect(a: readonly Types.ObjectId[], b: readonly Types.ObjectId[]): Types.ObjectId[] {
-  const keep = new Set(b.map(String));
-  return a.filter((id) => keep.has(String(id)));
+/** The states of the answers the query accepts (status and overdue filters). */
+function acceptedStatuses(edition: QueueEdition, query: ListQuery<QueueSort>): Set<QueueStatus> {
+  const { status, overdue } = query.filters;
+  let accepted = new Set<QueueStatus>(status ? [status as QueueStatus] : QUEUE_STATUSES);
+  const late = isLate(edition);
+  if (overdue === 'true') accepted = late ? new Set([...accepted].filter((s) => PENDING.includes(s))) : new Set();
+  if (overdue === 'false' && late) accepted = new Set([...accepted].filter((s) => !PENDING.includes(s)));
+  return accepted;
+}
+
+/** The own responses of the edition in some states (institution and submission date). */
+async function responsesIn(edition: QueueEdition, statuses: readonly QueueStatus[], sort?: 1 | -1) {
+  const own = instrumentsOf(edition).own ?? '';
+  const handed = statuses.filter((s) => s !== 'none');
+  if (handed.length === 0) return [];
+  const found = ResponseModel.find({ edition: edition.editionId, 'questionnaire.id': own, status: { $in: handed } }, { institution: 1, submittedAt: 1, _id: 0 });
+  if (sort) found.sort({ submittedAt: sort, institution: 1 });
+  return found.lean();
+}
+
+/** A condition on institution ids that keeps exactly the accepted states of the answers (none: always true). */
+async function statusCondition(edition: QueueEdition, accepted: ReadonlySet<QueueStatus>): Promise<Filter | undefined> {
+  if (accepted.size === QUEUE_STATUSES.length) return undefined;
+  if (accepted.size === 0) return { _id: { $in: [] } };
+  if (accepted.has('none')) {
+    const refused = QUEUE_STATUSES.filter((s) => !accepted.has(s));
+    return { _id: { $nin: (await responsesIn(edition, refused)).map((r) => r.institution) } };
+  }
+  return { _id: { $in: (await responsesIn(edition, [...accepted])).map((r) => r.institution) } };
+}
+
+/** The ids, in their order, that also match the filter. */
+async function keepMatching(ids: readonly Types.ObjectId[], filter: Filter, trivial: boolean): Promise<Types.ObjectId[]> {
+  if (trivial || ids.length === 0) return [...ids];
+  const keep = new Set((await InstitutionModel.find(and(filter, { _id: { $in: ids } }), { _id: 1 }).lean()).map((i) => String(i._id)));
+  return ids.filter((id) => keep.has(String(id)));
+}
+
+async function queueSegments(edition: QueueEdition, query: ListQuery<QueueSort>, scope: QueueScope): Promise<Segment[]> {
+  const base = await institutionFilter(edition, query, scope);
+  const trivial = Object.keys(base).length === 1; // the edition only
+  const accepted = acceptedStatuses(edition, query);
+  const condition = await statusCondition(edition, accepted);
+  const filtered = condition ? and(base, condition) : base;
+  const sort = query.sort;
+  if (QUERY_SORTS[sort]) return [{ kind: 'query', filter: filtered, sort: QUERY_SORTS[sort]! }];
+  if (sort === 'status') {
+    const segments: Segment[] = [];
+    for (const status of QUEUE_STATUSES.filter((s) => accepted.has(s))) {
+      const only = await statusCondition(edition, new Set([status]));
+      segments.push({ kind: 'query', filter: and(base, only!), sort: TAIL });
+    }
+    return segments;
+  }
+  // An ordered head (submitted answers by date, or scores by value) and the rest by entity and name.
+  let head: Types.ObjectId[];
+  if (sort === 'queue') {
+    head = accepted.has('submitted') ? (await responsesIn(edition, ['submitted'], 1)).map((r) => r.institution) : [];
+  } else if (sort === 'submitted' || sort === '-submitted') {
+    head = (await responsesIn(edition, [...accepted], sort === 'submitted' ? 1 : -1)).filter((r) => r.submittedAt).map((r) => r.institution);
+  } else {
+    const scores = await ScoreModel.find({ edition: edition.editionId, 'nodes.GA.value': { $type: 'number' } }, { institution: 1, _id: 0 }).sort({ 'nodes.GA.value': sort === 'score' ? -1 : 1, institution: 1 }).lean();
+    head = await keepMatching(scores.map((s) => s.institution), filtered, false);
+    return [{ kind: 'ids', ids: head }, { kind: 'query', filter: and(filtered, { _id: { $nin: head } }), sort: TAIL }];
+  }
+  head = await keepMatching(head, base, trivial);
+  return [{ kind: 'ids', ids: head }, { kind: 'query', filter: and(filtered, { _id: { $nin: head } }), sort: TAIL }];
+}
+
+async function segmentSizes(segments: readonly Segment[]): Promise<number[]> {
+  return Promise.all(segments.map((s) => (s.kind === 'ids' ? s.ids.length : InstitutionModel.countDocuments(s.filter))));
+}
+
+async function institutionsById(ids: readonly Types.ObjectId[]): Promise<Found[]> {
+  const found = new Map((await InstitutionModel.find({ _id: { $in: ids } }, PROJECTION).lean()).map((i) => [String(i._id), i as Found]));
+  return ids.flatMap((id) => found.get(String(id)) ?? []);
 }
 
 const PROJECTION = { _id: 1, name: 1, entity: 1, type: 1, level: 1 } as const;
@@ -206,27 +251,45 @@ async function rowsOf(edition: QueueEdition, found: readonly Found[]): Promise<Q
 
 /** One page of the queue and the total of the filtered list. */
 export async function reviewQueuePage(edition: QueueEdition, query: ListQuery<QueueSort>, scope: QueueScope = {}): Promise<{ total: number; items: QueueRow[] }> {
-  const pipeline = await queuePipeline(edition, query, scope);
-  const [result] = await InstitutionModel.aggregate<{ total: { n: number }[]; items: Found[] }>([
-    ...pipeline,
-    { $facet: { total: [{ $count: 'n' }], items: [{ $skip: query.offset }, { $limit: query.limit }, { $project: PROJECTION }] } },
-  ]).allowDiskUse(true);
-  return { total: result?.total[0]?.n ?? 0, items: await rowsOf(edition, result?.items ?? []) };
+  const segments = await queueSegments(edition, query, scope);
+  const sizes = await segmentSizes(segments);
+  let skip = query.offset;
+  let need = query.limit;
+  const page: Found[] = [];
+  for (const [i, segment] of segments.entries()) {
+    if (need === 0) break;
+    if (skip >= sizes[i]!) {
+      skip -= sizes[i]!;
+      continue;
+    }
+    const part =
+      segment.kind === 'ids'
+        ? await institutionsById(segment.ids.slice(skip, skip + need))
+        : ((await InstitutionModel.find(segment.filter, PROJECTION).sort(segment.sort).skip(skip).limit(need).lean()) as Found[]);
+    page.push(...part);
+    need -= part.length;
+    skip = 0;
+  }
+  return { total: sizes.reduce((a, b) => a + b, 0), items: await rowsOf(edition, page) };
 }
 
-/** Every row of the filtered queue, read from a cursor in batches (for CSV). */
+/** Every row of the filtered queue, in order, read in batches (for CSV). */
 export async function* reviewQueueRows(edition: QueueEdition, query: ListQuery<QueueSort>, scope: QueueScope = {}): AsyncGenerator<QueueRow> {
-  const pipeline = await queuePipeline(edition, query, scope);
-  const cursor = InstitutionModel.aggregate<Found>([...pipeline, { $project: PROJECTION }]).allowDiskUse(true).cursor({ batchSize: 500 });
-  let batch: Found[] = [];
-  for await (const found of cursor) {
-    batch.push(found);
-    if (batch.length === 500) {
-      yield* await rowsOf(edition, batch);
-      batch = [];
+  for (const segment of await queueSegments(edition, query, scope)) {
+    if (segment.kind === 'ids') {
+      for (let i = 0; i < segment.ids.length; i += 500) yield* await rowsOf(edition, await institutionsById(segment.ids.slice(i, i + 500)));
+      continue;
     }
+    let batch: Found[] = [];
+    for await (const found of InstitutionModel.find(segment.filter, PROJECTION).sort(segment.sort).lean().cursor({ batchSize: 500 })) {
+      batch.push(found as Found);
+      if (batch.length === 500) {
+        yield* await rowsOf(edition, batch);
+        batch = [];
+      }
+    }
+    yield* await rowsOf(edition, batch);
   }
-  yield* await rowsOf(edition, batch);
 }
 
 export const QUEUE_CSV_HEADER = ['id', 'sujeto_obligado', 'entidad', 'tipo', 'nivel', 'respuestas', 'enviado', 'bitacora_ciudadana', 'IGA', 'vencido', 'evaluadores'] as const;
@@ -243,42 +306,51 @@ export interface QueueDashboard {
 
 /**
  * Counts by status of the answers, by entity, of complete citizen logs and of scores, over the
- * institutions of the scope: three aggregations, each one row per (entity, state).
+ * institutions of the scope: counts by group in MongoDB, and one read of the entity of the
+ * institutions that have answers or a score (no join per row).
  */
 export async function queueDashboard(edition: QueueEdition, scope: QueueScope = {}): Promise<QueueDashboard> {
   const { own, logs } = instrumentsOf(edition);
   const filter = await scopeFilter(edition, scope);
   const within = filter._id ? { institution: filter._id } : {};
-  const withEntity: PipelineStage[] = [
-    { $lookup: { from: InstitutionModel.collection.name, localField: 'institution', foreignField: '_id', pipeline: [{ $project: { entity: 1 } }], as: 'i' } },
-    { $set: { entity: { $first: '$i.entity' } } },
-  ];
   const [institutions, responses, scores] = await Promise.all([
     InstitutionModel.aggregate<{ _id: string; n: number }>([{ $match: filter }, { $group: { _id: '$entity', n: { $sum: 1 } } }]),
-    ResponseModel.aggregate<{ _id: { entity: string; q: string; status: string }; n: number }>([
-      { $match: { edition: edition.editionId, 'questionnaire.id': { $in: [own, logs].filter(Boolean) }, ...within } },
-      ...withEntity,
-      { $group: { _id: { entity: '$entity', q: '$questionnaire.id', status: '$status' }, n: { $sum: 1 } } },
-    ]),
-    ScoreModel.aggregate<{ _id: string; n: number }>([{ $match: { edition: edition.editionId, ...within } }, ...withEntity, { $group: { _id: '$entity', n: { $sum: 1 } } }]),
+    ResponseModel.find({ edition: edition.editionId, 'questionnaire.id': { $in: [own, logs].filter((q): q is string => Boolean(q)) }, ...within }, { institution: 1, questionnaire: 1, status: 1, _id: 0 }).lean(),
+    ScoreModel.find({ edition: edition.editionId, ...within }, { institution: 1, _id: 0 }).lean(),
   ]);
+  const ids = [...new Set([...responses.map((r) => String(r.institution)), ...scores.map((s) => String(s.institution))])];
+  const entityOf = new Map<string, string>();
+  for (let i = 0; i < ids.length; i += 20_000) {
+    for (const inst of await InstitutionModel.find({ _id: { $in: ids.slice(i, i + 20_000) } }, { entity: 1 }).lean()) entityOf.set(String(inst._id), inst.entity);
+  }
   const entities = institutions.map((i) => i._id).sort((a, b) => a.localeCompare(b, 'es'));
   const totalOf = new Map(institutions.map((i) => [i._id, i.n]));
-  const count = (entity: string | undefined, q: string | undefined, status: string) =>
-    responses.filter((r) => (entity === undefined || r._id.entity === entity) && r._id.q === q && r._id.status === status).reduce((sum, r) => sum + r.n, 0);
+  const key = (entity: string | undefined, q: string, status: string) => `${entity ?? '*'}|${q}|${status}`;
+  const counts = new Map<string, number>();
+  const bump = (k: string) => counts.set(k, (counts.get(k) ?? 0) + 1);
+  for (const r of responses) {
+    const entity = entityOf.get(String(r.institution));
+    bump(key(undefined, r.questionnaire.id, r.status));
+    bump(key(entity, r.questionnaire.id, r.status));
+  }
+  const scoredBy = new Map<string, number>();
+  for (const s of scores) {
+    const entity = entityOf.get(String(s.institution)) ?? '';
+    scoredBy.set(entity, (scoredBy.get(entity) ?? 0) + 1);
+  }
+  const count = (entity: string | undefined, q: string | undefined, status: string) => (q ? (counts.get(key(entity, q, status)) ?? 0) : 0);
   const statusCounts = (entity?: string) => {
-    const total = entity === undefined ? [...totalOf.values()].reduce((a, b) => a + b, 0) : totalOf.get(entity) ?? 0;
+    const total = entity === undefined ? [...totalOf.values()].reduce((a, b) => a + b, 0) : (totalOf.get(entity) ?? 0);
     const handed = RESPONSE_STATUSES.map((status) => ({ status: status as QueueStatus, count: count(entity, own, status) }));
     return [{ status: 'none' as QueueStatus, count: total - handed.reduce((a, b) => a + b.count, 0) }, ...handed];
   };
-  const scoredIn = (entity?: string) => scores.filter((s) => entity === undefined || s._id === entity).reduce((a, b) => a + b.n, 0);
   const all = statusCounts();
   return {
     total: [...totalOf.values()].reduce((a, b) => a + b, 0),
     statuses: all.map((s) => ({ ...s, label: STATUS_LABELS[s.status] })),
     logsComplete: count(undefined, logs, 'approved'),
-    scored: scoredIn(),
+    scored: scores.length,
     overdue: isLate(edition) ? all.filter((s) => PENDING.includes(s.status)).reduce((a, b) => a + b.count, 0) : 0,
-    entities: entities.map((entity) => ({ entity, total: totalOf.get(entity) ?? 0, counts: statusCounts(entity), logsComplete: count(entity, logs, 'approved'), scored: scoredIn(entity) })),
+    entities: entities.map((entity) => ({ entity, total: totalOf.get(entity) ?? 0, counts: statusCounts(entity), logsComplete: count(entity, logs, 'approved'), scored: scoredBy.get(entity) ?? 0 })),
   };
 }
