@@ -12,6 +12,7 @@ import { badRequest, notFound } from '../http/problem.js';
 import { validateQuery } from '../http/validate.js';
 import { editionGrouping, findEdition } from '../services/results.js';
 import { methodologyById } from '../services/methodologies.js';
+import { isPublic, PUBLIC_EDITIONS } from '../services/editionLifecycle.js';
 import { institutionExplanation } from '../services/explanations.js';
 import { scoreExplanationSchema } from '../http/explanationSchema.js';
 
@@ -21,7 +22,7 @@ const EDITION_PARAM = /^[a-z0-9][a-z0-9-]{1,62}$/;
 async function visibleEdition(editionId: string) {
   if (!EDITION_PARAM.test(editionId)) throw notFound(`edition "${editionId}" does not exist`);
   const edition = await findEdition(editionId);
-  if (edition.status !== 'published') throw notFound(`edition "${editionId}" does not exist`);
+  if (!isPublic(edition)) throw notFound(`edition "${editionId}" does not exist`);
   return edition;
 }
 
@@ -88,7 +89,7 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
 export function registerResultsApi(api: ApiRegistry): void {
 
   api.add({ method: 'get', path: '/editions', summary: 'Published editions', tag: 'results', public: true }, async (_req, res) => {
-    const editions = await EditionModel.find({ status: 'published' }, { _id: 0, editionId: 1, year: 1, title: 1, status: 1, methodology: 1 }).sort({ year: 1 }).lean();
+    const editions = await EditionModel.find(PUBLIC_EDITIONS, { _id: 0, editionId: 1, year: 1, title: 1, status: 1, methodology: 1 }).sort({ year: 1 }).lean();
     res.json({ editions });
   });
 

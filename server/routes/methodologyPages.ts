@@ -10,6 +10,7 @@ import { notFound } from '../http/problem.js';
 import { BUILTIN_INSTRUMENT_IDS, loadInstrument } from '../../questionnaires/engine.js';
 import { BUILTIN_METHODOLOGY_IDS, isBuiltinMethodologyId, loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import { methodologyOutline, type MethodologyOutline, type OutlineNode } from '../../questionnaires/explain/methodology.js';
+import { PUBLIC_EDITIONS } from '../services/editionLifecycle.js';
 
 const outlines = new Map<string, MethodologyOutline>();
 
@@ -35,7 +36,7 @@ function subindices(node: OutlineNode): OutlineNode[] {
   return node.children.flatMap(subindices);
 }
 
-const publishedEditions = () => EditionModel.find({ status: 'published' }, { editionId: 1, year: 1, title: 1, methodology: 1 }).sort({ year: -1 }).lean();
+const publishedEditions = () => EditionModel.find(PUBLIC_EDITIONS, { editionId: 1, year: 1, title: 1, methodology: 1 }).sort({ year: -1 }).lean();
 
 export function methodologyPagesRouter(): Router {
   const router = Router();

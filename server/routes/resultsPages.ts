@@ -33,6 +33,7 @@ import { entityEvolutionSection, institutionPreviousSection, nationalMapSection,
 import { INSTITUTION_SORTS, SORT_LABELS, foundInstitution, institutionSearchSpec, searchInstitutions } from '../services/institutionSearch.js';
 import { pager, parseListQuery, streamCsv } from '../http/lists.js';
 import { entityOf, institutionRow, loadEditionResults, nationalReportData, type LoadedEdition } from '../services/reports.js';
+import { PUBLIC_EDITIONS } from '../services/editionLifecycle.js';
 
 /** Printed where an edition did not publish a figure: never a zero. */
 const NO_DATA = 'sin dato';
@@ -96,12 +97,12 @@ export function resultsPagesRouter(): Router {
   const published = (id: unknown) => loadEditionResults(String(id), { publishedOnly: true });
 
   router.get('/', async (req, res) => {
-    const editions = await EditionModel.find({ status: 'published' }, { editionId: 1, year: 1, title: 1 }).sort({ year: -1 }).lean();
+    const editions = await EditionModel.find(PUBLIC_EDITIONS, { editionId: 1, year: 1, title: 1 }).sort({ year: -1 }).lean();
     renderPage(req, res, 'home', { title: 'Inicio', editions });
   });
 
   router.get('/resultados', async (req, res) => {
-    const latest = await EditionModel.findOne({ status: 'published' }, { editionId: 1 }).sort({ year: -1 }).lean();
+    const latest = await EditionModel.findOne(PUBLIC_EDITIONS, { editionId: 1 }).sort({ year: -1 }).lean();
     if (!latest) return renderPage(req, res, 'home', { title: 'Resultados', editions: [] });
     res.redirect(302, `/resultados/${enc(latest.editionId)}`);
   });

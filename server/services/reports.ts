@@ -32,6 +32,7 @@ import { explanationAnswers } from './explanations.js';
 import { instrumentById, itemLabels } from './instruments.js';
 import { editionsWithNationalFigures, publishedAggregates, PUBLISHED_EDITION_ABOUT, PUBLISHED_SAMPLE_SIZES, type PublishedAggregatesFile } from './publishedAggregates.js';
 import { previousEditions, reportPanels } from './crosswalks.js';
+import { isPublic } from './editionLifecycle.js';
 import { loadEditionResults, OBJECT_ID, problem, type EditionDoc, type LoadedEdition, type LoadOptions } from './loadedEditions.js';
 
 export { latestPublishedEditionId, loadEditionResults, type LoadedEdition, type LoadOptions } from './loadedEditions.js';
@@ -74,7 +75,7 @@ export interface NationalOptions extends LoadOptions {
 export async function nationalReportData(loaded: LoadedEdition, options: Pick<NationalOptions, 'compare' | 'generatedAt'> = {}): Promise<NationalReportData & { publishedFile: PublishedAggregatesFile }> {
   const published = await publishedAggregates();
   const editions = comparedEditions(loaded.results, published, options.compare);
-  const panels = await reportPanels(loaded.edition.editionId, { publishedOnly: loaded.edition.status === 'published' });
+  const panels = await reportPanels(loaded.edition.editionId, { publishedOnly: isPublic(loaded.edition) });
   const data = buildNationalReportData(loaded.results, published, {
     ...(editions && { editions }),
     sampleSizes: PUBLISHED_SAMPLE_SIZES,
@@ -177,7 +178,7 @@ export async function institutionCardsData(loaded: LoadedEdition, rows: readonly
   const ids = rows.map((row) => loaded.ids[row]!);
   const answering = new Set((await ResponseModel.distinct('institution', { edition: loaded.edition.editionId, status: 'approved', institution: { $in: ids } })).map(String));
   // The same institutions in an earlier edition linked by a crosswalk (the card's «Edición anterior»).
-  const previous = await previousEditions(loaded.edition.editionId, ids, { publishedOnly: loaded.edition.status === 'published' });
+  const previous = await previousEditions(loaded.edition.editionId, ids, { publishedOnly: isPublic(loaded.edition) });
   return Promise.all(
     rows.map(async (row, i) => {
       const answered = answering.has(ids[i]!) ? await answeredItems(loaded.edition, ids[i]!) : undefined;

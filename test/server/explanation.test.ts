@@ -19,8 +19,10 @@ import { methodologyGraph } from '../../scoring/methodology.js';
 import { formatFixed } from '../../scoring/rounding.js';
 import { EditionModel } from '../../server/models/edition.js';
 import { InstitutionModel } from '../../server/models/institution.js';
-import { approveResponse, editionInstrument, recomputeScore, saveAnswers } from '../../server/services/responses.js';
-import { createEdition, setEditionStatus } from '../../server/services/editions.js';
+import { approveResponse, editionInstrument, saveCitizenLogs, submitAnswers } from '../../server/services/responses.js';
+import { createEdition } from '../../server/services/editions.js';
+import { changeStatus } from '../../server/services/editionLifecycle.js';
+import { SYSTEM_ACTOR } from '../../server/services/audit.js';
 import { importEditionResults } from '../../server/services/results.js';
 import { readFileSync } from 'node:fs';
 import { institutionReportPdf } from '../../server/services/reports.js';
@@ -46,11 +48,11 @@ describe('score explanations in the pages, the card and the API (real MongoDB)',
     zapopan = pilot.institutions.find((i) => i.name === 'Municipio de Zapopan')!.id;
     const own = await editionInstrument(pilot.editionId, 'institution');
     const logs = await editionInstrument(pilot.editionId, 'evaluator');
-    const actor = { kind: 'user' as const, id: 'test', label: 'Prueba' };
-    await saveAnswers(pilot.editionId, zapopan, own, DEMO_ANSWERS['mga-2017-gobierno'], { actor, editableIn: ['draft'], mode: 'submit', nextStatus: 'submitted' });
-    await approveResponse(pilot.editionId, zapopan, own);
-    await saveAnswers(pilot.editionId, zapopan, logs, DEMO_ANSWERS['mga-2017-ciudadano'], { actor, editableIn: ['draft'], mode: 'submit', nextStatus: 'approved' });
-    await recomputeScore(pilot.editionId, zapopan);
+    const actor = { kind: 'user' as const, id: 'test', label: 'Prueba', role: 'evaluator' as const };
+    await submitAnswers(pilot.editionId, zapopan, own, DEMO_ANSWERS['mga-2017-gobierno'], { actor, editableIn: ['draft'] });
+    await approveResponse(pilot.editionId, zapopan, own, { actor });
+    // Completing the citizen logs of an approved questionnaire scores the institution.
+    await saveCitizenLogs(pilot.editionId, zapopan, logs, DEMO_ANSWERS['mga-2017-ciudadano'], { actor, complete: true });
     evaluator = await loggedIn(server.url, 'evaluator', [pilot.editionId]);
   });
   after(async () => {
@@ -110,10 +112,10 @@ describe('score explanations in the pages, the card and the API (real MongoDB)',
     // An edition of its own (results are cached per process by edition id and results version, so
     // another suite's "mga-2017" in another test database must not answer here): BSO2017's first rows.
     const editionId = 'explica-2017';
-    await createEdition({ editionId, year: 2017, title: 'Resultados 2017 (extracto)', methodology: 'mga-2017', instruments: [] });
+    await createEdition({ editionId, year: 2017, title: 'Resultados 2017 (extracto)', methodology: 'mga-2017', instruments: [] }, SYSTEM_ACTOR);
     const rows = readFileSync('data/mga-2017/sujetos_obligados_2017.csv', 'utf8').split('\n').slice(0, 6).join('\n');
     await importEditionResults(editionId, Buffer.from(rows), { format: 'csv', preset: 'mga-2017' });
-    await setEditionStatus(editionId, 'published');
+    for (const next of ['collecting', 'review', 'published'] as const) await changeStatus(editionId, next, { actor: SYSTEM_ACTOR });
     const asf = await InstitutionModel.findOne({ scope: editionId, name: 'ASF' }).lean();
     const html = await (await fetch(`${server.url}/resultados/${editionId}/sujetos/${String(asf!._id)}`)).text();
     const text = pageText(html);

@@ -4,6 +4,7 @@ import { startTestServer, type TestServer } from '../../setup/http.js';
 import { loggedIn, type Client } from '../../setup/client.js';
 import { issueInvitations } from '../../../server/services/invitations.js';
 import { InvitationModel } from '../../../server/models/invitation.js';
+import { SYSTEM_ACTOR } from '../../../server/services/audit.js';
 import { createLargeEdition, type LargeEdition } from './largeEdition.js';
 
 const EDITION = 'grande-5000';
@@ -17,7 +18,7 @@ describe('the admin page of a large edition stays one page long (real MongoDB)',
     await useTestDatabase('lists_admin');
     large = await createLargeEdition(EDITION, 5000);
     // Links for the first 120 institutions; 20 of them revoked.
-    const issued = await issueInvitations(EDITION, { baseUrl: 'http://localhost', expiresInDays: 30, institutionIds: large.ids.slice(0, 120).map(String) });
+    const issued = await issueInvitations(EDITION, { baseUrl: 'http://localhost', expiresInDays: 30, actor: SYSTEM_ACTOR, institutionIds: large.ids.slice(0, 120).map(String) });
     await InvitationModel.updateMany({ _id: { $in: issued.slice(0, 20).map((i) => i.invitationId) } }, { $set: { revokedAt: new Date() } });
     server = await startTestServer();
     admin = await loggedIn(server.url, 'admin');
