@@ -42,7 +42,7 @@ export interface ListQuery<S extends string = string> {
 /** A 400 naming the query parameter, with a stable machine code. */
 export function badParameter(parameter: string, value: unknown, reason: string): HttpProblem {
   const errors: FieldError[] = [{ field: parameter, value, reason }];
-  return new HttpProblem(400, 'Bad Request', `invalid query parameter "${parameter}": ${reason}`, errors);
+  return new HttpProblem(400, 'Bad Request', `invalid query parameter "${parameter}": ${reason}`, errors, { code: 'invalid_parameter', message: `El filtro o la página pedidos no son válidos (${parameter}).` });
 }
 
 const INTEGER = /^\d{1,9}$/;
