@@ -30,6 +30,8 @@ export const AUDIT_ACTIONS = [
   'invitation.revoke',
   'account.create',
   'account.change',
+  'assignment.add',
+  'assignment.remove',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

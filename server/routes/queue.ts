@@ -29,11 +29,8 @@ import type { ApiRegistry } from '../http/api.js';
 
 /** What the user's queue holds: everything for admins and viewers; for evaluators, their institutions. */
 export function queueScope(user: UserPrincipal): QueueScope {
-  return { me: user.id, ...(user.role === 'evaluator' && assignmentsEnforced() ? { onlyAssignedTo: user.id } : {}) };
+  return { me: user.id, ...(user.role === 'evaluator' ? { onlyAssignedTo: user.id } : {}) };
 }
-
-/** Evaluators see only their assigned institutions (switched on with the assignments). */
-export const assignmentsEnforced = () => false;
 
 async function queueRequest(req: Request, res: Response) {
   const user = currentUser(res);

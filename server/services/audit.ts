@@ -62,6 +62,8 @@ export const ACTION_LABELS: Record<AuditAction, string> = {
   'invitation.revoke': 'Invitación revocada',
   'account.create': 'Cuenta creada',
   'account.change': 'Cuenta modificada',
+  'assignment.add': 'Evaluador asignado',
+  'assignment.remove': 'Asignación de evaluador retirada',
 };
 
 export const ROLE_LABELS: Record<ActorRole, string> = {
