@@ -32,6 +32,7 @@ export const AUDIT_ACTIONS = [
   'account.change',
   'assignment.add',
   'assignment.remove',
+  'crosswalk.decide',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
