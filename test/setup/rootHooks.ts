@@ -7,6 +7,10 @@ import { startEmbeddedMongo, type EmbeddedMongo } from '../../server/db/embedded
 
 let embedded: EmbeddedMongo | undefined;
 
+// Every test signs in from 127.0.0.1 and the sign-in limiter counts per process, so the whole run
+// shares one budget of attempts; tests of their own raise it, set here before any app is loaded.
+process.env.MGA_LOGIN_ATTEMPTS ??= '1000';
+
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
     this.timeout(600_000); // a first run may provision the offline MongoDB route
