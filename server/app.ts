@@ -1,10 +1,10 @@
 import express, { type Express } from 'express';
+import compression from 'compression';
 import helmet from 'helmet';
 import multer from 'multer';
 import mongoose from 'mongoose';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
-import { fileURLToPath } from 'node:url';
 import { problemHandler, sendProblem, HttpProblem, unknownRoute } from './http/problem.js';
 import { serverVersion } from './db/connection.js';
 import { apiRegistry } from './routes/api.js';
@@ -29,10 +29,21 @@ import { textHygiene, utf8Only } from './http/textHygiene.js';
 import { importLimits } from './services/importSettings.js';
 import { loadPrincipal } from './auth/access.js';
 import { csrfUnlessUnauthenticatedApi } from './auth/csrfGate.js';
+import { LoginLimiter } from './auth/loginLimits.js';
+import { staticAssets } from './http/assets.js';
+import { apiDocsRouter } from './http/apiDocs.js';
 
 
 const DB_STATES: Record<number, string> = { 0: 'disconnected', 1: 'connected', 2: 'connecting', 3: 'disconnecting' };
-const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+
+/**
+ * Text bodies are gzipped (compression: expressjs's own middleware): pages, JSON and problem+json,
+ * CSV, SVG, CSS and scripts. PDFs, zips and workbooks are compressed formats already: left alone.
+ */
+const COMPRESSIBLE = /^(text\/(html|css|csv|plain|javascript)|application\/(json|problem\+json|javascript|xml)|image\/svg\+xml)\b/i;
+export function compressible(contentType: unknown): boolean {
+  return typeof contentType === 'string' && COMPRESSIBLE.test(contentType);
+}
 
 export interface AppOptions {
   logger: Logger;
@@ -50,10 +61,13 @@ export function createApp({ logger, session }: AppOptions): Express {
   if (process.env.TRUST_PROXY) app.set('trust proxy', process.env.TRUST_PROXY);
   // Query strings stay flat strings: no nested objects such as ?a[$gt]= reach a handler.
   app.set('query parser', 'simple');
+  // Sign-in limits live in MongoDB, shared by every web process.
+  app.locals.loginLimiter = new LoginLimiter();
   configureViews(app);
   app.use(pinoHttp({ logger, customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info') }));
   app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'] } } }));
-  app.use('/static', express.static(PUBLIC_DIR, { maxAge: '1h' }));
+  app.use(compression({ filter: (_req, res) => compressible(res.getHeader('Content-Type')) }));
+  app.use(staticAssets());
 
   app.get('/healthz', async (req, res) => {
     const state = DB_STATES[mongoose.connection.readyState] ?? 'unknown';
@@ -96,6 +110,7 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(reviewRouter());
   app.use(accountsRouter());
   app.use(jobsRouter());
+  app.use(apiDocsRouter());
   app.use('/api/v1', apiRegistry().router);
 
   app.use(unknownRoute);

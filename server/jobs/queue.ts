@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import { BUCKETS, discard } from '../files/gridfs.js';
 import { jobKind, jobKinds } from './registry.js';
 import { attend, newWorkerId, removePartFiles } from './runner.js';
-import { JobModel, QUEUE_COLLECTION, QUEUE_SORT } from './model.js';
+import { JobModel, QUEUE_COLLECTION, QUEUE_LOG_COLLECTION, QUEUE_SORT } from './model.js';
 import { jobSettings, type JobSettings } from './settings.js';
 import './kinds.js';
 
@@ -38,7 +38,7 @@ function connectedDb(): Db {
 function newAgenda(db: Db, name: string, settings: JobSettings, channel?: MongoChangeStreamNotificationChannel): Agenda {
   const agenda = new Agenda({
     // ensureIndex: false: the index is created with every other one at start (model.ts).
-    backend: new MongoBackend({ mongo: db, collection: QUEUE_COLLECTION, ensureIndex: false, sort: QUEUE_SORT }),
+    backend: new MongoBackend({ mongo: db, collection: QUEUE_COLLECTION, logCollection: QUEUE_LOG_COLLECTION, ensureIndex: false, sort: QUEUE_SORT }),
     name,
     processEvery: settings.pollMs,
     maxConcurrency: settings.concurrency,

@@ -16,7 +16,8 @@ import { flash, renderPage } from '../http/render.js';
 import { pager, parseListQuery, streamCsv } from '../http/lists.js';
 import { ACCOUNT_CSV_HEADER, ACCOUNT_SORTS, ACCOUNT_SORT_LABELS, ACCOUNT_SPEC, ROLE_NAMES, accountCsvRow, accountPage, accountRows } from '../services/accountList.js';
 import { listQueryParameters } from './queue.js';
-import type { ApiRegistry } from '../http/api.js';
+import { problem, type ApiRegistry } from '../http/api.js';
+import { account } from '../http/schemas.js';
 
 const accountListSchema = {
   type: 'object',
@@ -170,14 +171,14 @@ export function registerAccountsApi(api: ApiRegistry): void {
       res.json({ total: page.total, limit: query.limit, offset: query.offset, items: page.items.map(({ roleLabel: _label, ...user }) => user) });
     },
   );
-  api.add({ method: 'post', path: '/users', summary: 'Create an admin, evaluator or viewer account', tag: 'admin', access: 'admin', body: newAccountSchema, responses: { 201: 'created' } }, admin, async (req, res) => {
+  api.add({ method: 'post', path: '/users', summary: 'Create an admin, evaluator or viewer account', tag: 'admin', access: 'admin', body: newAccountSchema, responses: { 201: { description: 'the new account', schema: account }, 409: problem('an account with this e-mail already exists') } }, admin, async (req, res) => {
     const user = await addAccount(currentUser(res), checkNewAccount(req.body ?? {})).catch((error: unknown) => {
       if ((error as { field?: string }).field) throw new HttpProblem(400, 'Bad Request', (error as Error).message, [{ field: (error as { field: string }).field, reason: (error as Error).message }]);
       throw error;
     });
     res.status(201).json(publicAccount(user.toObject()));
   });
-  api.add({ method: 'patch', path: '/users/:id', summary: 'Assign editions, change the role, or deactivate an account', tag: 'admin', access: 'admin', body: changeSchema }, admin, async (req, res) => {
+  api.add({ method: 'patch', path: '/users/:id', summary: 'Assign editions, change the role, or deactivate an account', tag: 'admin', access: 'admin', body: changeSchema, responses: { 200: { description: 'the account as changed', schema: account }, 404: problem('no such account') } }, admin, async (req, res) => {
     res.json(publicAccount(await changeAccount(currentUser(res), String(req.params.id), checkChange(req.body ?? {}))));
   });
 }

@@ -28,7 +28,9 @@ import { ENTITIES, LEVELS } from '../../scoring/catalogue.js';
 import { institutionTypeNames } from '../models/institutionType.js';
 import { INSTITUTION_CSV_HEADER, INSTITUTION_LIST_SORTS, INSTITUTION_LIST_SORT_LABELS, INSTITUTION_LIST_SPEC, INVITATION_STATES, INVITATION_STATE_LABELS, institutionCsvRow, institutionListPage, institutionListRows, invitationCounts } from '../services/institutionList.js';
 import { listQueryParameters } from './queue.js';
+import { publicBaseUrl } from '../http/publicUrl.js';
 import type { ApiRegistry } from '../http/api.js';
+import { editionSummary, objectId } from '../http/schemas.js';
 
 const invitationSchema = {
   type: 'object',
@@ -83,9 +85,6 @@ const invitationsSchema: JSONSchemaType<{ expiresInDays: number; institutionIds?
 };
 const checkInvitations = validator(invitationsSchema, 'body');
 
-function baseUrl(req: Request): string {
-  return process.env.MGA_PUBLIC_URL?.replace(/\/$/, '') ?? `${req.protocol}://${req.get('host')}`;
-}
 
 interface UploadedFile {
   originalname: string;
@@ -233,7 +232,7 @@ export function adminRouter(): Router {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
     const body = checkInvitations(formFields(req.body));
-    const issued = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, actor: actorOf(currentUser(res)) });
+    const issued = await issueInvitations(editionId, { baseUrl: publicBaseUrl(), expiresInDays: body.expiresInDays, actor: actorOf(currentUser(res)) });
     res.attachment(`invitaciones-${editionId}.csv`).type('text/csv; charset=utf-8').send(invitationsCsv(issued));
   });
 
@@ -244,7 +243,7 @@ export function adminRouter(): Router {
     const institutionId = String(req.params.id);
     if (!/^[0-9a-f]{24}$/.test(institutionId)) throw new HttpProblem(404, 'Not Found', 'no such institution');
     const body = checkInvitations(formFields(req.body));
-    const [invitation] = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, actor: actorOf(currentUser(res)), institutionIds: [institutionId] });
+    const [invitation] = await issueInvitations(editionId, { baseUrl: publicBaseUrl(), expiresInDays: body.expiresInDays, actor: actorOf(currentUser(res)), institutionIds: [institutionId] });
     res.setHeader('Cache-Control', 'no-store');
     renderPage(req, res, 'admin/invitation', { title: 'Liga de invitación', editionId, invitation });
   });
@@ -260,9 +259,29 @@ export function adminRouter(): Router {
   return router;
 }
 
+const UNKNOWN_EDITION = problem('unknown edition');
+const INVITATION_SCHEMA = {
+  type: 'object',
+  required: ['id', 'institution', 'state'],
+  properties: { id: objectId, institution: objectId, state: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' }, createdAt: { type: 'string', format: 'date-time' } },
+};
+const ISSUED_SCHEMA = {
+  type: 'object',
+  required: ['invitations'],
+  properties: {
+    invitations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['invitationId', 'institutionId', 'institution', 'link', 'expiresAt'],
+        properties: { invitationId: objectId, institutionId: objectId, institution: { type: 'string' }, entity: { type: 'string' }, link: { type: 'string', description: 'shown once: only its hash is stored' }, expiresAt: { type: 'string', format: 'date-time' } },
+      },
+    },
+  },
+};
 export function registerAdminApi(api: ApiRegistry): void {
   const admin = requireUser('admin');
-  api.add({ method: 'post', path: '/editions', summary: 'Create an edition from a methodology and its instruments', tag: 'admin', access: 'admin', body: editionSchema, responses: { 201: 'created' } }, admin, async (req, res) => {
+  api.add({ method: 'post', path: '/editions', summary: 'Create an edition from a methodology and its instruments', tag: 'admin', access: 'admin', body: editionSchema, responses: { 201: { description: 'created (Location: the edition)', schema: editionSummary }, 409: problem('an edition with this id already exists') } }, admin, async (req, res) => {
     const edition = await createEdition(checkEdition(req.body ?? {}), actorOf(currentUser(res)));
     res.status(201).location(`/api/v1/editions/${edition.editionId}`).json({ editionId: edition.editionId, year: edition.year, title: edition.title, status: edition.status, methodology: edition.methodology, instruments: edition.instruments });
   });
@@ -346,16 +365,16 @@ export function registerAdminApi(api: ApiRegistry): void {
     },
   );
 
-  api.add({ method: 'post', path: '/editions/:edition/invitations', summary: 'Issue invitation links (JSON, or CSV with Accept: text/csv)', tag: 'admin', access: 'admin', body: invitationsSchema, responses: { 201: 'issued' } }, admin, async (req, res) => {
+  api.add({ method: 'post', path: '/editions/:edition/invitations', summary: 'Issue invitation links (JSON, or CSV with Accept: text/csv)', tag: 'admin', access: 'admin', body: invitationsSchema, responses: { 201: { description: 'issued: each link is shown this once', schema: ISSUED_SCHEMA }, 200: { description: 'issued, as CSV (Accept: text/csv)', schema: { type: 'string' }, contentType: 'text/csv' }, 404: problem('unknown edition, or institutions not in it') } }, admin, async (req, res) => {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
     const body = checkInvitations(req.body ?? {});
-    const issued = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, actor: actorOf(currentUser(res)), institutionIds: body.institutionIds });
+    const issued = await issueInvitations(editionId, { baseUrl: publicBaseUrl(), expiresInDays: body.expiresInDays, actor: actorOf(currentUser(res)), institutionIds: body.institutionIds });
     if (req.accepts(['json', 'text/csv']) === 'text/csv') return res.type('text/csv; charset=utf-8').send(invitationsCsv(issued));
     res.status(201).json({ invitations: issued });
   });
 
-  api.add({ method: 'post', path: '/editions/:edition/invitations/:id/revoke', summary: 'Revoke an invitation link', tag: 'admin', access: 'admin', responses: { 204: 'revoked' } }, admin, async (req, res) => {
+  api.add({ method: 'post', path: '/editions/:edition/invitations/:id/revoke', summary: 'Revoke an invitation link', tag: 'admin', access: 'admin', responses: { 204: 'revoked', 404: problem('no such invitation, or already revoked') } }, admin, async (req, res) => {
     if (!/^[0-9a-f]{24}$/.test(String(req.params.id))) throw new HttpProblem(404, 'Not Found', 'no such invitation');
     await revokeInvitation(String(req.params.edition), String(req.params.id), actorOf(currentUser(res)));
     res.status(204).end();

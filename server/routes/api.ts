@@ -38,7 +38,7 @@ export function apiRegistry(): ApiRegistry {
   registerResearchApi(api);
   registerJobsApi(api);
   let document: object | undefined;
-  api.add({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3 document', tag: 'meta', public: true }, (_req, res) => {
+  api.add({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3 document', tag: 'meta', public: true, responses: { 200: { description: 'the OpenAPI 3.0 document of every operation', schema: { type: 'object', required: ['openapi', 'info', 'paths'], properties: { openapi: { type: 'string' }, info: { type: 'object' }, paths: { type: 'object' } } } } } }, (_req, res) => {
     document ??= openApiDocument(api.operations);
     res.json(document);
   });

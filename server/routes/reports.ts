@@ -4,7 +4,7 @@
  */
 import type { JSONSchemaType } from 'ajv';
 import type { Response } from 'express';
-import type { ApiRegistry } from '../http/api.js';
+import { download, problem, type ApiRegistry } from '../http/api.js';
 import { currentUser, requireUser } from '../auth/access.js';
 import { CARDS_JOB } from '../jobs/cards.js';
 import { JOB_VIEW_SCHEMA, jobView, submitJob } from '../jobs/service.js';
@@ -57,8 +57,8 @@ function send(res: Response, file: ReportFile): void {
   res.send(file.body);
 }
 
-const PDF_RESPONSES = { 200: 'application/pdf, as an attachment named after the edition', 404: 'unknown or unpublished edition, entity or institution' };
-const XLSX_RESPONSES = { 200: 'XLSX workbook, as an attachment named after the edition', 404: 'unknown or unpublished edition' };
+const PDF_RESPONSES = { 200: download('PDF, as an attachment named after the edition', 'application/pdf'), 404: problem('unknown or unpublished edition, entity or institution') };
+const XLSX_RESPONSES = { 200: download('XLSX workbook, as an attachment named after the edition', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'), 404: problem('unknown or unpublished edition') };
 
 const PROBLEM = { description: 'problem details', schema: { $ref: '#/components/schemas/Problem' }, contentType: 'application/problem+json' };
 

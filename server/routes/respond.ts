@@ -18,7 +18,7 @@ import { answeredCount, editionInstrument, loadResponse, saveDraft, submitAnswer
 import { refusal } from '../services/editionLifecycle.js';
 import { receiptPdf } from '../services/receipts.js';
 import { normaliseAnswers, progress, validateAnswers } from '../../questionnaires/engine.js';
-import type { ApiRegistry } from '../http/api.js';
+import { download, type ApiRegistry } from '../http/api.js';
 import { PROBLEM_RESPONSE } from '../http/apiSchemas.js';
 
 const EDITABLE = ['draft', 'returned'] as const;
@@ -508,7 +508,7 @@ export function registerRespondentApi(api: ApiRegistry): void {
       summary: 'The receipt of the latest submission (PDF): folio, date and time, and the submitted answers',
       tag: 'respondent',
       access,
-      responses: { 200: { description: 'the receipt (application/pdf, as an attachment named after its folio)' }, 404: { ...PROBLEM_RESPONSE, description: 'no submission yet (code no_receipt)' } },
+      responses: { 200: download('the receipt, as an attachment named after its folio', 'application/pdf'), 404: { ...PROBLEM_RESPONSE, description: 'no submission yet (code no_receipt)' } },
     },
     requireRespondent,
     async (_req, res) => sendReceipt(res),
