@@ -327,7 +327,7 @@ export function registerAdminApi(api: ApiRegistry): void {
       tag: 'admin',
       access: 'admin',
       query: listQueryParameters({ entity: { type: 'string' }, type: { type: 'string' }, level: { type: 'string', enum: [...LEVELS] }, invitation: { type: 'string', enum: [...INVITATION_STATES] }, sort: { type: 'string', enum: [...INSTITUTION_LIST_SORTS], default: 'entity' } }),
-      responses: { 200: { description: 'a page of institutions', schema: institutionPageSchema }, 404: 'unknown edition' },
+      responses: { 200: { description: 'a page of institutions', schema: institutionPageSchema }, 404: problem('unknown edition') },
     },
     admin,
     async (req, res) => {
@@ -353,7 +353,7 @@ export function registerAdminApi(api: ApiRegistry): void {
       tag: 'admin',
       access: 'admin',
       query: listQueryParameters({ state: { type: 'string', enum: ['active', 'revoked', 'expired'] }, sort: { type: 'string', enum: ['-created'], default: '-created' } }),
-      responses: { 200: { description: 'a page of invitations', schema: invitationPageSchema }, 404: 'unknown edition' },
+      responses: { 200: { description: 'a page of invitations', schema: invitationPageSchema }, 404: problem('unknown edition') },
     },
     admin,
     async (req, res) => {

@@ -29,7 +29,7 @@ import {
 } from '../services/assignments.js';
 import { recordAssignments } from '../services/assignmentAudit.js';
 import { listQueryParameters } from './queue.js';
-import type { ApiRegistry } from '../http/api.js';
+import { problem, type ApiRegistry } from '../http/api.js';
 
 const targetSchema: JSONSchemaType<AssignmentTarget> = {
   type: 'object',
@@ -206,7 +206,7 @@ export function registerAssignmentsApi(api: ApiRegistry): void {
       tag: 'admin',
       access: 'admin',
       query: listQueryParameters({ evaluator: { type: 'string', description: 'an evaluator account id' }, entity: { type: 'string' }, sort: { type: 'string', enum: [...ASSIGNMENT_SORTS], default: 'entity' } }),
-      responses: { 200: { description: 'a page of assignments', schema: listSchema }, 404: 'unknown edition' },
+      responses: { 200: { description: 'a page of assignments', schema: listSchema }, 404: problem('unknown edition') },
     },
     admin,
     async (req, res) => {
@@ -232,7 +232,7 @@ export function registerAssignmentsApi(api: ApiRegistry): void {
       tag: 'admin',
       access: 'admin',
       body: targetSchema,
-      responses: { 200: { description: 'assigned', schema: resultSchema }, 404: 'unknown edition' },
+      responses: { 200: { description: 'assigned', schema: resultSchema }, 404: problem('unknown edition') },
     },
     admin,
     async (req, res) => {
@@ -253,7 +253,7 @@ export function registerAssignmentsApi(api: ApiRegistry): void {
       tag: 'admin',
       access: 'admin',
       body: targetSchema,
-      responses: { 200: { description: 'removed', schema: resultSchema }, 404: 'unknown edition' },
+      responses: { 200: { description: 'removed', schema: resultSchema }, 404: problem('unknown edition') },
     },
     admin,
     async (req, res) => {
@@ -276,7 +276,7 @@ export function registerAssignmentsApi(api: ApiRegistry): void {
       bodyTypes: ['multipart/form-data', 'text/csv'],
       responses: {
         200: { description: 'assigned', schema: { type: 'object', required: ['rows', 'changed'], properties: { rows: { type: 'integer' }, changed: { type: 'integer' } } } },
-        404: 'unknown edition',
+        404: problem('unknown edition'),
       },
     },
     admin,

@@ -14,7 +14,7 @@ import { AssignmentModel } from '../models/assignment.js';
 import { ACTION_LABELS, ROLE_LABELS } from '../services/audit.js';
 import { AUDIT_CSV_HEADER, auditCsvRows, auditEntries, type AuditQuery } from '../services/auditView.js';
 import { listQueryParameters } from './queue.js';
-import type { ApiRegistry } from '../http/api.js';
+import { problem, type ApiRegistry } from '../http/api.js';
 
 const AUDIT_SORTS = ['at', '-at'] as const;
 type AuditSort = (typeof AUDIT_SORTS)[number];
@@ -97,7 +97,7 @@ export function registerAuditApi(api: ApiRegistry): void {
           description: 'a page of entries',
           schema: { type: 'object', required: ['total', 'limit', 'offset', 'entries'], properties: { total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' }, entries: { type: 'array', items: { type: 'object' } } } },
         },
-        404: 'unknown edition, or not one of the caller\'s',
+        404: problem('unknown edition, or not one of the caller\'s'),
       },
     },
     requireUser(),

@@ -25,7 +25,7 @@ import {
   type QueueSort,
 } from '../services/queueList.js';
 import { STATUS_LABELS } from '../services/responses.js';
-import type { ApiRegistry } from '../http/api.js';
+import { problem, type ApiRegistry } from '../http/api.js';
 
 /** What the user's queue holds: everything for admins and viewers; for evaluators, their institutions. */
 export function queueScope(user: UserPrincipal): QueueScope {
@@ -159,7 +159,7 @@ export function registerQueueApi(api: ApiRegistry): void {
       }),
       responses: {
         200: { description: 'a page of the queue (with format=csv: the whole filtered list as text/csv)', schema: queueResponseSchema },
-        404: 'unknown edition, or not one the caller may see',
+        404: problem('unknown edition, or not one the caller may see'),
       },
     },
     requireUser(),
