@@ -23,12 +23,14 @@ import { institutionGate } from './services/assignments.js';
 import { accountsRouter } from './routes/accounts.js';
 import { methodologyPagesRouter } from './routes/methodologyPages.js';
 import { jobsRouter } from './routes/jobs.js';
+import { mailRouter } from './routes/mail.js';
 import { configureViews } from './http/views.js';
 import { saveSessionBeforeRedirect, sessionMiddleware, type SessionOptions } from './auth/session.js';
 import { textHygiene, utf8Only } from './http/textHygiene.js';
 import { importLimits } from './services/importSettings.js';
 import { loadPrincipal } from './auth/access.js';
 import { csrfUnlessUnauthenticatedApi } from './auth/csrfGate.js';
+import { isEvidenceUpload } from './routes/evidence.js';
 import { LoginLimiter } from './auth/loginLimits.js';
 import { staticAssets } from './http/assets.js';
 import { apiDocsRouter } from './http/apiDocs.js';
@@ -84,7 +86,8 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(express.json({ limit: '1mb', verify: utf8Only }));
   app.use(express.raw({ type: ['text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'], limit: uploadLimit }));
   // Multipart bodies (file uploads) are parsed before the CSRF check, which reads their _csrf field.
-  app.use((req, res, next) => (req.is('multipart/form-data') ? upload.any()(req, res, next) : next()));
+  // Evidence uploads are the exception: they stream into GridFS once the respondent is known (server/routes/evidence.ts).
+  app.use((req, res, next) => (req.is('multipart/form-data') && !isEvidenceUpload(req) ? upload.any()(req, res, next) : next()));
   // Flat form fields only (extended: false): nested operator objects cannot be built from a form.
   app.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 5000, verify: utf8Only }));
   // Lone surrogates, control characters and bytes that are not UTF-8 are refused, naming the field.
@@ -110,6 +113,7 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(reviewRouter());
   app.use(accountsRouter());
   app.use(jobsRouter());
+  app.use(mailRouter());
   app.use(apiDocsRouter());
   app.use('/api/v1', apiRegistry().router);
 

@@ -30,6 +30,18 @@ import { INSTITUTION_CSV_HEADER, INSTITUTION_LIST_SORTS, INSTITUTION_LIST_SORT_L
 import { listQueryParameters } from './queue.js';
 import { publicBaseUrl } from '../http/publicUrl.js';
 import type { ApiRegistry } from '../http/api.js';
+import { sendInvitationMails, type InstitutionMailResult } from '../mail/send.js';
+
+/** The page's summary of an e-mailed issue, in Spanish. */
+function invitationMailSummary(issued: number, mails: readonly InstitutionMailResult[]): string {
+  const count = (status: string) => mails.filter((m) => m.status === status).length;
+  const parts = [`${issued} ${issued === 1 ? 'invitación emitida' : 'invitaciones emitidas'}`];
+  if (count('sent')) parts.push(`${count('sent')} enviadas por correo`);
+  if (count('outbox')) parts.push(`${count('outbox')} en la bandeja de Correo (no hay servidor de correo configurado)`);
+  if (count('failed')) parts.push(`${count('failed')} no se pudieron enviar (vea Correo)`);
+  if (count('no-contact')) parts.push(`${count('no-contact')} sin correo de contacto: registre el contacto y emita su liga de nuevo`);
+  return `${parts.join('; ')}.`;
+}
 import { editionSummary, objectId } from '../http/schemas.js';
 
 const invitationSchema = {
@@ -74,10 +86,11 @@ const editionSchema: JSONSchemaType<NewEdition> = {
 };
 const checkEdition = validator(editionSchema, 'body');
 
-const invitationsSchema: JSONSchemaType<{ expiresInDays: number; institutionIds?: string[] }> = {
+const invitationsSchema: JSONSchemaType<{ expiresInDays: number; institutionIds?: string[]; send?: boolean }> = {
   type: 'object',
   properties: {
     expiresInDays: { type: 'integer', minimum: 1, maximum: 365, default: 60 },
+    send: { type: 'boolean', nullable: true, description: 'e-mail each institution\'s contact its link (server/mail)' },
     institutionIds: { type: 'array', items: { type: 'string', pattern: '^[0-9a-f]{24}$' }, maxItems: 5000, nullable: true },
   },
   required: ['expiresInDays'],
@@ -232,7 +245,13 @@ export function adminRouter(): Router {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
     const body = checkInvitations(formFields(req.body));
-    const issued = await issueInvitations(editionId, { baseUrl: publicBaseUrl(), expiresInDays: body.expiresInDays, actor: actorOf(currentUser(res)) });
+    const user = currentUser(res);
+    const issued = await issueInvitations(editionId, { baseUrl: publicBaseUrl(), expiresInDays: body.expiresInDays, actor: actorOf(user) });
+    if (body.send) {
+      const mails = await sendInvitationMails(editionId, issued, { requestedBy: `${user.name} <${user.email}>`, fallbackHelpEmail: user.email });
+      flash(req, invitationMailSummary(issued.length, mails));
+      return res.redirect(303, `/admin/ediciones/${editionId}`);
+    }
     res.attachment(`invitaciones-${editionId}.csv`).type('text/csv; charset=utf-8').send(invitationsCsv(issued));
   });
 
@@ -369,9 +388,11 @@ export function registerAdminApi(api: ApiRegistry): void {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
     const body = checkInvitations(req.body ?? {});
-    const issued = await issueInvitations(editionId, { baseUrl: publicBaseUrl(), expiresInDays: body.expiresInDays, actor: actorOf(currentUser(res)), institutionIds: body.institutionIds });
+    const user = currentUser(res);
+    const issued = await issueInvitations(editionId, { baseUrl: publicBaseUrl(), expiresInDays: body.expiresInDays, actor: actorOf(user), institutionIds: body.institutionIds });
+    const mails = body.send ? await sendInvitationMails(editionId, issued, { requestedBy: `${user.name} <${user.email}>`, fallbackHelpEmail: user.email }) : undefined;
     if (req.accepts(['json', 'text/csv']) === 'text/csv') return res.type('text/csv; charset=utf-8').send(invitationsCsv(issued));
-    res.status(201).json({ invitations: issued });
+    res.status(201).json({ invitations: issued.map((invitation, i) => ({ ...invitation, ...(mails && { mail: { status: mails[i]!.status, to: mails[i]!.to, ...(mails[i]!.error && { error: mails[i]!.error }) } }) })) });
   });
 
   api.add({ method: 'post', path: '/editions/:edition/invitations/:id/revoke', summary: 'Revoke an invitation link', tag: 'admin', access: 'admin', responses: { 204: 'revoked', 404: problem('no such invitation, or already revoked') } }, admin, async (req, res) => {

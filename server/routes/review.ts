@@ -31,6 +31,8 @@ import { explanationView, institutionExplanation } from '../services/explanation
 import { scoreExplanationSchema } from '../http/explanationSchema.js';
 import { progress } from '../../questionnaires/engine.js';
 import type { ApiRegistry } from '../http/api.js';
+import { evidenceByItem, evidenceItems, evidenceSettings, listEvidence } from '../files/evidence.js';
+import { mayDownloadEvidence } from './evidence.js';
 import { answers as answersSchema, institutionRef, progress as progressSchema, responseStatus, sha256, storedScore } from '../http/schemas.js';
 
 const OBJECT_ID = /^[0-9a-f]{24}$/;
@@ -141,7 +143,14 @@ async function renderReview(req: Request, res: Response, override?: ReviewOverri
   const institution = data.answers.context.institution;
   const comments = Object.fromEntries((data.answers.response?.comments ?? []).map((c) => [c.item, c.comment]));
   const reviewing = writable && data.answers.status === 'submitted';
-  const answerSections = questionnaireView(data.own.definition, data.answers.answers, { institution, comments });
+  const files = {
+    accepts: new Set(evidenceItems(data.own.definition).keys()),
+    byItem: evidenceByItem(await listEvidence(editionId, institutionId)),
+    editable: false,
+    maxPerItem: evidenceSettings().maxFilesPerItem,
+    ...(mayDownloadEvidence(user, editionId) && { downloadBase: `/api/v1/editions/${encodeURIComponent(editionId)}/institutions/${institutionId}/evidence/` }),
+  };
+  const answerSections = questionnaireView(data.own.definition, data.answers.answers, { institution, comments, files });
   const logAnswers = override?.logAnswers ?? data.logResponse?.answers ?? {};
   const logErrors = override?.logErrors ?? [];
   const logSections = data.logs ? questionnaireView(data.logs.definition, logAnswers, { institution, errors: errorsByPath(logErrors), newRows: writable }) : [];

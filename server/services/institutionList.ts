@@ -40,6 +40,8 @@ export interface InstitutionListRow {
   entity: string;
   type: string;
   level: string;
+  contactName?: string;
+  contactEmail?: string;
   invitation?: { id: string; state: Exclude<InvitationFilter, 'none'>; stateLabel: string; expiresAt: Date; createdAt?: Date; lastUsedAt?: Date };
 }
 
@@ -108,7 +110,7 @@ async function pipeline(editionId: string, query: ListQuery<InstitutionListSort>
   return [{ $match: match }, { $sort: sorts[query.sort] }];
 }
 
-type Doc = { _id: Types.ObjectId; name: string; entity: string; type: string; level: string; inv?: { _id: Types.ObjectId; expiresAt: Date; createdAt?: Date; lastUsedAt?: Date }; invState: InvitationFilter };
+type Doc = { _id: Types.ObjectId; name: string; entity: string; type: string; level: string; contactName?: string; contactEmail?: string; inv?: { _id: Types.ObjectId; expiresAt: Date; createdAt?: Date; lastUsedAt?: Date }; invState: InvitationFilter };
 
 const toRow = (d: Doc): InstitutionListRow => ({
   id: String(d._id),
@@ -116,10 +118,12 @@ const toRow = (d: Doc): InstitutionListRow => ({
   entity: d.entity,
   type: d.type,
   level: d.level,
+  ...(d.contactName && { contactName: d.contactName }),
+  ...(d.contactEmail && { contactEmail: d.contactEmail }),
   ...(d.inv && d.invState !== 'none' && { invitation: { id: String(d.inv._id), state: d.invState, stateLabel: INVITATION_STATE_LABELS[d.invState], expiresAt: d.inv.expiresAt, createdAt: d.inv.createdAt, lastUsedAt: d.inv.lastUsedAt } }),
 });
 
-const PROJECT: PipelineStage = { $project: { name: 1, entity: 1, type: 1, level: 1, inv: 1, invState: 1 } };
+const PROJECT: PipelineStage = { $project: { name: 1, entity: 1, type: 1, level: 1, contactName: 1, contactEmail: 1, inv: 1, invState: 1 } };
 
 export async function institutionListPage(editionId: string, query: ListQuery<InstitutionListSort>): Promise<{ total: number; items: InstitutionListRow[] }> {
   const now = new Date();

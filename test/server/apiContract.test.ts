@@ -243,6 +243,32 @@ describe('API contract: real responses of every operation match their documented
     await call(respondent, 'get', '/respondent/questionnaire', 200);
     await call(respondent, 'put', '/respondent/answers', 200, { json: { answers: { aiUnit: 'yes' } } });
     await call(respondent, 'put', '/respondent/answers', 400, { json: { answers: { aiUnit: 'perhaps' } } });
+    // evidence files (while the answers can change) and e-mail
+    const pdfBytes = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
+    const evidenceForm = (item: string) => {
+      const form = new FormData();
+      form.append('item', item);
+      form.append('archivo', new Blob([new Uint8Array(pdfBytes)], { type: 'application/pdf' }), 'acuerdo.pdf');
+      return form;
+    };
+    const attached = await json<{ id: string }>(await call(respondent, 'post', '/respondent/evidence', 201, { body: evidenceForm('aiUnit') }));
+    await call(respondent, 'post', '/respondent/evidence', 400, { body: evidenceForm('noSuchItem') });
+    const spare = await json<{ id: string }>(await call(respondent, 'post', '/respondent/evidence', 201, { body: evidenceForm('aiUnit') }));
+    await call(respondent, 'delete', `/respondent/evidence/${spare.id}`, 204);
+    await call(respondent, 'delete', `/respondent/evidence/${NO_ID}`, 404);
+    await call(respondent, 'get', '/respondent/evidence', 200);
+    await call(admin, 'get', `/editions/${pilot.editionId}/institutions/${zapopan.id}/evidence`, 200);
+    await call(admin, 'get', `/editions/${pilot.editionId}/institutions/${zapopan.id}/evidence/${attached.id}`, 200);
+    await call(admin, 'get', `/editions/${pilot.editionId}/institutions/${zapopan.id}/evidence/${NO_ID}`, 404);
+    await call(admin, 'patch', `/editions/${pilot.editionId}/institutions/${tonala.id}/contacts`, 200, { json: { contactName: 'Rosa Díaz', contactEmail: 'rosa@tonala.example' } });
+    await call(admin, 'patch', `/editions/${pilot.editionId}/institutions/${tonala.id}/contacts`, 400, { json: { contactEmail: 'no es un correo' } });
+    await call(admin, 'post', `/editions/${pilot.editionId}/reminders`, 202);
+    await call(admin, 'post', `/editions/mga-1999/reminders`, 404);
+    await call(anon, 'post', '/auth/password-reset', 202, { json: { email: 'contrato@example.org' } });
+    const outbox = await json<{ items: { kind: string; text?: string }[] }>(await call(admin, 'get', '/mail?limit=5', 200));
+    const resetToken = /restablecer\/([A-Za-z0-9_-]{43})/.exec(outbox.items.find((m) => m.kind === 'password-reset')!.text!)![1]!;
+    await call(anon, 'post', '/auth/password-reset/confirm', 204, { json: { token: resetToken, password: 'another long password' } });
+    await call(anon, 'post', '/auth/password-reset/confirm', 400, { json: { token: resetToken, password: 'another long password' } });
     await call(respondent, 'post', '/respondent/submit', 400, { json: { answers: { aiUnit: 'yes' } } });
     await call(respondent, 'post', '/respondent/submit', 200, { json: { answers: DEMO_GOVERNMENT_ANSWERS } });
     await call(respondent, 'put', '/respondent/answers', 409, { json: { answers: { aiUnit: 'no' } } });
