@@ -22,6 +22,8 @@ export const viewHelpers = {
   fixed: (value: unknown, decimals: unknown) => (typeof value === 'number' && Number.isFinite(value) ? formatFixed(value, typeof decimals === 'number' ? decimals : 2) : '—'),
   date: (value: unknown) => (value instanceof Date || typeof value === 'string' ? dateFormat.format(new Date(value)) : ''),
   json: (value: unknown) => JSON.stringify(value ?? null),
+  /** A value inside a URL (query strings of filter links). */
+  enc: (value: unknown) => encodeURIComponent(String(value ?? '')),
   /** The DOM id of a form field, shared by inputs and the error summary's links. */
   fieldId: (field: unknown) => `f-${String(field).replace(/[^a-zA-Z0-9_-]/g, '-')}`,
   /** An edition's status and an account's role in Spanish («recibiendo respuestas», «evaluación»). */
