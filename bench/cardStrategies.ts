@@ -12,10 +12,13 @@ import { buildInstitutionReportData, type InstitutionReportData } from '../repor
 import { configurePagePool } from '../reports/pages.js';
 import { footerInfo } from '../reports/views/common.js';
 import { renderInstitutionReportHtml } from '../reports/views/institution.js';
+import { treeCpuSeconds } from './cpu.js';
 
 export interface StrategyResult {
   name: string;
   msPerCard: number;
+  /** CPU of this process and the browser per card. */
+  cpuMsPerCard: number;
   projected908s: number;
 }
 
@@ -73,10 +76,12 @@ export async function compareCardStrategies(results: EditionResults, sample: num
   const out: StrategyResult[] = [];
   for (const strategy of strategies) {
     const started = performance.now();
+    const cpuBefore = treeCpuSeconds(process.pid);
     await strategy.run();
     const ms = (performance.now() - started) / cards.length;
-    out.push({ name: strategy.name, msPerCard: ms, projected908s: (ms * total) / 1000 });
-    log(`  ${strategy.name.padEnd(44)} ${ms.toFixed(0).padStart(5)} ms per card → ${((ms * total) / 1000).toFixed(0).padStart(4)} s for ${total} cards`);
+    const cpuMs = ((treeCpuSeconds(process.pid) - cpuBefore) * 1000) / cards.length;
+    out.push({ name: strategy.name, msPerCard: ms, cpuMsPerCard: cpuMs, projected908s: (ms * total) / 1000 });
+    log(`  ${strategy.name.padEnd(44)} ${ms.toFixed(0).padStart(5)} ms per card (CPU ${cpuMs.toFixed(0).padStart(4)} ms) → ${((ms * total) / 1000).toFixed(0).padStart(4)} s for ${total} cards (CPU/2 cores: ${((cpuMs * total) / 2000).toFixed(0)} s)`);
   }
   configurePagePool({});
   return out;

@@ -15,7 +15,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeBrowser, getBrowser } from '../reports/browser.js';
@@ -42,6 +42,8 @@ const { values: flags } = parseArgs({
     'no-bulk': { type: 'boolean', default: false },
     'no-strategies': { type: 'boolean', default: false },
     'no-service': { type: 'boolean', default: false },
+    'no-job': { type: 'boolean', default: false },
+    'no-library': { type: 'boolean', default: false },
     sample: { type: 'string', default: '96' },
     out: { type: 'string' },
   },
@@ -126,18 +128,16 @@ const sampleSizes = { '2019': 1243, '2021': 1365 };
 const launchStart = performance.now();
 const browser = await getBrowser();
 browserPid = browser.process()?.pid;
-console.log(`browser launch: ${(performance.now() - launchStart).toFixed(0)} ms (pid ${browserPid ?? '?'})`);
+console.log(`browser launch: ${(performance.now() - launchStart).toFixed(0)} ms (pid ${browserPid ?? '?'}); load average ${loadavg()[0]!.toFixed(1)} (other work on this machine slows every figure below)`);
 
 try {
-  const national = await measure('national report PDF (7 pages, 5 charts)', Math.min(runs, 7), () =>
-    renderReportPdf(buildNationalReportData(results, published, { sampleSizes })),
-  );
-  const entity = await measure('entity report PDF', runs, (i) => renderReportPdf(buildEntityReportData(results, ENTITIES[i % ENTITIES.length]!.name)));
-  const card = await measure('institution report card PDF', Math.max(runs, 30), (i) => renderReportPdf(buildInstitutionReportData(results, (i * 37) % rows.length)));
-  const workbook = await measure('edition workbook (xlsx, 2 chart images)', Math.min(runs, 7), () => buildEditionWorkbook(results, { published, sampleSizes }));
-  void national;
-  void entity;
-  console.log(`  card: ${verdict(card, GOALS.cardMs)}; workbook: ${verdict(workbook, GOALS.workbookMs)}`);
+  if (!flags['no-library']) {
+    await measure('national report PDF (7 pages, 5 charts)', Math.min(runs, 7), () => renderReportPdf(buildNationalReportData(results, published, { sampleSizes })));
+    await measure('entity report PDF', runs, (i) => renderReportPdf(buildEntityReportData(results, ENTITIES[i % ENTITIES.length]!.name)));
+    const card = await measure('institution report card PDF', Math.max(runs, 30), (i) => renderReportPdf(buildInstitutionReportData(results, (i * 37) % rows.length)));
+    const workbook = await measure('edition workbook (xlsx, 2 chart images)', Math.min(runs, 7), () => buildEditionWorkbook(results, { published, sampleSizes }));
+    console.log(`  card: ${verdict(card, GOALS.cardMs)}; workbook: ${verdict(workbook, GOALS.workbookMs)}`);
+  }
 
   if (!flags['no-strategies']) {
     console.log(`printing many cards (a sample of ${flags.sample} cards of 2017):`);
@@ -162,4 +162,4 @@ try {
 }
 console.log(`peak memory: node RSS ${mb(peak.node)}; chromium, all its processes (PSS) ${peak.chromium > 0 ? mb(peak.chromium) : 'n/a'}`);
 
-if (!flags['no-service']) await runServiceBench(console.log);
+if (!flags['no-service']) await runServiceBench(console.log, { job: !flags['no-job'] });
