@@ -7,6 +7,7 @@ import { CliError, isParseArgsError, type CliIo, type Subcommand } from './mga/c
 import { recalc } from './mga/recalc.js';
 import { createUserCommand } from './mga/createUser.js';
 import { reportCommand } from './mga/report.js';
+import { exportCommand } from './mga/export.js';
 import { coherenceCommand, sensitivityCommand, uncertaintyCommand, whatIfCommand } from './mga/analysis.js';
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
@@ -15,6 +16,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   uncertainty: uncertaintyCommand,
   sensitivity: sensitivityCommand,
   coherence: coherenceCommand,
+  export: exportCommand,
   'create-user': createUserCommand,
   report: reportCommand,
 };

@@ -9,6 +9,7 @@ import { problemHandler, sendProblem, HttpProblem, unknownRoute } from './http/p
 import { serverVersion } from './db/connection.js';
 import { apiRegistry } from './routes/api.js';
 import { resultsPagesRouter } from './routes/resultsPages.js';
+import { researchPagesRouter } from './routes/researchPages.js';
 import { authRouter } from './routes/auth.js';
 import { adminRouter } from './routes/admin.js';
 import { respondRouter } from './routes/respond.js';
@@ -66,6 +67,7 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(loadPrincipal);
   app.use(csrfUnlessUnauthenticatedApi);
 
+  app.use(researchPagesRouter());
   app.use(resultsPagesRouter());
   app.use(authRouter());
   app.use(adminRouter());

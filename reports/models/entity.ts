@@ -1,4 +1,5 @@
 /** The entity report's view model: one entity against the national means, its institutions and types. */
+import type { RobustnessSection } from './robustness.js';
 import { normalizeEntity } from '../../scoring/catalogue.js';
 import { rankDescending } from '../../scoring/comparison.js';
 import { rowValues } from '../../scoring/engine.js';
@@ -40,6 +41,8 @@ export interface TypeRow {
 
 export interface EntityReportData {
   kind: 'entity';
+  /** «Análisis de robustez» (reports/models/robustness.ts), when the caller computed it. */
+  robustness?: RobustnessSection;
   meta: ReportMeta;
   edition: string;
   nodes: NodeInfo[];

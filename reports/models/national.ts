@@ -3,6 +3,7 @@
  * from the base edition's institutions), the base edition by entity, type and level, the published
  * entity figures of later editions, and the notes that explain them.
  */
+import type { RobustnessSection } from './robustness.js';
 import { ENTITIES } from '../../scoring/catalogue.js';
 import { compareEditions, type Comparison, type EditionValues } from '../../scoring/comparison.js';
 import { gapAnalysis, NATIONAL_GROUP_NAME, type GapEntry, type NationalMethod } from '../../scoring/grouping.js';
@@ -55,6 +56,8 @@ export interface PublishedGroupComparison {
 
 export interface NationalReportData {
   kind: 'national';
+  /** «Análisis de robustez» (reports/models/robustness.ts), when the caller computed it. */
+  robustness?: RobustnessSection;
   meta: ReportMeta;
   editions: string[];
   baseEdition: string;

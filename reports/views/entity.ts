@@ -63,6 +63,7 @@ export function renderEntityReportHtml(data: EntityReportData): string {
     gapIntro: `Componentes ordenados por lo que el ${indexCode} de ${name} subiría si su media llegara a 1 (peso en el ${indexCode} × (1 − media)).`,
     gapTable: gapTable(data.gaps, 'Media de la entidad', indexCode),
     evolution: data.evolution ? entityEvolutionView(data.evolution, charts, new Map(nodes.map((n) => [n.id, n.kind]))) : undefined,
+    robustness: data.robustness,
     notes: data.notes,
     meta: data.meta,
   });

@@ -150,6 +150,7 @@ export function renderNationalReportHtml(data: NationalReportData): string {
     entityComparisonTable,
     notes: data.notes,
     warningsTable: warningsTable(data.publishedWarnings, codeOf),
+    robustness: data.robustness,
     meta: data.meta,
   });
   return page(data.meta, 'Métrica de Gobierno Abierto · Reporte nacional', body);

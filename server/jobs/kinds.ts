@@ -1,5 +1,7 @@
 /** Every job kind of the service: one file per kind in this folder, listed here once. */
 import { editionCardsJob } from './cards.js';
 import { registerJobKind } from './registry.js';
+import { uncertaintyJob } from './uncertainty.js';
 
-for (const kind of [editionCardsJob]) registerJobKind(kind);
+registerJobKind(editionCardsJob);
+registerJobKind(uncertaintyJob);

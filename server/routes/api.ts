@@ -7,6 +7,7 @@ import { registerRespondentApi } from './respond.js';
 import { registerReviewApi } from './review.js';
 import { registerAccountsApi } from './accounts.js';
 import { registerReportsApi } from './reports.js';
+import { registerResearchApi } from './research.js';
 import { registerJobsApi } from './jobs.js';
 
 export function apiRegistry(): ApiRegistry {
@@ -18,6 +19,7 @@ export function apiRegistry(): ApiRegistry {
   registerReviewApi(api);
   registerAccountsApi(api);
   registerReportsApi(api);
+  registerResearchApi(api);
   registerJobsApi(api);
   let document: object | undefined;
   api.add({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3 document', tag: 'meta', public: true }, (_req, res) => {

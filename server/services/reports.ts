@@ -6,6 +6,9 @@
  * Problems with the request (unknown edition, entity or institution, bad compare list) are
  * HttpProblems whose `errors[].field` names the parameter, so the CLI can name its flag.
  */
+import { robustnessSection } from '../../reports/models/robustness.js';
+import { coherenceOf } from './research.js';
+import { robustnessOf } from './robustness.js';
 import {
   buildEditionWorkbook,
   buildEntityReportData,
@@ -212,6 +215,7 @@ const pdf = (body: Buffer, fileName: string): ReportFile => ({ body, fileName, c
 export async function nationalReportPdf(editionId: string, options: NationalOptions = {}): Promise<ReportFile> {
   const loaded = await loadEditionResults(editionId, options);
   const data = await nationalReportData(loaded, options);
+  data.robustness = robustnessSection({ ...robustnessOf(loaded.results), coherence: coherenceOf(loaded.results) });
   return pdf(await renderNationalReportPdf(data), `${loaded.edition.editionId}-reporte-nacional.pdf`);
 }
 
@@ -252,6 +256,7 @@ export async function entityReportPdf(editionId: string, entity: string, options
   const loaded = await loadEditionResults(editionId, options);
   const name = entityOf(loaded.results, entity);
   const data = buildEntityReportData(loaded.results, name, { ...(await evolutionOptions()), ...(options.generatedAt && { generatedAt: options.generatedAt }) });
+  data.robustness = robustnessSection(robustnessOf(loaded.results), name);
   return pdf(await renderEntityReportPdf(data), `${loaded.edition.editionId}-entidad-${safeFileName(name, 40)}.pdf`);
 }
 

@@ -202,13 +202,14 @@ export interface EditionTable {
   scores: ScoreTable;
 }
 
-const tableCache = new Map<string, { version: number; table: EditionTable }>();
+/** Keyed by edition id; valid for one edition document (its _id) at one results version. */
+const tableCache = new Map<string, { documentId: string; version: number; table: EditionTable }>();
 
 /** Every institution of an edition scored by the engine from its stored inputs; cached per results version. */
 export async function editionTable(editionId: string): Promise<EditionTable> {
   const edition = await findEdition(editionId);
   const cached = tableCache.get(editionId);
-  if (cached && cached.version === edition.resultsVersion) return cached.table;
+  if (cached && cached.version === edition.resultsVersion && cached.documentId === String(edition._id)) return cached.table;
 
   const methodology = methodologyById(edition.methodology.id);
   const [institutions, results] = await Promise.all([
@@ -223,7 +224,7 @@ export async function editionTable(editionId: string): Promise<EditionTable> {
     institutions: withResults.map((i) => ({ id: String(i._id), name: i.name, entity: i.entity, type: i.type, level: i.level })),
     scores: scoreInstitutions(methodology, withResults.map((i) => valuesById.get(String(i._id))!)),
   };
-  tableCache.set(editionId, { version: edition.resultsVersion, table });
+  tableCache.set(editionId, { documentId: String(edition._id), version: edition.resultsVersion, table });
   return table;
 }
 
