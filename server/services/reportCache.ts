@@ -11,8 +11,9 @@
  *   per process like the service does;
  * - the report and its parameters (edition, entity, institution, compared editions); for a card, the
  *   questionnaire answers it lists;
- * - the renderer: a hash of reports/ (templates, styles, views), so a new version never serves PDFs
- *   of the old one.
+ * - the code: a hash of the sources that make a report's content (reports/, scoring/,
+ *   questionnaires/, server/services/: templates, styles, views, the engine, the analyses of the
+ *   robustness section, the labels), so a new release never serves PDFs of the old one.
  *
  * The key is also the response's ETag. Concurrent requests for the same missing PDF share one
  * render. When a PDF of the same report is stored under a new key, the older ones are deleted.
@@ -26,22 +27,24 @@ import type { Logger } from 'pino';
 import { BUCKETS, discard, download, findFile, findFiles, upload } from '../files/gridfs.js';
 import type { EditionResults } from '../../reports/index.js';
 
-const REPORTS_DIR = fileURLToPath(new URL('../../reports/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Where a report's content comes from, besides the data: see the file comment. */
+const CONTENT_SOURCES = ['reports', 'scoring', 'questionnaires', 'server/services', 'package-lock.json'];
 
 let rendererHash: string | undefined;
 
-/** sha256 of every file under reports/ (code, templates, styles), in path order. */
+/** sha256 of every file of CONTENT_SOURCES, in path order (read once per process, a few milliseconds). */
 export function rendererFingerprint(): string {
   if (rendererHash) return rendererHash;
   const hash = createHash('sha256');
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else hash.update(path.slice(REPORTS_DIR.length)).update('\0').update(readFileSync(path)).update('\0');
+  const add = (path: string): void => {
+    if (statSync(path).isDirectory()) {
+      for (const name of readdirSync(path).sort()) add(join(path, name));
+    } else {
+      hash.update(path.slice(ROOT.length)).update('\0').update(readFileSync(path)).update('\0');
     }
   };
-  walk(REPORTS_DIR);
+  for (const source of CONTENT_SOURCES) add(join(ROOT, source));
   rendererHash = hash.digest('hex');
   return rendererHash;
 }
