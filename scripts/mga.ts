@@ -9,9 +9,11 @@ import { createUserCommand } from './mga/createUser.js';
 import { reportCommand } from './mga/report.js';
 import { exportCommand } from './mga/export.js';
 import { coherenceCommand, sensitivityCommand, uncertaintyCommand, whatIfCommand } from './mga/analysis.js';
+import { compareCommand } from './mga/compare.js';
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
   recalc,
+  compare: compareCommand,
   'what-if': whatIfCommand,
   uncertainty: uncertaintyCommand,
   sensitivity: sensitivityCommand,

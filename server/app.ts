@@ -12,6 +12,7 @@ import { resultsPagesRouter } from './routes/resultsPages.js';
 import { researchPagesRouter } from './routes/researchPages.js';
 import { authRouter } from './routes/auth.js';
 import { adminRouter } from './routes/admin.js';
+import { crosswalksRouter } from './routes/crosswalks.js';
 import { respondRouter } from './routes/respond.js';
 import { reviewRouter } from './routes/review.js';
 import { accountsRouter } from './routes/accounts.js';
@@ -71,6 +72,7 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(resultsPagesRouter());
   app.use(authRouter());
   app.use(adminRouter());
+  app.use(crosswalksRouter());
   app.use(respondRouter());
   app.use(reviewRouter());
   app.use(accountsRouter());

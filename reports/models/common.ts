@@ -10,8 +10,9 @@
  * Nothing here formats numbers: values stay unrounded until the templates print them.
  */
 import { asCompiled, scoreInstitutions, type CompiledMethodology, type ScoreTable } from '../../scoring/engine.js';
-import { rankDescending } from '../../scoring/comparison.js';
-import { groupBy, type GroupSummary, type Grouping, type NationalMethod } from '../../scoring/grouping.js';
+import { compareEditions, rankDescending, type Comparison, type EditionValues } from '../../scoring/comparison.js';
+import { groupBy, NATIONAL_GROUP_NAME, type GroupSummary, type Grouping, type NationalMethod } from '../../scoring/grouping.js';
+import { publishedValues, type ParsePublishedResult } from '../../scoring/published.js';
 import type { Methodology, MethodologyNode, NodeKind } from '../../scoring/methodology.js';
 import { summaryColumns } from '../../scoring/recalc.js';
 import { formatCount, nodeCode, nodeName } from '../format.js';
@@ -233,4 +234,27 @@ export function rankedRows(groups: readonly GroupSummary[], nodes: readonly Node
 export function listNames(names: readonly string[]): string {
   if (names.length <= 1) return names.join('');
   return `${names.slice(0, -1).join(', ')} y ${names.at(-1)}`;
+}
+
+// ───────────────────────────── editions compared ─────────────────────────────
+
+/** Parsed published aggregates (parsePublishedAggregates' result; errors optional). */
+export type PublishedInput = Pick<ParsePublishedResult, 'data' | 'warnings'> & Partial<Pick<ParsePublishedResult, 'errors'>>;
+
+/** National figures per edition (published where published, else the base edition's computed ones), compared. */
+export function nationalComparison(results: EditionResults, published: PublishedInput | undefined, editions: readonly string[]): Comparison {
+  const nodes = summaryNodes(results.compiled);
+  const perEdition: EditionValues[] = editions.map((edition) => {
+    const figures = published ? publishedValues(published.data, edition, 'national', NATIONAL_GROUP_NAME) : {};
+    const usePublished = Object.keys(figures).length > 0 || edition !== results.edition;
+    const values = usePublished ? figures : pickValues(results.national.values, nodes);
+    return { edition, groups: { [NATIONAL_GROUP_NAME]: { n: edition === results.edition ? results.national.n : null, values } } };
+  });
+  return compareEditions(perEdition, { nodes: nodes.map((n) => n.id), groups: [NATIONAL_GROUP_NAME] });
+}
+
+/** The base edition and every edition of the published data, in chronological order. */
+export function defaultEditions(results: EditionResults, published: PublishedInput | undefined): string[] {
+  const names = new Set([results.edition, ...Object.keys(published?.data.editions ?? {})]);
+  return [...names].sort((a, b) => a.localeCompare(b, 'es', { numeric: true }));
 }

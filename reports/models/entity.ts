@@ -16,10 +16,10 @@ import {
   type NodeInfo,
   type NodeValues,
   type RankInfo,
+  type PublishedInput,
   type ReportMeta,
 } from './common.js';
 import { buildEntityEvolution, type EntityEvolution, type EvolutionOptions } from './evolution.js';
-import type { PublishedInput } from './national.js';
 
 export interface InstitutionRow {
   /** Row of the institution in the edition's results. */

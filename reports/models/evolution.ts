@@ -4,12 +4,12 @@
  * nothing for it), and the national series. Published figures are never corrected nor filled in:
  * a place among the entities is printed only where the source states it.
  */
-import { normalizeEntity } from '../../scoring/catalogue.js';
+import { ENTITIES, normalizeEntity } from '../../scoring/catalogue.js';
 import { rankDescending, type Comparison } from '../../scoring/comparison.js';
 import { publishedFigure, type PublishedWarning, type StatedRank } from '../../scoring/published.js';
+import type { PanelComparison } from '../../scoring/panel.js';
 import { formatCount, formatScore } from '../format.js';
-import { listNames, summaryNodes, type EditionResults, type NodeInfo } from './common.js';
-import { defaultEditions, nationalComparison, type PublishedInput } from './national.js';
+import { defaultEditions, listNames, nationalComparison, summaryNodes, type EditionResults, type NodeInfo, type PublishedInput } from './common.js';
 
 export interface EvolutionPoint {
   edition: string;
@@ -157,4 +157,56 @@ export function buildEntityEvolution(results: EditionResults, published: Publish
 export function nationalSeries(comparison: Comparison, nodes: readonly NodeInfo[]): { node: string; code: string; name: string; values: (number | null)[] }[] {
   const row = comparison.groups[0]!.nodes;
   return nodes.map((n) => ({ node: n.id, code: n.code, name: n.name, values: comparison.editions.map((e) => row[n.id]?.values[e] ?? null) }));
+}
+
+/** The figure of every entity for one node and edition: computed means for the base edition, published figures for the others. */
+export function entityFigures(results: EditionResults, published: PublishedInput | undefined, edition: string, node: string): Record<string, number | null> {
+  return Object.fromEntries(
+    ENTITIES.map((e) => {
+      if (edition === results.edition) return [e.name, results.byEntity.groups.find((g) => g.name === e.name)?.values[node] ?? null];
+      return [e.name, (published && publishedFigure(published.data, edition, 'entity', e.name, node)?.value) ?? null];
+    }),
+  );
+}
+
+export interface MapChoice {
+  edition: string;
+  node: string;
+  code: string;
+  /** Entities with a figure (of 33). */
+  count: number;
+}
+
+/** Every (edition, node) with at least one entity figure, editions in order, nodes in methodology order. */
+export function entityMapChoices(results: EditionResults, published: PublishedInput | undefined, editions?: readonly string[]): MapChoice[] {
+  const nodes = summaryNodes(results.compiled);
+  return [...(editions ?? defaultEditions(results, published))].flatMap((edition) =>
+    nodes.flatMap((n) => {
+      const count = Object.values(entityFigures(results, published, edition, n.id)).filter((v) => v !== null).length;
+      return count > 0 ? [{ edition, node: n.id, code: n.code, count }] : [];
+    }),
+  );
+}
+
+/** The «Evolución» section of the national report: what the compared editions have. */
+export interface NationalEvolution {
+  editions: string[];
+  /** Entities with a published figure in an edition other than the base, in catalogue order. */
+  entities: EntityEvolution[];
+  /** Maps that can be drawn: every (edition, node) with entity figures. */
+  mapChoices: MapChoice[];
+  /** Institution-level changes (national, by entity, …), when two editions with per-institution data were compared. */
+  panels: PanelComparison[];
+  notes: string[];
+}
+
+export function buildNationalEvolution(results: EditionResults, published: PublishedInput | undefined, editions: readonly string[], options: { panels?: readonly PanelComparison[]; editionAbout?: Readonly<Record<string, string>> } = {}): NationalEvolution {
+  const later = editions.filter((e) => e !== results.edition);
+  const entities = ENTITIES.filter((e) => later.some((edition) => published && Object.values(published.data.editions[edition]?.groups ?? {}).some((g) => g.scope === 'entity' && g.group === e.name))).map((e) =>
+    buildEntityEvolution(results, published, e.name, { editions, ...(options.editionAbout && { editionAbout: options.editionAbout }) }),
+  );
+  const notes: string[] = [];
+  if (entities.length === 0 && later.length > 0) notes.push(`Ninguna edición posterior a ${results.edition} publicó cifras por entidad en los datos cargados.`);
+  if (!options.panels?.length) notes.push(`Solo ${results.edition} tiene datos por sujeto obligado en este servicio: no hay comparación de los mismos sujetos obligados entre ediciones (panel).`);
+  return { editions: [...editions], entities, mapChoices: entityMapChoices(results, published, editions), panels: [...(options.panels ?? [])], notes };
 }

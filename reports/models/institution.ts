@@ -162,6 +162,25 @@ export interface InstitutionReportData {
   /** Present when the institution answered a questionnaire of the edition. */
   itemImprovements?: ItemImprovement[];
   notes: string[];
+  /** The same institution in an earlier edition (linked by a crosswalk), with the change since. */
+  previous?: PreviousEditionView;
+}
+
+/** What the caller knows of the institution's previous edition (server/services/crosswalks.ts). */
+export interface PreviousEditionInput {
+  /** The edition as printed ("2017"). */
+  edition: string;
+  title: string;
+  /** The institution's name in that edition. */
+  name: string;
+  values: Readonly<Record<string, number | null>>;
+  link: { method: 'exact' | 'confirmed'; similarity: number };
+}
+
+export interface PreviousEditionView extends PreviousEditionInput {
+  values: NodeValues;
+  /** This edition − the previous one, per summary node; null where either is missing. */
+  delta: NodeValues;
 }
 
 /** An institution by its row in the results, or by name (and entity when the name repeats). */
@@ -186,7 +205,7 @@ function pathDescription(compiled: CompiledMethodology, path: string): string {
   return compiled.methodology.equivalentPaths.find((p) => p.id === path)?.description?.es ?? path;
 }
 
-export function buildInstitutionReportData(results: EditionResults, selector: InstitutionSelector, options: BuildOptions & { answered?: AnsweredItems } = {}): InstitutionReportData {
+export function buildInstitutionReportData(results: EditionResults, selector: InstitutionSelector, options: BuildOptions & { answered?: AnsweredItems; previous?: PreviousEditionInput } = {}): InstitutionReportData {
   const row = findInstitution(results, selector);
   const inst = results.institutions[row]!;
   const compiled = results.compiled;
@@ -243,6 +262,13 @@ export function buildInstitutionReportData(results: EditionResults, selector: In
     undetermined: score.undetermined.map((id) => nodeInfo(compiled, id)),
     improvements,
     ...(options.answered && { itemImprovements: itemImprovements(options.answered, improvements) }),
+    ...(options.previous && { previous: previousView(options.previous, values, nodes) }),
     notes,
   };
+}
+
+function previousView(previous: PreviousEditionInput, current: Readonly<Record<string, number>>, nodes: readonly NodeInfo[]): PreviousEditionView {
+  const values = pickValues(previous.values, nodes);
+  const delta = Object.fromEntries(nodes.map((n) => [n.id, values[n.id] == null || current[n.id] === undefined ? null : current[n.id]! - values[n.id]!]));
+  return { ...previous, values, delta };
 }

@@ -5,13 +5,15 @@
  */
 import type { RobustnessSection } from './robustness.js';
 import { ENTITIES } from '../../scoring/catalogue.js';
-import { compareEditions, type Comparison, type EditionValues } from '../../scoring/comparison.js';
+import { compareEditions, type Comparison } from '../../scoring/comparison.js';
 import { gapAnalysis, NATIONAL_GROUP_NAME, type GapEntry, type NationalMethod } from '../../scoring/grouping.js';
-import { groupKey, publishedValues, type ParsePublishedResult, type PublishedWarning } from '../../scoring/published.js';
+import { groupKey, publishedValues, type PublishedWarning } from '../../scoring/published.js';
 import { roundHalfUp } from '../../scoring/rounding.js';
 import { formatCount, formatScore, SCORE_DECIMALS } from '../format.js';
 import {
   baseMeta,
+  defaultEditions,
+  nationalComparison,
   improvementGaps,
   listNames,
   pickValues,
@@ -23,8 +25,14 @@ import {
   type ImprovementGap,
   type NodeInfo,
   type NodeValues,
+  type PublishedInput,
   type ReportMeta,
 } from './common.js';
+
+import { buildNationalEvolution, type NationalEvolution } from './evolution.js';
+import type { PanelComparison } from '../../scoring/panel.js';
+
+export { defaultEditions, nationalComparison, type PublishedInput };
 
 export interface EditionSummary {
   edition: string;
@@ -82,6 +90,8 @@ export interface NationalReportData {
     variableGaps: GapEntry[];
   };
   entityComparison: PublishedGroupComparison | null;
+  /** The «Evolución» section: national and entity series, maps, and the panel when there is one. */
+  evolution: NationalEvolution;
   publishedWarnings: PublishedWarning[];
   notes: string[];
 }
@@ -93,27 +103,9 @@ export interface NationalReportOptions extends BuildOptions {
   sampleSizes?: Readonly<Record<string, number>>;
   /** What is known about each edition (who ran it, how it published), printed beside its sources. */
   editionAbout?: Readonly<Record<string, string>>;
+  /** Institution-level comparisons of the base edition with another edition that has per-institution data. */
+  panels?: readonly PanelComparison[];
   title?: string;
-}
-
-/** Parsed published aggregates (parsePublishedAggregates' result; errors optional). */
-export type PublishedInput = Pick<ParsePublishedResult, 'data' | 'warnings'> & Partial<Pick<ParsePublishedResult, 'errors'>>;
-
-/** National figures per edition (published where published, else the base edition's computed ones), compared. */
-export function nationalComparison(results: EditionResults, published: PublishedInput | undefined, editions: readonly string[]): Comparison {
-  const nodes = summaryNodes(results.compiled);
-  const perEdition: EditionValues[] = editions.map((edition) => {
-    const figures = published ? publishedValues(published.data, edition, 'national', NATIONAL_GROUP_NAME) : {};
-    const usePublished = Object.keys(figures).length > 0 || edition !== results.edition;
-    const values = usePublished ? figures : pickValues(results.national.values, nodes);
-    return { edition, groups: { [NATIONAL_GROUP_NAME]: { n: edition === results.edition ? results.national.n : null, values } } };
-  });
-  return compareEditions(perEdition, { nodes: nodes.map((n) => n.id), groups: [NATIONAL_GROUP_NAME] });
-}
-
-export function defaultEditions(results: EditionResults, published: PublishedInput | undefined): string[] {
-  const names = new Set([results.edition, ...Object.keys(published?.data.editions ?? {})]);
-  return [...names].sort((a, b) => a.localeCompare(b, 'es', { numeric: true }));
 }
 
 export function buildNationalReportData(results: EditionResults, published: PublishedInput | undefined, options: NationalReportOptions = {}): NationalReportData {
@@ -200,6 +192,7 @@ export function buildNationalReportData(results: EditionResults, published: Publ
       variableGaps,
     },
     entityComparison,
+    evolution: buildNationalEvolution(results, published, editions, { ...(options.panels && { panels: options.panels }), ...(options.editionAbout && { editionAbout: options.editionAbout }) }),
     publishedWarnings: warnings,
     notes,
   };

@@ -3,6 +3,7 @@ import { referenceBarChart } from '../charts.js';
 import type { FormulaView, InstitutionReportData } from '../models/institution.js';
 import { formatCount, formatScore, formatWeight, NOT_AVAILABLE } from '../format.js';
 import { ChartSequence, delta, difference, gapTable, itemGapTable, legend, numColumn, page, rankKpi, renderBody, score, shortLabel, text, type Kpi, type TableView } from './common.js';
+import { previousEditionView } from './evolution.js';
 
 function formulaText(code: string, f: FormulaView): string {
   const symbolic = f.terms.map((t) => `${formatWeight(t.weight)}·${t.code}`).join(' + ');
@@ -77,6 +78,7 @@ export function renderInstitutionReportHtml(data: InstitutionReportData): string
 
   const body = renderBody('institution', {
     kpis,
+    previous: previousEditionView(data),
     nodes: legend(nodes),
     referenceChart,
     referenceTable,

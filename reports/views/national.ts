@@ -4,6 +4,7 @@ import { groupedBarChart, rankedBarChart } from '../charts.js';
 import type { NationalReportData } from '../models/national.js';
 import { formatCount, formatScore, formatWeight, NOT_AVAILABLE } from '../format.js';
 import { ChartSequence, count, delta, gapTable, groupTable, legend, numColumn, page, rankCell, renderBody, score, text, warningsTable, type Kpi, type TableView } from './common.js';
+import { mapView, nationalEvolutionView } from './evolution.js';
 
 function deltaColumns(comparison: Comparison): { from: string; to: string }[] {
   const { editions } = comparison;
@@ -106,28 +107,6 @@ export function renderNationalReportHtml(data: NationalReportData): string {
         }
       : undefined;
 
-  let entityComparisonTable: TableView | undefined;
-  if (data.entityComparison) {
-    const { comparison: ec, laterEditions } = data.entityComparison;
-    const shown = ec.nodes.filter((id) => ec.groups.some((g) => laterEditions.some((e) => g.nodes[id]?.values[e] !== null)));
-    entityComparisonTable = {
-      columns: [
-        { label: 'Entidad' },
-        ...shown.flatMap((id) => [numColumn(`${codeOf(id)} ${data.baseEdition}`), ...laterEditions.map((e) => numColumn(`${codeOf(id)} ${e}`)), numColumn(`Δ ${codeOf(id)}`)]),
-      ],
-      rows: ec.groups.map((g) => ({
-        cells: [
-          text(g.group),
-          ...shown.flatMap((id) => {
-            const c = g.nodes[id]!;
-            return [score(c.values[data.baseEdition]), ...laterEditions.map((e) => score(c.values[e])), delta(c.fromFirst.at(-1)?.delta)];
-          }),
-        ],
-      })),
-      note: `${data.baseEdition}: media calculada de la entidad; ediciones posteriores: cifras publicadas (solo algunas entidades). Δ: última edición con cifra frente a ${data.baseEdition}.`,
-    };
-  }
-
   const body = renderBody('national', {
     kpis,
     lead,
@@ -147,7 +126,8 @@ export function renderNationalReportHtml(data: NationalReportData): string {
     gapChart,
     gapTable: gapTable(base.gaps, 'Media nacional', indexCode),
     variableGapTable,
-    entityComparisonTable,
+    evolution: nationalEvolutionView(data, charts),
+    entityMap: mapView(Object.fromEntries(base.byEntity.map((r) => [r.name, r.values[index] ?? null])), indexCode, base.edition, 'mapa-base', `media calculada de los ${formatCount(base.n)} sujetos obligados`),
     notes: data.notes,
     warningsTable: warningsTable(data.publishedWarnings, codeOf),
     robustness: data.robustness,

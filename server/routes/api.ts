@@ -7,6 +7,8 @@ import { registerRespondentApi } from './respond.js';
 import { registerReviewApi } from './review.js';
 import { registerAccountsApi } from './accounts.js';
 import { registerReportsApi } from './reports.js';
+import { registerCrosswalksApi } from './crosswalks.js';
+import { registerEvolutionApi } from './evolution.js';
 import { registerResearchApi } from './research.js';
 import { registerJobsApi } from './jobs.js';
 
@@ -19,6 +21,8 @@ export function apiRegistry(): ApiRegistry {
   registerReviewApi(api);
   registerAccountsApi(api);
   registerReportsApi(api);
+  registerCrosswalksApi(api);
+  registerEvolutionApi(api);
   registerResearchApi(api);
   registerJobsApi(api);
   let document: object | undefined;

@@ -28,7 +28,7 @@ import { ScoreModel } from '../models/result.js';
 import { notFound } from '../http/problem.js';
 import { renderPage } from '../http/render.js';
 import { chart } from '../http/inlineChart.js';
-import { entityEvolutionSection } from './resultsEvolution.js';
+import { entityEvolutionSection, institutionPreviousSection, nationalMapSection, panelSection } from './resultsEvolution.js';
 import { entityOf, institutionRow, loadEditionResults, nationalReportData, type LoadedEdition } from '../services/reports.js';
 
 /** Printed where an edition did not publish a figure: never a zero. */
@@ -202,6 +202,8 @@ export function resultsPagesRouter(): Router {
       types: groupRows(results.byType.groups, nodes, index, (name) => typeHref(base, name)),
       levels: groupRows(results.byLevel.groups, nodes, index, (name) => levelHref(base, name)),
       entityComparison,
+      map: await nationalMapSection(results, req.query),
+      panels: panelSection(data.evolution.panels, results),
       warnings: data.publishedWarnings.filter((w) => w.kind === 'inconsistent').map((w) => w.message.es),
       notes: data.notes,
       sources: data.meta.sources,
@@ -398,6 +400,7 @@ export function resultsPagesRouter(): Router {
       nodes: methodology.nodeIds
         .filter((nodeId) => nodeId in storedNodes)
         .map((nodeId) => ({ id: nodeId, label: methodology.nodes[methodology.nodeIndex.get(nodeId)!]!.label.es, value: storedNodes[nodeId]!.value, source: storedNodes[nodeId]!.source, formula: storedNodes[nodeId]!.formula })),
+      previous: await institutionPreviousSection(loaded, id, data.values),
       improvements: data.improvements.slice(0, 5).map((g) => ({ rank: g.rank, name: `${g.name} (${g.code})`, value: score(g.value), gap: formatScore(g.gap, 3), potential: score(g.potentialIndex) })),
     });
   });

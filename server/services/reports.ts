@@ -1,7 +1,6 @@
 /**
- * Reports of a stored edition: its results in the database turned into the report library's input
- * (computeEditionResults), once per results version, and the PDFs and workbooks made from it. The HTTP
- * routes, the results pages and the `mga report` command all go through here.
+ * Reports of a stored edition (loaded by ./loadedEditions.ts): the PDFs and workbooks made from it.
+ * The HTTP routes, the results pages and the `mga report` command all go through here.
  *
  * Problems with the request (unknown edition, entity or institution, bad compare list) are
  * HttpProblems whose `errors[].field` names the parameter, so the CLI can name its flag.
@@ -14,7 +13,6 @@ import {
   buildEntityReportData,
   buildInstitutionReportData,
   buildNationalReportData,
-  computeEditionResults,
   renderEntityReportPdf,
   renderInstitutionReportPdf,
   renderNationalReportPdf,
@@ -22,26 +20,20 @@ import {
   writeInstitutionCards,
   type BulkOptions,
   type BulkResult,
-  type DataSource,
   type EditionResults,
-  type InstitutionRecord,
   type NationalReportData,
   type AnsweredItems,
   type InstitutionReportData,
 } from '../../reports/index.js';
 import { foldName, normalizeEntity, UnknownNameError } from '../../scoring/catalogue.js';
-import { SOURCE_GIVEN } from '../../scoring/engine.js';
-import { EditionModel } from '../models/edition.js';
-import { InstitutionResultModel } from '../models/result.js';
 import { ResponseModel } from '../models/response.js';
-import { HttpProblem, notFound, type FieldError } from '../http/problem.js';
-import { editionTable, findEdition, type EditionTable } from './results.js';
 import { scoreWithExplanation } from './responses.js';
 import { instrumentById, itemLabels } from './instruments.js';
 import { editionsWithNationalFigures, publishedAggregates, PUBLISHED_EDITION_ABOUT, PUBLISHED_SAMPLE_SIZES, type PublishedAggregatesFile } from './publishedAggregates.js';
+import { previousEditions, reportPanels } from './crosswalks.js';
+import { loadEditionResults, OBJECT_ID, problem, type EditionDoc, type LoadedEdition, type LoadOptions } from './loadedEditions.js';
 
-const EDITION_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
-const OBJECT_ID = /^[0-9a-f]{24}$/i;
+export { latestPublishedEditionId, loadEditionResults, type LoadedEdition, type LoadOptions } from './loadedEditions.js';
 
 export const CONTENT_TYPES = {
   pdf: 'application/pdf',
@@ -53,123 +45,6 @@ export interface ReportFile {
   /** ASCII file name that starts with the edition id, e.g. "mga-2017-reporte-nacional.pdf". */
   fileName: string;
   contentType: string;
-}
-
-type EditionDoc = Awaited<ReturnType<typeof findEdition>>;
-
-export interface LoadedEdition {
-  edition: EditionDoc;
-  table: EditionTable;
-  results: EditionResults;
-  /** Institution id of each row of `results` (rows are sorted: federal first, then by INEGI code, then by name). */
-  ids: readonly string[];
-}
-
-export interface LoadOptions {
-  /** Only published editions exist (the public HTTP routes and pages); default true. */
-  publishedOnly?: boolean;
-}
-
-function problem(status: 400 | 404, field: string, value: unknown, reason: string): HttpProblem {
-  const errors: FieldError[] = [{ field, ...(value !== undefined && { value }), reason }];
-  return new HttpProblem(status, status === 400 ? 'Bad Request' : 'Not Found', reason, errors);
-}
-
-/** The published edition with the latest year (the default of the national report). */
-export async function latestPublishedEditionId(): Promise<string> {
-  const latest = await EditionModel.findOne({ status: 'published' }, { editionId: 1 }).sort({ year: -1 }).lean();
-  if (!latest) throw problem(404, 'edition', undefined, 'no edition has been published');
-  return latest.editionId;
-}
-
-/** Sources of the shipped reference data, by the sha256 of the imported file. */
-const KNOWN_SOURCES: Record<string, DataSource> = {
-  '917eaafc273421d789c579f977381573650bc09bb78f2af56ddd6a06054e8ebb': {
-    short: 'BSO2017',
-    citation:
-      'BSO2017: puntajes 2017 de los 908 sujetos obligados evaluados, publicados por INAI/CIDE con el tablero de resultados 2017 (repositorio público JuveCampos/Metrica_Gob_Abierto, archivo BSO.csv); copia UTF-8 en data/mga-2017/sujetos_obligados_2017.csv',
-  },
-};
-
-/** Where the stored inputs of an edition come from: each imported file, and the questionnaires. */
-async function dataSourcesOf(editionId: string, year: number): Promise<DataSource[]> {
-  const groups = await InstitutionResultModel.aggregate<{ _id: { kind: string; fileName?: string; sha256?: string }; n: number }>([
-    { $match: { edition: editionId } },
-    { $group: { _id: { kind: '$source.kind', fileName: '$source.fileName', sha256: '$source.sha256' }, n: { $sum: 1 } } },
-    { $sort: { '_id.kind': 1, '_id.fileName': 1 } },
-  ]);
-  return groups.map(({ _id: s, n }): DataSource => {
-    if (s.kind === 'questionnaire') {
-      return { short: `cuestionarios ${year}`, citation: `Cuestionarios aprobados y registros de la perspectiva ciudadana de la edición ${year} (${n} sujetos obligados)` };
-    }
-    const known = s.sha256 ? KNOWN_SOURCES[s.sha256] : undefined;
-    if (known) return known;
-    const file = s.fileName ?? 'archivo importado';
-    return { short: file.split('/').pop()!, citation: `Resultados por sujeto obligado importados de ${file}${s.sha256 ? ` (sha256 ${s.sha256})` : ''}: ${n} sujetos obligados` };
-  });
-}
-
-/** Given values of one row of the stored table (the engine keeps them next to the computed ones). */
-function givenValues(table: EditionTable, row: number): Record<string, number> {
-  const { nodeIds } = table.methodology;
-  const base = row * nodeIds.length;
-  const values: Record<string, number> = {};
-  for (let i = 0; i < nodeIds.length; i++) if (table.scores.sources[base + i] === SOURCE_GIVEN) values[nodeIds[i]!] = table.scores.values[base + i]!;
-  return values;
-}
-
-const resultsCache = new WeakMap<EditionTable, Promise<{ results: EditionResults; ids: string[] }>>();
-
-/** Federal institutions first, then the states in INEGI order; by name within each. */
-function rowOrder(table: EditionTable): number[] {
-  const key = (row: number) => {
-    const code = normalizeEntity(table.institutions[row]!.entity).code;
-    return code === 'FED' ? '00' : code;
-  };
-  const collator = new Intl.Collator('es', { sensitivity: 'base', numeric: true });
-  return table.institutions.map((_, row) => row).sort((a, b) => key(a).localeCompare(key(b)) || collator.compare(table.institutions[a]!.name, table.institutions[b]!.name) || a - b);
-}
-
-/**
- * An edition's stored results as the report library's input. The table is cached by the results
- * service per results version, and the computed results per table, so both follow every new import
- * or approved questionnaire. Rows are in a fixed order (see `ids`), so workbooks and the file names
- * of bulk cards do not depend on the database's storage order.
- */
-export async function loadEditionResults(editionId: string, options: LoadOptions = {}): Promise<LoadedEdition> {
-  if (!EDITION_ID.test(editionId)) throw problem(404, 'edition', editionId, `edition "${editionId}" does not exist`);
-  let edition: EditionDoc;
-  try {
-    edition = await findEdition(editionId);
-  } catch (error) {
-    if (error instanceof HttpProblem && error.status === 404) throw problem(404, 'edition', editionId, error.detail ?? `edition "${editionId}" does not exist`);
-    throw error;
-  }
-  if ((options.publishedOnly ?? true) && edition.status !== 'published') throw problem(404, 'edition', editionId, `edition "${editionId}" is not published`);
-  const table = await editionTable(editionId);
-  if (table.institutions.length === 0) throw problem(404, 'edition', editionId, `edition "${editionId}" has no institution results yet`);
-  let cached = resultsCache.get(table);
-  if (!cached) {
-    cached = (async () => {
-      const order = rowOrder(table);
-      const institutions: InstitutionRecord[] = order.map((row) => {
-        const inst = table.institutions[row]!;
-        return { name: inst.name, entity: inst.entity, entityCode: normalizeEntity(inst.entity).code, level: inst.level, type: inst.type, values: givenValues(table, row) };
-      });
-      // Scored again in this order from the stored inputs (908 rows take a few milliseconds).
-      const results = computeEditionResults({
-        edition: String(edition.year),
-        methodology: table.methodology,
-        institutions,
-        dataSources: await dataSourcesOf(editionId, edition.year),
-      });
-      return { results, ids: order.map((row) => table.institutions[row]!.id) };
-    })();
-    resultsCache.set(table, cached);
-    cached.catch(() => resultsCache.delete(table));
-  }
-  const { results, ids } = await cached;
-  return { edition, table, results, ids };
 }
 
 /**
@@ -198,10 +73,12 @@ export interface NationalOptions extends LoadOptions {
 export async function nationalReportData(loaded: LoadedEdition, options: Pick<NationalOptions, 'compare' | 'generatedAt'> = {}): Promise<NationalReportData & { publishedFile: PublishedAggregatesFile }> {
   const published = await publishedAggregates();
   const editions = comparedEditions(loaded.results, published, options.compare);
+  const panels = await reportPanels(loaded.edition.editionId, { publishedOnly: loaded.edition.status === 'published' });
   const data = buildNationalReportData(loaded.results, published, {
     ...(editions && { editions }),
     sampleSizes: PUBLISHED_SAMPLE_SIZES,
     editionAbout: PUBLISHED_EDITION_ABOUT,
+    ...(panels.length > 0 && { panels }),
     ...(options.generatedAt && { generatedAt: options.generatedAt }),
   });
   if (published.errors.length > 0) {
@@ -297,10 +174,17 @@ async function answeredItems(edition: EditionDoc, institutionId: string): Promis
 export async function institutionCardsData(loaded: LoadedEdition, rows: readonly number[], generatedAt?: Date): Promise<InstitutionReportData[]> {
   const ids = rows.map((row) => loaded.ids[row]!);
   const answering = new Set((await ResponseModel.distinct('institution', { edition: loaded.edition.editionId, status: 'approved', institution: { $in: ids } })).map(String));
+  // The same institutions in an earlier edition linked by a crosswalk (the card's «Edición anterior»).
+  const previous = await previousEditions(loaded.edition.editionId, ids, { publishedOnly: loaded.edition.status === 'published' });
   return Promise.all(
     rows.map(async (row, i) => {
       const answered = answering.has(ids[i]!) ? await answeredItems(loaded.edition, ids[i]!) : undefined;
-      return buildInstitutionReportData(loaded.results, row, { ...(generatedAt && { generatedAt }), ...(answered && { answered }) });
+      const before = previous.get(ids[i]!);
+      return buildInstitutionReportData(loaded.results, row, {
+        ...(generatedAt && { generatedAt }),
+        ...(answered && { answered }),
+        ...(before && { previous: { edition: before.edition, title: before.title, name: before.institution.name, values: before.values, link: before.link } }),
+      });
     }),
   );
 }

@@ -194,6 +194,19 @@ describe('reports over HTTP and the results pages (real MongoDB)', function () {
       );
       expect(flat(html)).to.match(/>TG<\/abbr>.*?<td class="num">0\.46<\/td><td class="num">0\.72<\/td><td class="num missing">sin dato<\/td><td class="num missing">sin dato<\/td>/);
       expect(html).to.include('Advertencias sobre las cifras publicadas');
+      // The map: IGA 2017 by default, every shape labelled with its entity and value, the ranked table beside it.
+      expect(html).to.match(/<svg class="map"[^>]*role="group" aria-labelledby="mapa-2017-GA-titulo"[^>]*><title id="mapa-2017-GA-titulo">IGA 2017 por entidad federativa<\/title>/);
+      expect(html).to.include('aria-label="Ciudad de México: IGA 0.51"');
+      expect(html).to.include('<title>Federal: IGA 0.46</title>');
+      expect(flat(html)).to.match(/Tabla del mapa: IGA 2017 por entidad federativa, de mayor a menor<\/summary>.*?<td class="num">1<\/td><th scope="row">Ciudad de México<\/th><td class="num">0\.51<\/td>/);
+      const p2021 = flat(await page('/resultados/mga-2017?indice=P&edicion=2021'));
+      expect(p2021).to.include('aria-label="Guanajuato: P 0.62"');
+      expect(p2021).to.include('aria-label="Sonora: P sin dato"');
+      expect(p2021).to.match(/<option value="P" selected>/);
+      expect(p2021).to.match(/<option value="2021" selected>/);
+      const fallback = flat(await page('/resultados/mga-2017?indice=TG&edicion=2021'));
+      expect(fallback).to.include('2021 no publicó TG por entidad; se muestra IGA 2021.');
+      expect(fallback).to.include('aria-label="Guanajuato: IGA 0.65"');
       expect(html).to.match(/2019, Nacional: PG publicado 0\.19/);
       expect(html).to.include('href="/resultados/mga-2017/tipos/Legislativo"');
       expect(html).to.include('href="/resultados/mga-2017/niveles/Municipal"');
