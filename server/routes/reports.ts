@@ -75,7 +75,7 @@ async function sendPdf(req: Request, res: Response, prepare: () => Promise<Prepa
   }
   let body: Buffer;
   try {
-    body = await renderOnce(prepared.key, prepared.slot, { edition: prepared.edition, report: prepared.report }, prepared.render, req.log as Logger | undefined);
+    body = await renderOnce(prepared.key, prepared.slot, { edition: prepared.edition, report: prepared.report, generation: prepared.generation }, prepared.render, req.log as Logger | undefined);
   } catch (error) {
     if (error instanceof RenderBusyError) return busy(req, res, error);
     throw error;

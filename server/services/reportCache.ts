@@ -16,7 +16,9 @@
  *   robustness section, the labels), so a new release never serves PDFs of the old one.
  *
  * The key is also the response's ETag. Concurrent requests for the same missing PDF share one
- * render. When a PDF of the same report is stored under a new key, the older ones are deleted.
+ * render. When a PDF of the same report is stored under a new key, the older ones are deleted; when
+ * anything the edition's PDFs are made from changes (its scores, say), the first download of any of
+ * them deletes all the edition's older PDFs (purgeOtherGenerations).
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -77,14 +79,42 @@ export interface CacheKeyInput {
   params: Record<string, unknown>;
 }
 
-/** The cache key (and ETag) of a report, and the slot it replaces older versions in. */
-export function cacheKey(input: CacheKeyInput): { key: string; slot: string } {
+/**
+ * The cache key (and ETag) of a report, the slot it replaces older versions in, and the edition's
+ * generation: what every PDF of the edition is made from (data, methodology, published figures,
+ * code). A new generation makes every cached PDF of the edition stale.
+ */
+export function cacheKey(input: CacheKeyInput): { key: string; slot: string; generation: string } {
   const slot = createHash('sha256').update(JSON.stringify([input.edition, input.report, input.params])).digest('hex').slice(0, 32);
-  const key = createHash('sha256')
-    .update(JSON.stringify([slot, input.dataHash, input.methodologyHash, input.publishedSha256, rendererFingerprint()]))
+  const generation = createHash('sha256')
+    .update(JSON.stringify([input.edition, input.dataHash, input.methodologyHash, input.publishedSha256, rendererFingerprint()]))
     .digest('hex')
-    .slice(0, 40);
-  return { key, slot };
+    .slice(0, 32);
+  const key = createHash('sha256').update(JSON.stringify([slot, generation])).digest('hex').slice(0, 40);
+  return { key, slot, generation };
+}
+
+const purged = new Map<string, Promise<void>>();
+
+/**
+ * Deletes the edition's cached PDFs of any other generation: they can never be served again (their
+ * keys are gone), so when an edition's scores change, the first download afterwards (in any
+ * process) clears them all instead of leaving each one until its own report is asked for again.
+ * Runs once per edition and generation in a process; callers do not wait for it.
+ */
+export function purgeOtherGenerations(edition: string, generation: string, logger?: Logger): Promise<void> {
+  const id = `${edition}\0${generation}`;
+  let found = purged.get(id);
+  if (!found) {
+    found = (async () => {
+      for (const old of await findFiles(BUCKETS.reportCache, { 'metadata.edition': edition, 'metadata.generation': { $ne: generation } })) await discard(BUCKETS.reportCache, old._id);
+    })().catch((error: unknown) => {
+      purged.delete(id); // try again on the next download
+      logger?.warn({ err: error, edition }, 'could not delete stale PDFs from the cache');
+    });
+    purged.set(id, found);
+  }
+  return found;
 }
 
 export interface CachedFile {
@@ -105,7 +135,7 @@ const rendering = new Map<string, Promise<Buffer>>();
  * The PDF under `key`: rendered once however many requests ask at the same time, then stored (in
  * the background: the caller does not wait for the upload) and the slot's older PDFs deleted.
  */
-export function renderOnce(key: string, slot: string, meta: { edition: string; report: string }, render: () => Promise<Buffer>, logger?: Logger): Promise<Buffer> {
+export function renderOnce(key: string, slot: string, meta: { edition: string; report: string; generation: string }, render: () => Promise<Buffer>, logger?: Logger): Promise<Buffer> {
   let pending = rendering.get(key);
   if (!pending) {
     pending = render();
@@ -118,7 +148,7 @@ export function renderOnce(key: string, slot: string, meta: { edition: string; r
   return pending;
 }
 
-async function store(key: string, slot: string, meta: { edition: string; report: string }, body: Buffer): Promise<void> {
+async function store(key: string, slot: string, meta: { edition: string; report: string; generation: string }, body: Buffer): Promise<void> {
   if (await findFile(BUCKETS.reportCache, { filename: key })) return;
   await upload(BUCKETS.reportCache, body, { filename: key, metadata: { ...meta, slot, storedAt: new Date() } });
   for (const old of await findFiles(BUCKETS.reportCache, { 'metadata.slot': slot, filename: { $ne: key } })) await discard(BUCKETS.reportCache, old._id);

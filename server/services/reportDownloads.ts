@@ -12,7 +12,7 @@ import {
   renderNationalReportPdf,
   safeFileName,
 } from '../../reports/index.js';
-import { cacheKey, editionDataHash } from './reportCache.js';
+import { cacheKey, editionDataHash, purgeOtherGenerations } from './reportCache.js';
 import { publishedAggregates, PUBLISHED_EDITION_ABOUT, PUBLISHED_SAMPLE_SIZES } from './publishedAggregates.js';
 import {
   comparedEditions,
@@ -31,6 +31,8 @@ export interface PreparedPdf {
   key: string;
   /** The report whatever its data: a new key for the same slot replaces the older PDF. */
   slot: string;
+  /** What all the edition's PDFs are made from (see reportCache.ts). */
+  generation: string;
   edition: string;
   report: 'national' | 'entity' | 'institution';
   fileName: string;
@@ -44,7 +46,7 @@ const SERVICE_CONSTANTS = createHash('sha256').update(JSON.stringify([PUBLISHED_
 async function keyOf(loaded: LoadedEdition, report: PreparedPdf['report'], params: Record<string, unknown>) {
   const published = await publishedAggregates();
   const { edition } = loaded;
-  return cacheKey({
+  const keys = cacheKey({
     edition: edition.editionId,
     dataHash: editionDataHash(loaded.results, loaded.ids, { editionId: edition.editionId, year: edition.year, title: edition.title }),
     methodologyHash: loaded.results.compiled.hash,
@@ -52,15 +54,18 @@ async function keyOf(loaded: LoadedEdition, report: PreparedPdf['report'], param
     report,
     params,
   });
+  void purgeOtherGenerations(edition.editionId, keys.generation);
+  return keys;
 }
 
 export async function prepareNationalPdf(editionId: string, compare: string | undefined): Promise<PreparedPdf> {
   const loaded = await loadEditionResults(editionId);
   const editions = comparedEditions(loaded.results, await publishedAggregates(), compare) ?? 'all';
-  const { key, slot } = await keyOf(loaded, 'national', { editions });
+  const { key, slot, generation } = await keyOf(loaded, 'national', { editions });
   return {
     key,
     slot,
+    generation,
     edition: loaded.edition.editionId,
     report: 'national',
     fileName: `${loaded.edition.editionId}-reporte-nacional.pdf`,
@@ -71,10 +76,11 @@ export async function prepareNationalPdf(editionId: string, compare: string | un
 export async function prepareEntityPdf(editionId: string, entity: string): Promise<PreparedPdf> {
   const loaded = await loadEditionResults(editionId);
   const name = entityOf(loaded.results, entity);
-  const { key, slot } = await keyOf(loaded, 'entity', { entity: name });
+  const { key, slot, generation } = await keyOf(loaded, 'entity', { entity: name });
   return {
     key,
     slot,
+    generation,
     edition: loaded.edition.editionId,
     report: 'entity',
     fileName: `${loaded.edition.editionId}-entidad-${safeFileName(name, 40)}.pdf`,
@@ -89,11 +95,12 @@ export async function prepareInstitutionPdf(editionId: string, institutionId: st
   // cover: its whole view model (but the printed date) goes into the key.
   const [data] = await institutionCardsData(loaded, [row]);
   const card = createHash('sha256').update(JSON.stringify({ ...data!, meta: { ...data!.meta, generatedAt: null } })).digest('hex');
-  const { key } = await keyOf(loaded, 'institution', { institution: loaded.ids[row], card });
+  const { key, generation } = await keyOf(loaded, 'institution', { institution: loaded.ids[row], card });
   const { slot } = await keyOf(loaded, 'institution', { institution: loaded.ids[row] });
   return {
     key,
     slot,
+    generation,
     edition: loaded.edition.editionId,
     report: 'institution',
     fileName: institutionCardDownloadName(loaded, row),
