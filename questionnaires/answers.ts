@@ -32,7 +32,22 @@ export interface ScoredAnswer {
   score: number;
   /** How the score follows from the answer, e.g. "25 días hábiles; plazo 20, 0 a los 40". */
   detail?: string;
+  /** The facts the score was computed from, for explanations in words (questionnaires/explain/). */
+  basis?: ScoreBasis;
 }
+
+/** What a score was computed from: the numbers an explanation shows so a person can redo the sum. */
+export type ScoreBasis =
+  | { rule: 'yes1no0' }
+  /** `points` is the choice's score; with a scale, the score is points ÷ scale. */
+  | { rule: 'choiceScore'; choice: string; points: number; scale?: number }
+  /** Choice ids ticked among those that apply, and every choice that applies to the institution. */
+  | { rule: 'checklistShare'; ticked: string[]; applicable: string[] }
+  | { rule: 'speed'; from: string; to: string; days: number; dayCount: DayCount; deadline: number; zeroAt: number }
+  /** The item did not apply and counts 0 (notApplicable "zero"). */
+  | { rule: 'notApplicable'; because: 'appliesTo' | 'showIf' }
+  /** A group's item: the mean of its row scores. */
+  | { rule: 'mean'; rows: number };
 
 export interface ItemContribution extends ScoredAnswer {
   questionnaire: string;
@@ -120,6 +135,7 @@ function scoreSpeed(rule: SpeedRule, answeredOn: string, lookup: StateLookup): O
   return {
     score: speedScore(days, deadline, rule.zeroAtMultiple),
     detail: `${days} ${DAY_COUNT_WORDS[dayCount]} desde ${from}; plazo ${deadline}, 0 a los ${rule.zeroAtMultiple * deadline}`,
+    basis: { rule: 'speed', from, to: answeredOn, days, dayCount, deadline, zeroAt: rule.zeroAtMultiple * deadline },
   };
 }
 
@@ -127,17 +143,19 @@ function scoreSpeed(rule: SpeedRule, answeredOn: string, lookup: StateLookup): O
 function scoreAnswer(item: RowItem, value: AnswerValue, lookup: StateLookup, ctx: AnswerContext): Omit<ScoredAnswer, 'item' | 'answer'> | undefined {
   switch (item.scoring?.rule) {
     case 'yes1no0':
-      return { score: value === 'yes' ? 1 : 0 };
+      return { score: value === 'yes' ? 1 : 0, basis: { rule: 'yes1no0' } };
     case 'choiceScore': {
       const choice = (item.kind === 'single' ? item.choices : []).find((c) => c.id === value);
       if (!choice || choice.score === undefined) return undefined;
       const scale = item.scoring.scale;
-      return scale === undefined ? { score: choice.score } : { score: choice.score / scale, detail: `${choice.score}/${scale}` };
+      const basis: ScoreBasis = { rule: 'choiceScore', choice: choice.id, points: choice.score, ...(scale !== undefined && { scale }) };
+      return scale === undefined ? { score: choice.score, basis } : { score: choice.score / scale, detail: `${choice.score}/${scale}`, basis };
     }
     case 'checklistShare': {
       const applicable = item.kind === 'multiple' ? applicableChoices(item, ctx.institution).map((c) => c.id) : [];
-      const met = applicable.filter((id) => (value as readonly string[]).includes(id)).length;
-      return { score: met / applicable.length, detail: `${met}/${applicable.length}` };
+      const ticked = applicable.filter((id) => (value as readonly string[]).includes(id));
+      const met = ticked.length;
+      return { score: met / applicable.length, detail: `${met}/${applicable.length}`, basis: { rule: 'checklistShare', ticked, applicable } };
     }
     case 'speed':
       return scoreSpeed(item.scoring, value as string, lookup);
@@ -154,7 +172,8 @@ function outcomeOf(item: RowItem, state: ItemState | undefined, lookup: StateLoo
   if (state?.status === 'notApplicable') {
     if (item.notApplicable !== 'zero') return { kind: 'excluded' };
     const detail = state.because === 'showIf' ? 'oculta por su condición: cuenta 0' : 'no aplica a la institución: cuenta 0';
-    return { kind: 'scored', scored: { answer: null, score: 0, detail }, notApplicable: true, fromAnswers: state.because === 'showIf' };
+    const basis: ScoreBasis = { rule: 'notApplicable', because: state.because };
+    return { kind: 'scored', scored: { answer: null, score: 0, detail, basis }, notApplicable: true, fromAnswers: state.because === 'showIf' };
   }
   if (state?.status !== 'answered') return { kind: 'none' };
   const value = state.value as AnswerValue;
@@ -178,6 +197,7 @@ function contribution(def: QuestionnaireDefinition, item: RowItem, scored: Score
     answer: scored.answer,
     score: scored.score,
     ...(scored.detail && { detail: scored.detail }),
+    ...(scored.basis && { basis: scored.basis }),
     ...(notApplicable && { notApplicable: true as const }),
   };
 }
@@ -218,7 +238,7 @@ function collect(
     });
     if (rows.length === 0) return;
     const score = rows.reduce((sum, row) => sum + row.score, 0) / rows.length;
-    target.items.push({ ...contribution(def, child, { item: path, answer: null, score, detail: `media de ${rows.length} filas` }, false), rows });
+    target.items.push({ ...contribution(def, child, { item: path, answer: null, score, detail: `media de ${rows.length} filas`, basis: { rule: 'mean', rows: rows.length } }, false), rows });
   };
 
   for (const { item } of topLevelItems(def)) {

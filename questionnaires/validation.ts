@@ -71,6 +71,8 @@ export interface AnswerValidation {
    * that are hidden or do not apply are dropped too.
    */
   answers: Answers;
+  /** Group id → the index in the input of each kept row (blank rows are dropped), to map error paths back. */
+  rowOrigins: ReadonlyMap<string, readonly number[]>;
 }
 
 /** Stops hostile input from producing unbounded error lists. */
@@ -82,7 +84,9 @@ const NUMBER_PATTERN = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 const MIN_YEAR = 1900;
 const MAX_YEAR = 2199;
 // Tab, line feed and carriage return are the only control characters a text may hold.
-const TEXT_CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const TEXT_CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+/** Half of a UTF-16 surrogate pair without its other half: not a character, and not storable as UTF-8. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const URL_FORBIDDEN_CHARS = /[\s\u0000-\u001f\u007f]/;
 
 const EXPECTED: Record<ItemKind | 'row', { es: string; en: string }> = {
@@ -206,6 +210,7 @@ function coerceText(item: TextItem, raw: unknown, path: string, errors: ErrorLis
   if (text === undefined) return errors.typeError(path, 'text', raw), undefined;
   if (text === '') return undefined;
   if (TEXT_CONTROL_CHARS.test(text)) return errors.add(path, 'type', 'el texto contiene caracteres de control', 'the text contains control characters'), undefined;
+  if (LONE_SURROGATE.test(text)) return errors.add(path, 'type', 'el texto contiene un carácter inválido (medio par sustituto UTF-16)', 'the text contains a lone UTF-16 surrogate'), undefined;
   const length = [...text].length;
   if (length > item.maxLength) {
     return errors.add(path, 'too_long', `el texto tiene ${length} caracteres; el máximo es ${item.maxLength}`, `the text has ${length} characters; the maximum is ${item.maxLength}`), undefined;
@@ -406,7 +411,7 @@ export function validateAnswers(def: QuestionnaireDefinition, input: unknown, ct
     const origins = rowOrigins.get(group.id) ?? [];
     rows.forEach((row, r) => checkDateOrder(group.items, row, (id) => `${group.id}[${origins[r]}].${id}`, errors));
   }
-  if (ctx.mode === 'draft') return { ok: errors.errors.length === 0, errors: errors.errors, answers };
+  if (ctx.mode === 'draft') return { ok: errors.errors.length === 0, errors: errors.errors, answers, rowOrigins };
 
   for (const item of items) {
     const state = resolution.items.get(item.id);
@@ -433,5 +438,5 @@ export function validateAnswers(def: QuestionnaireDefinition, input: unknown, ct
     const rows = answers[groupId] as readonly AnswerRow[];
     submitted[groupId] = rows.map((row, r) => shownAnswers(row, rowStates[r]!));
   }
-  return { ok: errors.errors.length === 0, errors: errors.errors, answers: submitted as Answers };
+  return { ok: errors.errors.length === 0, errors: errors.errors, answers: submitted as Answers, rowOrigins };
 }

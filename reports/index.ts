@@ -2,6 +2,7 @@
 export { CHROMIUM_FLAGS, ChromiumNotFoundError, chromiumPath, closeBrowser, getBrowser, renderPdf, type PdfFooterInfo, type RenderPdfOptions } from './browser.js';
 export { chartHtml, groupedBarChart, rankedBarChart, referenceBarChart, renderChart, type ChartFormat, type ChartImage } from './charts.js';
 export * from './data.js';
+export { csvCell, toCsv, type CsvValue } from './csv.js';
 export { buildEditionWorkbook, escapeCellText, SHEET_NAMES, type WorkbookOptions } from './excel.js';
 export { institutionCardFileName, safeFileName, writeInstitutionCards, type BulkOptions, type BulkProgress, type BulkResult } from './bulk.js';
 export {

@@ -12,19 +12,20 @@ import { resultsPagesRouter } from './routes/resultsPages.js';
 import { researchPagesRouter } from './routes/researchPages.js';
 import { authRouter } from './routes/auth.js';
 import { adminRouter } from './routes/admin.js';
+import { editionAdminRouter } from './routes/editionAdmin.js';
 import { crosswalksRouter } from './routes/crosswalks.js';
 import { respondRouter } from './routes/respond.js';
 import { reviewRouter } from './routes/review.js';
 import { accountsRouter } from './routes/accounts.js';
+import { methodologyPagesRouter } from './routes/methodologyPages.js';
 import { jobsRouter } from './routes/jobs.js';
 import { configureViews } from './http/views.js';
-import { sessionMiddleware, type SessionOptions } from './auth/session.js';
+import { saveSessionBeforeRedirect, sessionMiddleware, type SessionOptions } from './auth/session.js';
+import { textHygiene, utf8Only } from './http/textHygiene.js';
+import { importLimits } from './services/importSettings.js';
 import { loadPrincipal } from './auth/access.js';
 import { csrfUnlessUnauthenticatedApi } from './auth/csrfGate.js';
 
-const UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
-/** multer: the maintained multipart parser for express; files stay in memory, capped in size and count. */
-const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: UPLOAD_LIMIT_BYTES, files: 1, fields: 100 } });
 
 const DB_STATES: Record<number, string> = { 0: 'disconnected', 1: 'connected', 2: 'connecting', 3: 'disconnecting' };
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -37,6 +38,10 @@ export interface AppOptions {
 /** Needs an open mongoose connection (sessions live in MongoDB). */
 export function createApp({ logger, session }: AppOptions): Express {
   const app = express();
+  // Uploads (imports) are capped by MGA_IMPORT_MAX_UPLOAD_BYTES (default 10 MB).
+  const uploadLimit = importLimits().maxUploadBytes;
+  /** multer: the maintained multipart parser for express; files stay in memory, capped in size and count. */
+  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: uploadLimit, files: 1, fields: 100 } });
   app.disable('x-powered-by');
   if (process.env.TRUST_PROXY) app.set('trust proxy', process.env.TRUST_PROXY);
   // Query strings stay flat strings: no nested objects such as ?a[$gt]= reach a handler.
@@ -58,20 +63,25 @@ export function createApp({ logger, session }: AppOptions): Express {
     }
   });
 
-  app.use(express.json({ limit: '1mb' }));
-  app.use(express.raw({ type: ['text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'], limit: UPLOAD_LIMIT_BYTES }));
+  app.use(express.json({ limit: '1mb', verify: utf8Only }));
+  app.use(express.raw({ type: ['text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'], limit: uploadLimit }));
   // Multipart bodies (file uploads) are parsed before the CSRF check, which reads their _csrf field.
   app.use((req, res, next) => (req.is('multipart/form-data') ? upload.any()(req, res, next) : next()));
   // Flat form fields only (extended: false): nested operator objects cannot be built from a form.
-  app.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 5000 }));
+  app.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 5000, verify: utf8Only }));
+  // Lone surrogates, control characters and bytes that are not UTF-8 are refused, naming the field.
+  app.use(textHygiene);
   app.use(sessionMiddleware(session));
+  app.use(saveSessionBeforeRedirect);
   app.use(loadPrincipal);
   app.use(csrfUnlessUnauthenticatedApi);
 
   app.use(researchPagesRouter());
   app.use(resultsPagesRouter());
+  app.use(methodologyPagesRouter());
   app.use(authRouter());
   app.use(adminRouter());
+  app.use(editionAdminRouter());
   app.use(crosswalksRouter());
   app.use(respondRouter());
   app.use(reviewRouter());

@@ -10,6 +10,7 @@
  * Nothing here formats numbers: values stay unrounded until the templates print them.
  */
 import { asCompiled, scoreInstitutions, type CompiledMethodology, type ScoreTable } from '../../scoring/engine.js';
+import { nodeNames, type NodeName } from '../../scoring/explanation.js';
 import { compareEditions, rankDescending, type Comparison, type EditionValues } from '../../scoring/comparison.js';
 import { groupBy, NATIONAL_GROUP_NAME, type GroupSummary, type Grouping, type NationalMethod } from '../../scoring/grouping.js';
 import { publishedValues, type ParsePublishedResult } from '../../scoring/published.js';
@@ -106,6 +107,11 @@ export interface NodeInfo {
   code: string;
   /** Spanish label without the acronym. */
   name: string;
+  /**
+   * What a page prints for the node: "Transparencia desde la perspectiva gubernamental (TG)" with an
+   * official abbreviation (summary nodes), the name alone otherwise ("Acceso a la información").
+   */
+  label: string;
   kind: NodeKind;
 }
 
@@ -142,6 +148,8 @@ export interface ImprovementGap {
   node: string;
   code: string;
   name: string;
+  /** As printed: the name with its official abbreviation, if any (NodeInfo.label). */
+  label: string;
   kind: NodeKind;
   /** Product of the weights from the node up to the index (a 2017 sub-index weighs 0.25). */
   weightInIndex: number;
@@ -158,10 +166,16 @@ export interface BuildOptions {
   timeZone?: string;
 }
 
+const namesCache = new WeakMap<CompiledMethodology, Map<string, NodeName>>();
+
 export function nodeInfo(compiled: CompiledMethodology, id: string): NodeInfo {
   const node = compiled.nodes[compiled.nodeIndex.get(id) ?? -1];
   if (!node) throw new RangeError(`methodology ${compiled.methodology.id} has no node "${id}"`);
-  return { id, code: nodeCode(node), name: nodeName(node), kind: node.kind };
+  let names = namesCache.get(compiled);
+  if (!names) namesCache.set(compiled, (names = nodeNames(compiled)));
+  const abbreviation = names.get(id)?.abbreviation;
+  const name = nodeName(node);
+  return { id, code: nodeCode(node), name, label: abbreviation ? `${name} (${abbreviation})` : name, kind: node.kind };
 }
 
 /** The nodes reports show: the methodology's summary nodes (index, dimensions, sub-indices). */
@@ -215,7 +229,7 @@ export function improvementGaps(values: Readonly<Record<string, number | null | 
     const weight = weightInIndex(node);
     const gap = weight * (1 - value);
     const info = nodeInfo(compiled, node.id);
-    return { node: node.id, code: info.code, name: info.name, kind: node.kind, weightInIndex: weight, value, gap, potentialIndex: typeof index === 'number' ? index + gap : null, rank: 0 };
+    return { node: node.id, code: info.code, name: info.name, label: info.label, kind: node.kind, weightInIndex: weight, value, gap, potentialIndex: typeof index === 'number' ? index + gap : null, rank: 0 };
   });
   gaps.sort((a, b) => b.gap - a.gap);
   gaps.forEach((g, i) => (g.rank = i + 1));

@@ -5,6 +5,7 @@ import { scoreInstitution, type CompiledMethodology, type Discrepancy, type Form
 import type { Grouping } from '../../scoring/grouping.js';
 import type { NodeKind } from '../../scoring/methodology.js';
 import type { VariableExplanation } from '../../questionnaires/answers.js';
+import { explainScore, type ExplainScoreInput, type ScoreExplanation } from '../../questionnaires/explain/index.js';
 import { formatCount } from '../format.js';
 import {
   baseMeta,
@@ -26,6 +27,8 @@ export interface AnsweredItems {
   explanation: Readonly<Record<string, VariableExplanation>>;
   /** Item id → question text. */
   labels: Readonly<Record<string, string>>;
+  /** The approved answers themselves, so the card explains each variable in words. */
+  answers?: ExplainScoreInput['answers'];
 }
 
 /** A questionnaire item whose answer, at full score, would raise the index most. */
@@ -34,6 +37,8 @@ export interface ItemImprovement {
   label: string;
   variable: string;
   variableCode: string;
+  /** The variable as printed (its name; NodeInfo.label). */
+  variableLabel: string;
   score: number;
   /** Index points gained with this item at full score, the rest unchanged. */
   gain: number;
@@ -45,7 +50,7 @@ export interface ItemImprovement {
  * × the variable's weight in the index × (1 − its score).
  */
 export function itemImprovements(answered: AnsweredItems, gaps: readonly ImprovementGap[], limit = 10): ItemImprovement[] {
-  const weightOf = new Map(gaps.map((g) => [g.node, { weight: g.weightInIndex, code: g.code }]));
+  const weightOf = new Map(gaps.map((g) => [g.node, { weight: g.weightInIndex, code: g.code, label: g.label }]));
   const items = Object.entries(answered.explanation).flatMap(([variable, explanation]) => {
     const path = weightOf.get(variable);
     if (!path) return [];
@@ -57,6 +62,7 @@ export function itemImprovements(answered: AnsweredItems, gaps: readonly Improve
         label: answered.labels[item.item] ?? item.item,
         variable,
         variableCode: path.code,
+        variableLabel: path.label,
         score: item.score,
         gain: total > 0 ? (path.weight * item.weight * (1 - item.score)) / total : 0,
       }));
@@ -155,6 +161,8 @@ export interface InstitutionReportData {
   references: { national: NodeValues; entity: NodeValues; type: NodeValues };
   ranks: { inType: RankInfo; inEntity: RankInfo; national: RankInfo };
   explanation: NodeExplanation[];
+  /** The same explanation in words for a hand check (questionnaires/explain/), as the pages show it. */
+  scoreExplanation: ScoreExplanation;
   discrepancies: Discrepancy[];
   /** Nodes neither given nor computable (e.g. the variables, for 2017). */
   undetermined: NodeInfo[];
@@ -258,6 +266,7 @@ export function buildInstitutionReportData(results: EditionResults, selector: In
       national: { rank: ranks.national[row] ?? null, of: ranks.national.filter((r) => r !== null).length },
     },
     explanation,
+    scoreExplanation: explainScore({ methodology: compiled, nodes: score.nodes, ...(options.answered?.answers && { answers: options.answered.answers }) }),
     discrepancies: score.discrepancies,
     undetermined: score.undetermined.map((id) => nodeInfo(compiled, id)),
     improvements,

@@ -156,7 +156,7 @@ export function gapTable(gaps: readonly ImprovementGap[], valueLabel: string, in
       numColumn(`${indexCode} con el componente en 1`),
     ],
     rows: gaps.map((g) => ({
-      cells: [rankCell(g.rank), text(`${g.name} (${g.code})`), text(formatWeight(g.weightInIndex), 'num'), score(g.value), score(g.gap, 3), score(g.potentialIndex)],
+      cells: [rankCell(g.rank), text(g.label), text(formatWeight(g.weightInIndex), 'num'), score(g.value), score(g.gap, 3), score(g.potentialIndex)],
     })),
     note: `Brecha = peso en el ${indexCode} × (1 − valor): lo que el ${indexCode} subiría si el componente llegara a 1.`,
   };
@@ -166,7 +166,7 @@ export function itemGapTable(items: readonly ItemImprovement[], indexCode: strin
   return {
     caption: 'Preguntas de su cuestionario que más elevarían su índice',
     columns: [{ label: 'Lugar', className: 'rank' }, { label: 'Pregunta', width: '50%' }, { label: 'Componente' }, numColumn('Puntaje'), numColumn(`Sube el ${indexCode}`)],
-    rows: items.map((i) => ({ cells: [rankCell(i.rank), text(i.label), text(i.variableCode), score(i.score), score(i.gain, 3)] })),
+    rows: items.map((i) => ({ cells: [rankCell(i.rank), text(i.label), text(i.variableLabel), score(i.score), score(i.gain, 3)] })),
     note: `Lo que subiría el ${indexCode} si esa respuesta obtuviera el puntaje completo: su peso en el componente × el peso del componente en el ${indexCode} × (1 − puntaje).`,
   };
 }

@@ -1,15 +1,10 @@
 /** The institution report card as HTML: its view (printed numbers, drawn charts) in templates/institution.hbs. */
 import { referenceBarChart } from '../charts.js';
-import type { FormulaView, InstitutionReportData } from '../models/institution.js';
-import { formatCount, formatScore, formatWeight, NOT_AVAILABLE } from '../format.js';
+import type { InstitutionReportData } from '../models/institution.js';
+import { explanationView } from './explanation.js';
+import { formatScore } from '../format.js';
 import { ChartSequence, delta, difference, gapTable, itemGapTable, legend, numColumn, page, rankKpi, renderBody, score, shortLabel, text, type Kpi, type TableView } from './common.js';
 import { previousEditionView } from './evolution.js';
-
-function formulaText(code: string, f: FormulaView): string {
-  const symbolic = f.terms.map((t) => `${formatWeight(t.weight)}·${t.code}`).join(' + ');
-  const numeric = f.terms.map((t) => `${formatWeight(t.weight)} × ${formatScore(t.value, 4)}`).join(' + ');
-  return `${code} = ${symbolic} = ${numeric} = ${formatScore(f.value, 4)}`;
-}
 
 export function renderInstitutionReportHtml(data: InstitutionReportData): string {
   const charts = new ChartSequence();
@@ -50,32 +45,6 @@ export function renderInstitutionReportHtml(data: InstitutionReportData): string
       ],
     })),
   };
-  const explanationTable: TableView = {
-    className: 'explanation',
-    columns: [{ label: 'Índice' }, numColumn('Valor'), { label: 'Origen' }, { label: 'Fórmula', width: '48%' }, { label: 'Comprobación', width: '22%' }],
-    rows: data.explanation.map((e) => {
-      const checks = (e.source === 'given' && e.formula ? [e.formula] : []).concat(e.alternatives);
-      return {
-        cells: [
-          text(e.code, 'strong'),
-          score(e.value, 4),
-          text(e.source === 'given' ? 'dato' : 'calculado'),
-          text(e.formula ? formulaText(e.code, e.formula) : 'Dato de la edición (no hay componentes para recalcularlo).', 'formula'),
-          text(checks.length === 0 ? '—' : checks.map((f) => `${f.agrees ? '✓' : '✗'} ${f.description}: ${formatScore(f.value, 4)}`).join('; '), 'formula'),
-        ],
-      };
-    }),
-  };
-  const codeOf = (id: string) => data.explanation.find((e) => e.node === id)?.code ?? id;
-  const discrepancyTable: TableView | undefined =
-    data.discrepancies.length > 0
-      ? {
-          caption: 'Diferencias entre valores dados y calculados (más allá de la tolerancia)',
-          columns: [{ label: 'Índice' }, numColumn('Valor'), numColumn('Calculado'), { label: 'Fórmula' }, numColumn('Diferencia')],
-          rows: data.discrepancies.map((d) => ({ cells: [text(codeOf(d.node), 'strong'), score(d.reported, 4), score(d.computed, 4), text(d.formula, 'formula'), delta(d.difference)] })),
-        }
-      : undefined;
-
   const body = renderBody('institution', {
     kpis,
     previous: previousEditionView(data),
@@ -85,10 +54,8 @@ export function renderInstitutionReportHtml(data: InstitutionReportData): string
     gapIntro: `Componentes ordenados por cuánto subiría el ${indexCode} de este sujeto obligado si el componente llegara a 1 (peso en el ${indexCode} × (1 − valor)).`,
     gapTable: gapTable(data.improvements, 'Valor', indexCode),
     itemGapTable: data.itemImprovements && data.itemImprovements.length > 0 ? itemGapTable(data.itemImprovements, indexCode) : undefined,
-    explanationIntro: `Cada cifra es un dato de la edición o se calcula con la fórmula de la metodología ${data.meta.methodology.id}; las fórmulas equivalentes la comprueban (✓ coincide dentro de la tolerancia de 0.0001, ✗ no coincide).`,
-    explanationTable,
-    discrepancyTable,
-    undetermined: data.undetermined.length > 0 ? `${formatCount(data.undetermined.length)} componentes (${data.undetermined.map((n) => n.code).join(', ')})` : '',
+    explanationIntro: `Cada cifra es un dato de la edición o se calcula con las fórmulas de la metodología, con sus pesos; las fórmulas equivalentes la comprueban.`,
+    explanation: explanationView(data.scoreExplanation, data.discrepancies),
     notes: data.notes,
     meta: data.meta,
   });

@@ -25,12 +25,14 @@ import {
   type ColumnMapping,
   type ImportPresetId,
 } from './presets.js';
-import { readCsv } from './read-csv.js';
+import { readCsvStream } from './read-csv.js';
 import { readXlsx } from './read-xlsx.js';
+import { DEFAULT_IMPORT_LIMITS, ROWS_PER_SLICE, yieldToEventLoop, type ImportLimits } from './limits.js';
 import type { Cell, ImportError, RawTable, ReadResult } from './types.js';
 
 export type { TextEncodingOption } from './decode.js';
 export { TEXT_ENCODINGS } from './decode.js';
+export { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './limits.js';
 export type { Cell, ImportError } from './types.js';
 export * from './presets.js';
 
@@ -53,6 +55,8 @@ export interface ParseResultsOptions {
   identityOnly?: boolean;
   /** XLSX only: the worksheet to read; default the first. */
   sheet?: string;
+  /** Caps on rows, columns, cell length and (XLSX) decompressed size; default DEFAULT_IMPORT_LIMITS. */
+  limits?: ImportLimits;
 }
 
 export interface ImportedRow {
@@ -175,7 +179,8 @@ function parseScore(cell: Cell): number | string {
   return scoreValueProblem(value) ?? value;
 }
 
-function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTypes: readonly string[]) {
+/** Maps every row (linear: each distinct spelling is normalised once), yielding to the event loop now and then. */
+async function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTypes: readonly string[]) {
   const rows: ImportedRow[] = [];
   const errors: ImportError[] = [];
   const firstRowOf = new Map<string, number>();
@@ -197,7 +202,9 @@ function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTypes: re
     if (result instanceof UnknownNameError) throw result;
     return result as T;
   };
+  let seen = 0;
   for (const { rowNumber, cells } of table.rows) {
+    if (++seen % ROWS_PER_SLICE === 0) await yieldToEventLoop();
     if (cells.every((cell) => cellText(cell) === '')) continue;
     const rowErrors: ImportError[] = [];
     const fail = (column: string, text: string, reason: string): void => void rowErrors.push({ row: rowNumber, column, value: text, reason });
@@ -278,21 +285,22 @@ export async function parseResultsTable(bytes: Uint8Array, options: ParseResults
   const explicit = explicitMapping(options.preset, options.mapping);
   checkMappingTargets(explicit, nodeIds, methodology.id);
 
+  const limits = options.limits ?? DEFAULT_IMPORT_LIMITS;
   let read: ReadResult;
   switch (options.format) {
     case 'csv':
-      read = readCsv(bytes, options.encoding ?? 'auto');
+      read = await readCsvStream(bytes, options.encoding ?? 'auto', limits);
       break;
     case 'xlsx':
-      read = await readXlsx(bytes, options.sheet);
+      read = await readXlsx(bytes, options.sheet, limits);
       break;
     default:
       throw new TypeError(`unknown format "${String(options.format)}"; expected one of: ${TABLE_FORMATS.join(', ')}`);
   }
-  if ('error' in read) return { rows: [], errors: [read.error], mapping: {} };
+  if ('error' in read) return { rows: [], errors: read.errors ?? [read.error], mapping: {} };
   const encoding = read.encoding && { encoding: read.encoding };
   const mapping = resolveMapping(read.table.header, explicit, nodeIds, options.identityOnly);
   if (mapping.errors.length > 0) return { rows: [], errors: mapping.errors, mapping: mapping.applied, ...encoding };
-  const { rows, errors } = mapRows(read.table, mapping, institutionTypes);
+  const { rows, errors } = await mapRows(read.table, mapping, institutionTypes);
   return { rows, errors, mapping: mapping.applied, ...encoding };
 }

@@ -21,4 +21,5 @@ export function fileError(reason: string): ImportError {
   return { row: null, column: null, value: null, reason };
 }
 
-export type ReadResult = { table: RawTable; encoding?: 'utf-8' | 'latin1' } | { error: ImportError };
+/** A table, or why it cannot be read (`errors` when there are several, e.g. cells past the length cap). */
+export type ReadResult = { table: RawTable; encoding?: 'utf-8' | 'latin1' } | { error: ImportError; errors?: ImportError[] };

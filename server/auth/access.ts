@@ -10,6 +10,8 @@ import { UserModel, type Role } from '../models/user.js';
 import { InvitationModel } from '../models/invitation.js';
 import { EditionModel } from '../models/edition.js';
 import { HttpProblem } from '../http/problem.js';
+import { isPublic } from '../services/editionLifecycle.js';
+import type { Actor } from '../services/audit.js';
 
 export interface UserPrincipal {
   kind: 'user';
@@ -54,6 +56,17 @@ async function respondentFromInvitationId(invitationId: string): Promise<Respond
   return { kind: 'respondent', invitationId: String(invitation._id), edition: invitation.edition, institution: String(invitation.institution) };
 }
 
+/**
+ * The invitation behind a respondent's session is still valid (not revoked, not expired). The read
+ * starts at once and is awaited by requireRespondent — or, on the background-save route
+ * (requireRespondentLater), together with the save's own reads, so it costs no extra round trip.
+ */
+function startInvitationCheck(invitationId: string): Promise<boolean> {
+  const check = respondentFromInvitationId(invitationId).then((p) => Boolean(p));
+  check.catch(() => undefined);
+  return check;
+}
+
 /** Resolves the caller from a bearer invitation token or the session; sets res.locals.principal. */
 export const loadPrincipal: RequestHandler = async (req, res, next) => {
   try {
@@ -69,6 +82,9 @@ export const loadPrincipal: RequestHandler = async (req, res, next) => {
       if (user?.active) {
         res.locals.principal = { kind: 'user', id: String(user._id), email: user.email, name: user.name, role: user.role as Role, editions: user.editions } satisfies UserPrincipal;
       }
+    } else if (req.session?.invitationId && req.session.respondent && Types.ObjectId.isValid(req.session.invitationId)) {
+      res.locals.principal = { kind: 'respondent', invitationId: req.session.invitationId, edition: req.session.respondent.edition, institution: req.session.respondent.institution } satisfies RespondentPrincipal;
+      res.locals.invitationCheck = startInvitationCheck(req.session.invitationId);
     } else if (req.session?.invitationId) {
       res.locals.principal = await respondentFromInvitationId(req.session.invitationId);
     }
@@ -94,17 +110,45 @@ export function requireUser(...roles: Role[]): RequestHandler {
   };
 }
 
-export const requireRespondent: RequestHandler = (_req, res, next) => {
+const revoked = () => new HttpProblem(401, 'Unauthorized', 'the invitation is revoked or expired; open a new link', undefined, { code: 'invitation_invalid', message: 'Su liga de invitación ya no es válida: pida una nueva al equipo que coordina la evaluación.' });
+
+/** The pending check of a session's invitation (undefined when the principal was read in full). */
+export function invitationCheck(res: Response): Promise<void> {
+  const check = res.locals.invitationCheck as Promise<boolean> | undefined;
+  return check ? check.then((valid) => (valid ? undefined : Promise.reject(revoked()))) : Promise.resolve();
+}
+
+function respondentOrProblem(res: Response): HttpProblem | undefined {
   const principal = principalOf(res);
-  if (!principal) return next(new HttpProblem(401, 'Unauthorized', 'open your invitation link first'));
-  if (principal.kind !== 'respondent') return next(new HttpProblem(403, 'Forbidden', 'only the invited institution answers this'));
-  next();
+  if (!principal) return new HttpProblem(401, 'Unauthorized', 'open your invitation link first');
+  if (principal.kind !== 'respondent') return new HttpProblem(403, 'Forbidden', 'only the invited institution answers this');
+  return undefined;
+}
+
+export const requireRespondent: RequestHandler = (_req, res, next) => {
+  const problem = respondentOrProblem(res);
+  if (problem) return next(problem);
+  invitationCheck(res).then(() => next(), next);
+};
+
+/**
+ * For the background save: a respondent session, whose invitation check the route awaits together
+ * with its own reads (before anything is written) through `invitationCheck(res)`.
+ */
+export const requireRespondentLater: RequestHandler = (_req, res, next) => {
+  const problem = respondentOrProblem(res);
+  next(problem);
 };
 
 export function currentUser(res: Response): UserPrincipal {
   const principal = principalOf(res);
   if (principal?.kind !== 'user') throw new HttpProblem(401, 'Unauthorized', 'sign in first');
   return principal;
+}
+
+/** A signed-in user as the audit trail names them. */
+export function userActor(user: UserPrincipal): Actor {
+  return { kind: 'user', id: user.id, label: `${user.name} <${user.email}>`, role: user.role };
 }
 
 export function currentRespondent(res: Response): RespondentPrincipal {
@@ -114,13 +158,14 @@ export function currentRespondent(res: Response): RespondentPrincipal {
 }
 
 /**
- * The edition if the user may read it ('read') or work on it ('write'); a 404 otherwise, so
- * callers cannot probe which editions exist.
+ * The edition if the user may read it ('read': assigned, or any published one), read its internal
+ * records such as the audit trail ('assigned'), or work on it ('write'); a 404 otherwise, so callers
+ * cannot probe which editions exist.
  */
-export async function editionForUser(user: UserPrincipal, editionId: string, mode: 'read' | 'write') {
+export async function editionForUser(user: UserPrincipal, editionId: string, mode: 'read' | 'assigned' | 'write') {
   const edition = /^[a-z0-9][a-z0-9-]{1,62}$/.test(editionId) ? await EditionModel.findOne({ editionId }).lean() : null;
   const assigned = user.role === 'admin' || user.editions.includes(editionId);
-  const allowed = edition && (mode === 'read' ? assigned || edition.status === 'published' : assigned && user.role !== 'viewer');
+  const allowed = edition && (mode === 'read' ? assigned || isPublic(edition) : mode === 'assigned' ? assigned : assigned && user.role !== 'viewer');
   if (!allowed) throw new HttpProblem(404, 'Not Found', `edition "${editionId}" does not exist or is not yours`);
   return edition;
 }

@@ -14,12 +14,15 @@ import mongoose from 'mongoose';
 
 export const SESSION_COLLECTION = 'sessions';
 const SESSION_TTL_SECONDS = 8 * 3600;
+const SESSION_TOUCH_AFTER_SECONDS = 300;
 
 declare module 'express-session' {
   interface SessionData {
     userId?: string;
     /** Set when a respondent opened their invitation link. */
     invitationId?: string;
+    /** What the link's invitation is about, kept so a request needs not read it before its other reads. */
+    respondent?: { edition: string; institution: string };
   }
 }
 
@@ -53,6 +56,9 @@ export function sessionMiddleware(options: SessionOptions): RequestHandler {
     ttl: SESSION_TTL_SECONDS,
     autoRemove: 'disabled',
     stringify: false,
+    // Rolling sessions would otherwise write the store on every request (e.g. every background
+    // save); the stored expiry is refreshed at most every 5 minutes instead.
+    touchAfter: SESSION_TOUCH_AFTER_SECONDS,
   });
   return session({
     name: 'mga.sid',
@@ -64,6 +70,21 @@ export function sessionMiddleware(options: SessionOptions): RequestHandler {
     cookie: { httpOnly: true, sameSite: 'lax', secure: options.secureCookies, maxAge: SESSION_TTL_SECONDS * 1000 },
   });
 }
+
+const hasData = (session: Request['session'] | undefined) => Boolean(session) && Object.keys(session!).some((key) => key !== 'cookie');
+
+/**
+ * Redirects wait until the session is stored: the next request (a client follows a 303 as soon as
+ * its headers arrive) must find the session, its flash message and its CSRF token.
+ */
+export const saveSessionBeforeRedirect: RequestHandler = (req, res, next) => {
+  const redirect = res.redirect.bind(res) as (...args: unknown[]) => void;
+  res.redirect = ((...args: unknown[]) => {
+    if (!hasData(req.session)) return redirect(...args);
+    req.session.save((error) => (error ? next(error) : redirect(...args)));
+  }) as typeof res.redirect;
+  next();
+};
 
 export function hasBearerToken(req: Request): boolean {
   return /^Bearer\s+\S+/i.test(req.headers.authorization ?? '');
@@ -80,14 +101,21 @@ export const csrf = csrfSync({
 
 /**
  * A new session id for a newly authenticated caller (a user signing in, or a respondent opening
- * their link), so a session fixed before it cannot be reused.
+ * their link), so a session fixed before it cannot be reused. The session is stored before this
+ * resolves: express-session would otherwise store it only while the answer is being sent, after
+ * its headers, and a client following the redirect at once could arrive before it exists.
  */
-export function startSession(req: Request, who: { userId: string } | { invitationId: string }): Promise<void> {
+export function startSession(req: Request, who: { userId: string } | { invitationId: string; respondent: { edition: string; institution: string } }): Promise<void> {
   return new Promise((resolve, reject) =>
     req.session.regenerate((error) => {
       if (error) return reject(error);
       Object.assign(req.session, who);
-      resolve();
+      req.session.save((saveError) => (saveError ? reject(saveError) : resolve()));
     }),
   );
+}
+
+/** Stores a changed session now (before a redirect that relies on it, e.g. a flash message). */
+export function saveSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.save((error) => (error ? reject(error) : resolve())));
 }

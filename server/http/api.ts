@@ -94,6 +94,8 @@ export function openApiDocument(operations: readonly Operation[]): object {
           description: 'RFC 9457 problem details',
           properties: {
             type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, instance: { type: 'string' },
+            code: { type: 'string', description: 'stable machine code of the error, e.g. stale_revision, response_state, edition_state, deadline_passed' },
+            currentRevision: { type: 'integer', description: 'stale_revision and response_state: the revision stored now' },
             errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, row: { type: 'integer' }, value: {}, reason: { type: 'string' } } } },
           },
         },

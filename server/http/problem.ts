@@ -16,22 +16,51 @@ export interface FieldError {
   reason: string;
 }
 
+/**
+ * Extension members of a problem: a stable machine `code` (sent to API clients), further members such
+ * as `currentRevision` (sent too), and `message`, the Spanish explanation a page shows (not sent).
+ */
+export interface ProblemExtras {
+  code?: string;
+  message?: string;
+  [member: string]: unknown;
+}
+
 export class HttpProblem extends Error {
   constructor(
     readonly status: number,
     readonly title: string,
     readonly detail?: string,
     readonly errors?: FieldError[],
+    readonly extras: ProblemExtras = {},
   ) {
     super(detail ?? title);
     this.name = 'HttpProblem';
   }
+
+  get code(): string | undefined {
+    return this.extras.code;
+  }
+
+  /** Setting `code` afterwards (`Object.assign(problem, { code })`) sends it like a constructor's. */
+  set code(code: string | undefined) {
+    if (code === undefined) delete this.extras.code;
+    else this.extras.code = code;
+  }
+
+  /** What a page shows: the Spanish message when there is one. */
+  get pageMessage(): string | undefined {
+    return this.extras.message ?? this.detail;
+  }
 }
+
+export const conflict = (detail: string, extras: ProblemExtras = {}, errors?: FieldError[]) => new HttpProblem(409, 'Conflict', detail, errors, extras);
 
 export const badRequest = (detail: string, errors?: FieldError[]) => new HttpProblem(400, 'Bad Request', detail, errors);
 export const notFound = (detail: string) => new HttpProblem(404, 'Not Found', detail);
 
 export function sendProblem(res: Response, problem: HttpProblem, instance?: string): void {
+  const { message: _forPages, ...members } = problem.extras;
   res
     .status(problem.status)
     .type('application/problem+json')
@@ -42,6 +71,7 @@ export function sendProblem(res: Response, problem: HttpProblem, instance?: stri
       ...(problem.detail ? { detail: problem.detail } : {}),
       ...(instance ? { instance } : {}),
       ...(problem.errors ? { errors: problem.errors } : {}),
+      ...members,
     });
 }
 
@@ -61,7 +91,14 @@ export function toProblem(error: unknown): HttpProblem | undefined {
   }
   if (error instanceof multer.MulterError) {
     const tooLarge = error.code === 'LIMIT_FILE_SIZE';
-    return new HttpProblem(tooLarge ? 413 : 400, tooLarge ? 'Content Too Large' : 'Bad Request', tooLarge ? 'the file is larger than 10 MB' : error.message, [{ field: error.field ?? 'archivo', reason: error.message }]);
+    const limit = process.env.MGA_IMPORT_MAX_UPLOAD_BYTES || String(10 * 1024 * 1024);
+    return new HttpProblem(
+      tooLarge ? 413 : 400,
+      tooLarge ? 'Content Too Large' : 'Bad Request',
+      tooLarge ? `the file is larger than ${limit} bytes (MGA_IMPORT_MAX_UPLOAD_BYTES)` : error.message,
+      [{ field: error.field ?? 'archivo', reason: error.message }],
+      { code: tooLarge ? 'import_too_large' : 'upload_invalid', message: tooLarge ? `El archivo pasa del tamaño máximo permitido (${limit} bytes).` : undefined },
+    );
   }
   const e = error as { type?: string; status?: number; code?: number; keyValue?: Record<string, unknown>; message?: string };
   if (e?.code === 11000) {
@@ -82,6 +119,7 @@ const PAGE_HEADINGS: Record<number, string> = {
   400: 'La solicitud no es válida',
   403: 'No tiene permiso para esta página',
   404: 'No encontramos esta página',
+  409: 'No se puede hacer esto ahora',
   413: 'El archivo o formulario es demasiado grande',
   429: 'Demasiados intentos',
   500: 'Ocurrió un error inesperado',
@@ -94,6 +132,11 @@ function wantsPage(req: Request): boolean {
 
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
+    if (res.headersSent) {
+      // Work after the answer (e.g. the session store's touch) failed: nothing can be sent any more.
+      logger.warn({ err: error, url: req.originalUrl }, 'error after the response was sent');
+      return;
+    }
     let problem = toProblem(error);
     if (!problem) {
       logger.error({ err: error, url: req.originalUrl }, 'unhandled error');
@@ -101,7 +144,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     }
     if (wantsPage(req)) {
       if (problem.status === 401) return res.redirect(303, `/entrar?siguiente=${encodeURIComponent(req.originalUrl)}`);
-      return res.status(problem.status).render('error', { title: problem.title, heading: PAGE_HEADINGS[problem.status] ?? problem.title, detail: problem.detail });
+      return res.status(problem.status).render('error', { title: problem.title, heading: PAGE_HEADINGS[problem.status] ?? problem.title, detail: problem.pageMessage, errors: problem.errors });
     }
     sendProblem(res, problem, req.originalUrl);
   };

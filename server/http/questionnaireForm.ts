@@ -16,7 +16,7 @@ import {
 } from '../../questionnaires/engine.js';
 
 /** Form fields that carry no answer. */
-const RESERVED_FIELDS = new Set(['_csrf', 'action', 'reason', 'complete']);
+const RESERVED_FIELDS = new Set(['_csrf', 'action', 'reason', 'complete', 'baseRevision', 'confirmar']);
 const ROW_FIELD = /^([A-Za-z0-9_]+)\[(\d{1,4})\]\[([A-Za-z0-9_]+(?::evidence)?)\]$/;
 
 export type FormAnswers = Record<string, unknown>;
@@ -309,4 +309,62 @@ export function labelledErrors(def: QuestionnaireDefinition, errors: readonly { 
     const label = [item?.label.es ?? top, index !== undefined ? `registro ${Number(index) + 1}` : undefined, childItem?.label.es ?? child, evidence ? 'evidencia' : undefined].filter(Boolean).join(' › ');
     return { ...error, label };
   });
+}
+
+/** One answer as people read it; a group as its rows, one line each ("Registro 1: …; …"). */
+export function answerText(def: QuestionnaireDefinition, itemId: string, value: unknown, institution: InstitutionContext): string {
+  const item = labelOfItem(def, itemId);
+  if (!item) return value === undefined || value === null ? 'Sin respuesta' : String(value);
+  if (item.kind !== 'group') return displayOf(item, value, institution).display;
+  const rows = Array.isArray(value) ? (value as Record<string, unknown>[]) : [];
+  if (rows.length === 0) return 'Sin registros';
+  const rowLabel = item.rowLabel?.es ?? 'Registro';
+  return rows
+    .map((row, i) => `${rowLabel} ${i + 1}: ${item.items.filter((child) => row[child.id] !== undefined).map((child) => `${child.label.es}: ${displayOf(child, row[child.id], institution).display}`).join('; ')}`)
+    .join('\n');
+}
+
+export interface ConflictItem {
+  itemId: string;
+  label: string;
+  mine: string;
+  saved: string;
+}
+
+/**
+ * The items whose answer (or evidence link) differs between what the person posted and what is
+ * stored now, for the «su versión / versión guardada» choice. Posted values are compared in the
+ * engine's normal form where they are valid, as posted where they are not.
+ */
+export function answerConflicts(def: QuestionnaireDefinition, mine: FormAnswers, saved: FormAnswers, institution: InstitutionContext, normalise: (answers: FormAnswers) => FormAnswers): ConflictItem[] {
+  const normal = normalise(mine);
+  const posted = (key: string) => (Object.hasOwn(normal, key) ? normal[key] : mine[key]);
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const conflicts: ConflictItem[] = [];
+  for (const section of def.sections) {
+    for (const item of section.items) {
+      if (!appliesToInstitution(item.appliesTo, institution)) continue;
+      const evidenceKey = item.id + EVIDENCE_SUFFIX;
+      if (same(posted(item.id), saved[item.id]) && same(posted(evidenceKey), saved[evidenceKey])) continue;
+      const withEvidence = (value: unknown, evidence: unknown) => {
+        const text = answerText(def, item.id, value, institution);
+        return evidence === undefined || evidence === null || evidence === '' ? text : `${text}\nEvidencia: ${String(evidence)}`;
+      };
+      conflicts.push({ itemId: item.id, label: item.label.es, mine: withEvidence(posted(item.id), posted(evidenceKey)), saved: withEvidence(saved[item.id], saved[evidenceKey]) });
+    }
+  }
+  return conflicts;
+}
+
+/** The stored answers with the chosen items taken from the posted ones (and their evidence links). */
+export function resolveConflicts(def: QuestionnaireDefinition, mine: FormAnswers, saved: FormAnswers, takeMine: ReadonlySet<string>): FormAnswers {
+  const merged: FormAnswers = { ...saved };
+  for (const itemId of takeMine) {
+    if (!labelOfItem(def, itemId)) continue;
+    for (const key of [itemId, itemId + EVIDENCE_SUFFIX]) {
+      if (Object.hasOwn(mine, key)) merged[key] = mine[key];
+      else delete merged[key];
+    }
+  }
+  return merged;
 }

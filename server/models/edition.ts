@@ -31,7 +31,16 @@ const editionSchema = new Schema(
     },
     /** Bumped by every write of results, so cached groupings know when they are stale. */
     resultsVersion: { type: Number, required: true, default: 0 },
+    /** Changed only through server/services/editionLifecycle.ts (draft → collecting → review → published). */
     status: { type: String, required: true, default: 'draft', enum: { values: [...EDITION_STATUSES], message: `status must be one of ${EDITION_STATUSES.join(', ')}; got "{VALUE}"` } },
+    /** Respondents save and submit until this instant (while the edition is collecting); none: no deadline. */
+    deadline: { type: Date, default: null },
+    publishedAt: { type: Date, default: null },
+    /**
+     * Bumped by every state-dependent piece of work (a submission, a review action) inside its
+     * transaction, so that such work and a change of status cannot both commit on a stale status.
+     */
+    workVersion: { type: Number, required: true, default: 0 },
   },
   { timestamps: true },
 );

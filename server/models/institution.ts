@@ -1,6 +1,6 @@
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import { LEVELS, foldName, normalizeEntity, normalizeLevel, UnknownNameError } from '../../scoring/catalogue.js';
-import { InstitutionTypeModel } from './institutionType.js';
+import { canonicalTypeName } from './institutionType.js';
 
 /** The catalogue scope holds institutions outside any edition; editions use their own id as scope. */
 export const CATALOGUE_SCOPE = 'catalogue';
@@ -20,6 +20,22 @@ const institutionSchema = new Schema(
     },
     type: { type: String, required: true, trim: true },
     externalIds: { type: Map, of: String, default: undefined },
+    /**
+     * An admin's decision for publishing an edition without this institution's approved answers:
+     * left out of the results ("excluded") or listed without a score ("withoutScore"), with the reason.
+     */
+    publication: {
+      type: new Schema(
+        {
+          decision: { type: String, required: true, enum: ['excluded', 'withoutScore'] },
+          reason: { type: String, required: true, trim: true, minlength: 3, maxlength: 1000 },
+          by: String,
+          at: Date,
+        },
+        { _id: false },
+      ),
+      default: undefined,
+    },
   },
   { timestamps: true },
 );
@@ -49,8 +65,8 @@ institutionSchema.pre('validate', async function () {
     }
   }
   if (this.type) {
-    const type = await InstitutionTypeModel.findOne({ foldedName: foldName(this.type) }, { name: 1 }).lean();
-    if (type) this.type = type.name;
+    const type = await canonicalTypeName(this.type);
+    if (type) this.type = type;
     else this.invalidate('type', `unknown institution type "${this.type}"`, this.type);
   }
 });

@@ -17,6 +17,11 @@ const responseSchema = new Schema(
     },
     answers: { type: Schema.Types.Mixed, default: {} },
     status: { type: String, required: true, enum: RESPONSE_STATUSES, default: 'draft' },
+    /**
+     * Incremented by every write (server/services/responses.ts `transition`, the one conditional
+     * update every change goes through); clients send the revision they saw, a stale one gets 409.
+     */
+    revision: { type: Number, required: true, default: 0 },
     submittedAt: Date,
     firstSubmittedAt: Date,
     reviewedAt: Date,
@@ -25,38 +30,21 @@ const responseSchema = new Schema(
       type: [new Schema({ item: { type: String, required: true }, comment: { type: String, required: true }, by: String, at: Date }, { _id: false })],
       default: [],
     },
+    /** Why an evaluator reopened approved answers (shown to the respondent until resubmitted). */
+    reopenReason: String,
+    /** One receipt per submission: a folio unique in the edition, when, and the revision submitted. */
+    receipts: {
+      type: [new Schema({ folio: { type: String, required: true }, at: { type: Date, required: true }, revision: { type: Number, required: true } }, { _id: false })],
+      default: [],
+    },
   },
   { timestamps: true, minimize: false },
 );
 responseSchema.index({ edition: 1, institution: 1, 'questionnaire.id': 1 }, { unique: true });
 responseSchema.index({ edition: 1, status: 1 });
+responseSchema.index({ edition: 1, 'receipts.folio': 1 }, { unique: true, partialFilterExpression: { 'receipts.folio': { $exists: true } } });
 
 export const ResponseModel = mongoose.model('Response', responseSchema, 'responses');
 
-/** Append-only: who changed which answer after its first submission, when, from what, to what, and why. */
-const auditEntrySchema = new Schema(
-  {
-    edition: { type: String, required: true },
-    institution: { type: Schema.Types.ObjectId, required: true },
-    questionnaire: { type: String, required: true },
-    item: { type: String, required: true },
-    oldValue: Schema.Types.Mixed,
-    newValue: Schema.Types.Mixed,
-    reason: { type: String, required: true, maxlength: 1000 },
-    actor: {
-      type: new Schema({ kind: { type: String, enum: ['respondent', 'user'], required: true }, id: String, label: String }, { _id: false }),
-      required: true,
-    },
-    at: { type: Date, required: true, default: () => new Date() },
-  },
-  { minimize: false },
-);
-auditEntrySchema.index({ edition: 1, institution: 1, at: 1 });
-const refuseChange = () => {
-  throw new Error('audit entries are append-only');
-};
-for (const op of ['updateOne', 'updateMany', 'findOneAndUpdate', 'replaceOne', 'deleteOne', 'deleteMany', 'findOneAndDelete'] as const) {
-  auditEntrySchema.pre(op, refuseChange);
-}
-
-export const AuditEntryModel = mongoose.model('AuditEntry', auditEntrySchema, 'audit_entries');
+// The audit trail has its own model (append-only); kept importable from here for older callers.
+export { AuditEntryModel } from './audit.js';

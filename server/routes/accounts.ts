@@ -6,7 +6,9 @@ import { Router } from 'express';
 import type { JSONSchemaType } from 'ajv';
 import { UserModel, ROLES, type Role } from '../models/user.js';
 import { EditionModel } from '../models/edition.js';
-import { currentUser, requireUser } from '../auth/access.js';
+import mongoose from 'mongoose';
+import { currentUser, requireUser, userActor, type UserPrincipal } from '../auth/access.js';
+import { record } from '../services/audit.js';
 import { createUser } from '../auth/users.js';
 import { HttpProblem, notFound } from '../http/problem.js';
 import { formFields, validator } from '../http/validate.js';
@@ -49,21 +51,30 @@ const checkChange = validator(changeSchema, 'body');
 
 const publicAccount = (u: { _id: unknown; email: string; name: string; role: string; editions: string[]; active: boolean }) => ({ id: String(u._id), email: u.email, name: u.name, role: u.role, editions: u.editions, active: u.active });
 
-async function addAccount(input: NewAccount) {
+const auditedAccount = (u: { email: string; name: string; role: string; editions: string[]; active: boolean }) => ({ email: u.email, name: u.name, role: u.role, editions: u.editions, active: u.active });
+
+async function addAccount(actor: UserPrincipal, input: NewAccount) {
   if (await UserModel.exists({ email: input.email.trim().toLowerCase() })) {
     throw new HttpProblem(409, 'Conflict', `an account for ${input.email} already exists`, [{ field: 'email', value: input.email, reason: 'ya existe una cuenta con este correo' }]);
   }
-  return createUser(input);
+  const user = await createUser(input);
+  await record({ action: 'account.create', actor: userActor(actor), subject: `cuenta ${user.email}`, newValue: auditedAccount(user) });
+  return user;
 }
 
-async function changeAccount(actorId: string, id: string, change: AccountChange) {
+async function changeAccount(actor: UserPrincipal, id: string, change: AccountChange) {
   if (!/^[0-9a-f]{24}$/.test(id)) throw notFound('no such account');
-  if (id === actorId && (change.active === false || (change.role && change.role !== 'admin'))) {
+  if (id === actor.id && (change.active === false || (change.role && change.role !== 'admin'))) {
     throw new HttpProblem(409, 'Conflict', 'you cannot deactivate or demote your own account', [{ field: 'active', reason: 'no puede desactivar ni cambiar el rol de su propia cuenta' }]);
   }
-  const user = await UserModel.findByIdAndUpdate(id, { $set: change }, { returnDocument: 'after', runValidators: true }).lean();
-  if (!user) throw notFound('no such account');
-  return user;
+  let changed: { _id: unknown; email: string; name: string; role: string; editions: string[]; active: boolean } | undefined;
+  await mongoose.connection.transaction(async (session) => {
+    const before = await UserModel.findByIdAndUpdate(id, { $set: change }, { returnDocument: 'before', runValidators: true, session }).lean();
+    if (!before) throw notFound('no such account');
+    changed = { ...before, ...change } as typeof changed;
+    await record({ action: 'account.change', actor: userActor(actor), subject: `cuenta ${before.email}`, oldValue: auditedAccount(before), newValue: auditedAccount(changed!) }, session);
+  });
+  return changed!;
 }
 
 async function pageData() {
@@ -85,7 +96,7 @@ export function accountsRouter(): Router {
   router.post('/admin/cuentas', admin, async (req, res) => {
     const fields = formFields(req.body, ['editions']);
     try {
-      const user = await addAccount(checkNewAccount(fields));
+      const user = await addAccount(currentUser(res), checkNewAccount(fields));
       flash(req, `Cuenta creada: ${user.email}.`);
       res.redirect(303, '/admin/cuentas');
     } catch (error) {
@@ -100,7 +111,7 @@ export function accountsRouter(): Router {
     const fields = formFields(req.body, ['editions']);
     const change: Record<string, unknown> = { editions: fields.editions };
     if (fields.active !== undefined) change.active = fields.active === 'true';
-    await changeAccount(currentUser(res).id, String(req.params.id), checkChange(change));
+    await changeAccount(currentUser(res), String(req.params.id), checkChange(change));
     flash(req, 'Cuenta actualizada.');
     res.redirect(303, '/admin/cuentas');
   });
@@ -114,13 +125,13 @@ export function registerAccountsApi(api: ApiRegistry): void {
     res.json({ users: (await UserModel.find({}, { passwordHash: 0 }).sort({ email: 1 }).lean()).map(publicAccount) });
   });
   api.add({ method: 'post', path: '/users', summary: 'Create an admin, evaluator or viewer account', tag: 'admin', access: 'admin', body: newAccountSchema, responses: { 201: 'created' } }, admin, async (req, res) => {
-    const user = await addAccount(checkNewAccount(req.body ?? {})).catch((error: unknown) => {
+    const user = await addAccount(currentUser(res), checkNewAccount(req.body ?? {})).catch((error: unknown) => {
       if ((error as { field?: string }).field) throw new HttpProblem(400, 'Bad Request', (error as Error).message, [{ field: (error as { field: string }).field, reason: (error as Error).message }]);
       throw error;
     });
     res.status(201).json(publicAccount(user.toObject()));
   });
   api.add({ method: 'patch', path: '/users/:id', summary: 'Assign editions, change the role, or deactivate an account', tag: 'admin', access: 'admin', body: changeSchema }, admin, async (req, res) => {
-    res.json(publicAccount(await changeAccount(currentUser(res).id, String(req.params.id), checkChange(req.body ?? {}))));
+    res.json(publicAccount(await changeAccount(currentUser(res), String(req.params.id), checkChange(req.body ?? {}))));
   });
 }

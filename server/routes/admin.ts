@@ -4,13 +4,20 @@
  */
 import { Router, type Request } from 'express';
 import type { JSONSchemaType } from 'ajv';
-import { EDITION_STATUSES, EditionModel, type EditionStatus } from '../models/edition.js';
+import { EditionModel } from '../models/edition.js';
 import { InstitutionModel } from '../models/institution.js';
-import { currentUser, requireUser } from '../auth/access.js';
+import { currentUser, requireUser, userActor as actorOf, type UserPrincipal } from '../auth/access.js';
+import { importAsJob } from '../services/importSettings.js';
+import { storeUpload } from '../jobs/sampleImport.js';
+import { jobView, JOB_VIEW_SCHEMA, submitJob } from '../jobs/service.js';
+import { BUCKETS, discard } from '../files/gridfs.js';
+import { problem } from '../http/apiSchemas.js';
 import { HttpProblem, badRequest, type FieldError } from '../http/problem.js';
 import { formFields, validator } from '../http/validate.js';
+import { localDateTimeValue } from '../http/mexicoTime.js';
 import { flash, renderPage } from '../http/render.js';
-import { createEdition, setEditionStatus, type NewEdition } from '../services/editions.js';
+import { createEdition, type NewEdition } from '../services/editions.js';
+import { EDITION_STATUS_LABELS, formatDeadline, transitionsFrom } from '../services/editionLifecycle.js';
 import { findEdition, importEditionSample } from '../services/results.js';
 import { invitationsCsv, issueInvitations, listInvitations, revokeInvitation } from '../services/invitations.js';
 import { BUILTIN_METHODOLOGY_IDS } from '../../questionnaires/methodologies.js';
@@ -31,14 +38,6 @@ const editionSchema: JSONSchemaType<NewEdition> = {
   additionalProperties: false,
 };
 const checkEdition = validator(editionSchema, 'body');
-
-const statusSchema: JSONSchemaType<{ status: EditionStatus }> = {
-  type: 'object',
-  properties: { status: { type: 'string', enum: [...EDITION_STATUSES] } },
-  required: ['status'],
-  additionalProperties: false,
-};
-const checkStatus = validator(statusSchema, 'body');
 
 const invitationsSchema: JSONSchemaType<{ expiresInDays: number; institutionIds?: string[] }> = {
   type: 'object',
@@ -75,13 +74,51 @@ function uploadedTable(req: Request): { bytes: Uint8Array; format: 'csv' | 'xlsx
   throw badRequest('attach the file as multipart field "archivo" (or "file"), or send it as text/csv or xlsx', [{ field: 'archivo', reason: 'no file was sent' }]);
 }
 
+interface SampleQuery {
+  preset?: string;
+  job?: boolean;
+}
+const sampleQuery = {
+  type: 'object',
+  properties: {
+    preset: { type: 'string', maxLength: 40, nullable: true },
+    job: { type: 'boolean', nullable: true, description: 'true: always as a job (202); false: never' },
+  },
+  required: [],
+  additionalProperties: false,
+} as unknown as JSONSchemaType<SampleQuery>;
+const checkSampleQuery = validator(sampleQuery, 'query');
+
+const SAMPLE_SUMMARY_SCHEMA = {
+  type: 'object',
+  required: ['edition', 'rows', 'institutionsCreated', 'institutionsUpdated'],
+  properties: {
+    edition: { type: 'string' },
+    rows: { type: 'integer' },
+    institutionsCreated: { type: 'integer' },
+    institutionsUpdated: { type: 'integer' },
+    phases: { type: 'object', description: 'milliseconds spent reading, validating and writing', properties: { readMs: { type: 'number' }, validateMs: { type: 'number' }, writeMs: { type: 'number' } } },
+  },
+};
+
+/** Stores the upload and queues the import job (its plan checks the edition's state first). */
+async function submitSampleImport(editionId: string, table: { bytes: Uint8Array; format: 'csv' | 'xlsx'; fileName: string }, preset: ImportPresetId | undefined, user: UserPrincipal) {
+  const fileId = await storeUpload(editionId, table.bytes, table.fileName);
+  try {
+    return await submitJob('sample-import', { edition: editionId, fileId, format: table.format, fileName: table.fileName, ...(preset && { preset }) }, user);
+  } catch (error) {
+    await discard(BUCKETS.jobs, fileId).catch(() => undefined);
+    throw error;
+  }
+}
+
 function presetFrom(value: unknown): ImportPresetId | undefined {
   if (value === undefined || value === '' || value === 'none') return undefined;
   if (typeof value === 'string' && (IMPORT_PRESET_IDS as readonly string[]).includes(value)) return value as ImportPresetId;
   throw badRequest('unknown column preset', [{ field: 'preset', value, reason: `must be one of ${IMPORT_PRESET_IDS.join(', ')}` }]);
 }
 
-async function editionPageData(editionId: string) {
+export async function editionPageData(editionId: string) {
   const edition = await EditionModel.findOne({ editionId }).lean();
   if (!edition) throw new HttpProblem(404, 'Not Found', `edition "${editionId}" does not exist`);
   const [institutions, invitations] = await Promise.all([
@@ -92,7 +129,10 @@ async function editionPageData(editionId: string) {
   for (const invitation of invitations) if (!latest.has(invitation.institution)) latest.set(invitation.institution, invitation);
   return {
     edition,
-    statuses: EDITION_STATUSES,
+    statusLabel: EDITION_STATUS_LABELS[edition.status as keyof typeof EDITION_STATUS_LABELS] ?? edition.status,
+    deadlineText: edition.deadline ? formatDeadline(edition.deadline) : undefined,
+    deadlineValue: edition.deadline ? localDateTimeValue(edition.deadline) : '',
+    transitions: transitionsFrom(edition.status),
     presets: IMPORT_PRESET_IDS,
     institutions: institutions.map((i) => ({ id: String(i._id), name: i.name, entity: i.entity, type: i.type, level: i.level, invitation: latest.get(String(i._id)) })),
   };
@@ -111,7 +151,7 @@ export function adminRouter(): Router {
   router.post('/admin/ediciones', admin, async (req, res) => {
     const fields = formFields(req.body, ['instruments']);
     try {
-      const edition = await createEdition(checkEdition(fields));
+      const edition = await createEdition(checkEdition(fields), actorOf(currentUser(res)));
       flash(req, `Edición ${edition.editionId} creada.`);
       res.redirect(303, `/admin/ediciones/${edition.editionId}`);
     } catch (error) {
@@ -126,25 +166,23 @@ export function adminRouter(): Router {
     renderPage(req, res, 'admin/edition', { title: `Edición ${data.edition.editionId}`, ...data });
   });
 
-  router.post('/admin/ediciones/:edition/estado', admin, async (req, res) => {
-    const editionId = String(req.params.edition);
-    await findEdition(editionId);
-    await setEditionStatus(editionId, checkStatus(formFields(req.body)).status);
-    flash(req, 'Estado actualizado.');
-    res.redirect(303, `/admin/ediciones/${editionId}`);
-  });
-
   router.post('/admin/ediciones/:edition/muestra', admin, async (req, res) => {
     const editionId = String(req.params.edition);
     try {
       const table = uploadedTable(req);
-      const summary = await importEditionSample(editionId, table.bytes, { format: table.format, preset: presetFrom((req.body as Record<string, unknown>).preset), fileName: table.fileName });
+      const preset = presetFrom((req.body as Record<string, unknown>).preset);
+      if (importAsJob(table.bytes.length)) {
+        await submitSampleImport(editionId, table, preset, currentUser(res));
+        flash(req, `La muestra (${table.fileName}) se importa en segundo plano; su avance y su resultado aparecen en «Trabajos».`);
+        return res.redirect(303, '/admin/trabajos');
+      }
+      const summary = await importEditionSample(editionId, table.bytes, { format: table.format, preset, fileName: table.fileName, actor: actorOf(currentUser(res)) });
       flash(req, `Muestra importada: ${summary.rows} sujetos obligados (${summary.institutionsCreated} nuevos, ${summary.institutionsUpdated} actualizados).`);
       res.redirect(303, `/admin/ediciones/${editionId}`);
     } catch (error) {
       if (!(error instanceof HttpProblem) || error.status >= 500 || error.status === 404) throw error;
       const data = await editionPageData(editionId);
-      const errors: FieldError[] = (error.errors ?? [{ field: 'archivo', reason: error.detail ?? error.title }]).map((e) => ({ ...e, field: 'archivo', label: e.row ? `Fila ${e.row}, columna ${e.field}` : e.field }));
+      const errors: FieldError[] = (error.errors ?? [{ field: 'archivo', reason: error.pageMessage ?? error.title }]).map((e) => ({ ...e, field: 'archivo', label: e.row ? `Fila ${e.row}, columna ${e.field}` : e.field }));
       renderPage(req, res, 'admin/edition', { title: `Edición ${editionId}`, ...data, errors }, { status: error.status });
     }
   });
@@ -153,7 +191,7 @@ export function adminRouter(): Router {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
     const body = checkInvitations(formFields(req.body));
-    const issued = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, issuedBy: currentUser(res).id });
+    const issued = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, actor: actorOf(currentUser(res)) });
     res.attachment(`invitaciones-${editionId}.csv`).type('text/csv; charset=utf-8').send(invitationsCsv(issued));
   });
 
@@ -164,7 +202,7 @@ export function adminRouter(): Router {
     const institutionId = String(req.params.id);
     if (!/^[0-9a-f]{24}$/.test(institutionId)) throw new HttpProblem(404, 'Not Found', 'no such institution');
     const body = checkInvitations(formFields(req.body));
-    const [invitation] = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, issuedBy: currentUser(res).id, institutionIds: [institutionId] });
+    const [invitation] = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, actor: actorOf(currentUser(res)), institutionIds: [institutionId] });
     res.setHeader('Cache-Control', 'no-store');
     renderPage(req, res, 'admin/invitation', { title: 'Liga de invitación', editionId, invitation });
   });
@@ -172,7 +210,7 @@ export function adminRouter(): Router {
   router.post('/admin/ediciones/:edition/invitaciones/:id/revocar', admin, async (req, res) => {
     const editionId = String(req.params.edition);
     if (!/^[0-9a-f]{24}$/.test(String(req.params.id))) throw new HttpProblem(404, 'Not Found', 'no such invitation');
-    await revokeInvitation(editionId, String(req.params.id));
+    await revokeInvitation(editionId, String(req.params.id), actorOf(currentUser(res)));
     flash(req, 'Invitación revocada.');
     res.redirect(303, `/admin/ediciones/${editionId}`);
   });
@@ -183,25 +221,42 @@ export function adminRouter(): Router {
 export function registerAdminApi(api: ApiRegistry): void {
   const admin = requireUser('admin');
   api.add({ method: 'post', path: '/editions', summary: 'Create an edition from a methodology and its instruments', tag: 'admin', access: 'admin', body: editionSchema, responses: { 201: 'created' } }, admin, async (req, res) => {
-    const edition = await createEdition(checkEdition(req.body ?? {}));
+    const edition = await createEdition(checkEdition(req.body ?? {}), actorOf(currentUser(res)));
     res.status(201).location(`/api/v1/editions/${edition.editionId}`).json({ editionId: edition.editionId, year: edition.year, title: edition.title, status: edition.status, methodology: edition.methodology, instruments: edition.instruments });
   });
 
-  api.add({ method: 'patch', path: '/editions/:edition', summary: 'Change the status of an edition', tag: 'admin', access: 'admin', body: statusSchema }, admin, async (req, res) => {
-    const editionId = String(req.params.edition);
-    await findEdition(editionId);
-    const { status } = checkStatus(req.body ?? {});
-    await setEditionStatus(editionId, status);
-    res.json({ editionId, status });
-  });
-
-  api.add({ method: 'post', path: '/editions/:edition/sample', summary: 'Import the sample of institutions (CSV or XLSX); all or nothing', tag: 'admin', access: 'admin', bodyTypes: ['multipart/form-data', 'text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'] }, admin, async (req, res) => {
-    const editionId = String(req.params.edition);
-    await findEdition(editionId);
-    const table = uploadedTable(req);
-    const preset = presetFrom(typeof req.query.preset === 'string' ? req.query.preset : (req.body as Record<string, unknown> | undefined)?.preset);
-    res.json(await importEditionSample(editionId, table.bytes, { format: table.format, preset, fileName: table.fileName }));
-  });
+  api.add(
+    {
+      method: 'post',
+      path: '/editions/:edition/sample',
+      summary:
+        'Import the sample of institutions (CSV or XLSX); all or nothing. Files from MGA_IMPORT_JOB_BYTES (512 kB) on, or with ?job=true, run as a job: 202 with the job, whose result is the same summary; smaller ones answer 200 with the summary.',
+      tag: 'admin',
+      access: 'admin',
+      query: sampleQuery,
+      bodyTypes: ['multipart/form-data', 'text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+      responses: {
+        200: { description: 'imported', schema: SAMPLE_SUMMARY_SCHEMA },
+        202: { description: 'a big file: the import runs as a job (GET /api/v1/jobs/{id}; its result is the summary)', schema: JOB_VIEW_SCHEMA },
+        400: problem('the file was rejected: every error with row, column and reason; nothing was written (code import_rejected)'),
+        409: problem('the edition does not take a sample in its state (edition_state, edition_published)'),
+        413: problem('the file passes a size cap (import_too_large)'),
+      },
+    },
+    admin,
+    async (req, res) => {
+      const editionId = String(req.params.edition);
+      await findEdition(editionId);
+      const table = uploadedTable(req);
+      const query = checkSampleQuery(req.query);
+      const preset = presetFrom(query.preset ?? (req.body as Record<string, unknown> | undefined)?.preset);
+      if (importAsJob(table.bytes.length, query.job ?? undefined)) {
+        const job = await submitSampleImport(editionId, table, preset, currentUser(res));
+        return res.status(202).location(`/api/v1/jobs/${String(job._id)}`).json(jobView(job));
+      }
+      res.json(await importEditionSample(editionId, table.bytes, { format: table.format, preset, fileName: table.fileName, actor: actorOf(currentUser(res)) }));
+    },
+  );
 
   api.add({ method: 'get', path: '/editions/:edition/invitations', summary: 'Invitations of an edition and their state', tag: 'admin', access: 'admin' }, admin, async (req, res) => {
     const editionId = String(req.params.edition);
@@ -213,14 +268,14 @@ export function registerAdminApi(api: ApiRegistry): void {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
     const body = checkInvitations(req.body ?? {});
-    const issued = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, issuedBy: currentUser(res).id, institutionIds: body.institutionIds });
+    const issued = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, actor: actorOf(currentUser(res)), institutionIds: body.institutionIds });
     if (req.accepts(['json', 'text/csv']) === 'text/csv') return res.type('text/csv; charset=utf-8').send(invitationsCsv(issued));
     res.status(201).json({ invitations: issued });
   });
 
   api.add({ method: 'post', path: '/editions/:edition/invitations/:id/revoke', summary: 'Revoke an invitation link', tag: 'admin', access: 'admin', responses: { 204: 'revoked' } }, admin, async (req, res) => {
     if (!/^[0-9a-f]{24}$/.test(String(req.params.id))) throw new HttpProblem(404, 'Not Found', 'no such invitation');
-    await revokeInvitation(String(req.params.edition), String(req.params.id));
+    await revokeInvitation(String(req.params.edition), String(req.params.id), actorOf(currentUser(res)));
     res.status(204).end();
   });
 }

@@ -3,6 +3,7 @@ import { ApiRegistry, openApiDocument } from '../http/api.js';
 import { registerResultsApi } from './editions.js';
 import { registerAuthApi } from './auth.js';
 import { registerAdminApi } from './admin.js';
+import { registerEditionAdminApi } from './editionAdmin.js';
 import { registerRespondentApi } from './respond.js';
 import { registerReviewApi } from './review.js';
 import { registerAccountsApi } from './accounts.js';
@@ -17,6 +18,7 @@ export function apiRegistry(): ApiRegistry {
   registerAuthApi(api);
   registerResultsApi(api);
   registerAdminApi(api);
+  registerEditionAdminApi(api);
   registerRespondentApi(api);
   registerReviewApi(api);
   registerAccountsApi(api);

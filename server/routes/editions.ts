@@ -12,6 +12,9 @@ import { badRequest, notFound } from '../http/problem.js';
 import { validateQuery } from '../http/validate.js';
 import { editionGrouping, findEdition } from '../services/results.js';
 import { methodologyById } from '../services/methodologies.js';
+import { isPublic, PUBLIC_EDITIONS } from '../services/editionLifecycle.js';
+import { institutionExplanation } from '../services/explanations.js';
+import { scoreExplanationSchema } from '../http/explanationSchema.js';
 
 const EDITION_PARAM = /^[a-z0-9][a-z0-9-]{1,62}$/;
 
@@ -19,7 +22,7 @@ const EDITION_PARAM = /^[a-z0-9][a-z0-9-]{1,62}$/;
 async function visibleEdition(editionId: string) {
   if (!EDITION_PARAM.test(editionId)) throw notFound(`edition "${editionId}" does not exist`);
   const edition = await findEdition(editionId);
-  if (edition.status !== 'published') throw notFound(`edition "${editionId}" does not exist`);
+  if (!isPublic(edition)) throw notFound(`edition "${editionId}" does not exist`);
   return edition;
 }
 
@@ -61,12 +64,32 @@ const institutionsQuery: JSONSchemaType<InstitutionsQuery> = {
   additionalProperties: false,
 };
 
+const label = { type: 'object', properties: { es: { type: 'string' }, en: { type: 'string' } } } as const;
+const institutionScoreSchema = {
+  type: 'object',
+  required: ['edition', 'institution', 'methodology', 'computedAt', 'nodes', 'undetermined', 'discrepancies', 'explanation'],
+  properties: {
+    edition: { type: 'string' },
+    institution: { type: 'object', required: ['id', 'name'], properties: { id: { type: 'string' }, name: { type: 'string' }, entity: { type: 'string' }, type: { type: 'string' }, level: { type: 'string' } } },
+    methodology: { type: 'object', required: ['id', 'hash'], properties: { id: { type: 'string' }, version: { type: 'string' }, hash: { type: 'string' } } },
+    computedAt: { type: 'string', format: 'date-time' },
+    nodes: {
+      type: 'array',
+      description: 'Every node with a value, as the engine explains it (ids and formulas in the methodology\'s notation).',
+      items: { type: 'object', required: ['id', 'value', 'source'], properties: { id: { type: 'string' }, label, kind: { type: 'string' }, value: { type: 'number' }, source: { type: 'string', enum: ['given', 'computed'] }, formula: { type: 'object' }, otherPaths: { type: 'array', items: { type: 'object' } } } },
+    },
+    undetermined: { type: 'array', items: { type: 'string' } },
+    discrepancies: { type: 'array', items: { type: 'object' } },
+    explanation: scoreExplanationSchema,
+  },
+} as const;
+
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function registerResultsApi(api: ApiRegistry): void {
 
   api.add({ method: 'get', path: '/editions', summary: 'Published editions', tag: 'results', public: true }, async (_req, res) => {
-    const editions = await EditionModel.find({ status: 'published' }, { _id: 0, editionId: 1, year: 1, title: 1, status: 1, methodology: 1 }).sort({ year: 1 }).lean();
+    const editions = await EditionModel.find(PUBLIC_EDITIONS, { _id: 0, editionId: 1, year: 1, title: 1, status: 1, methodology: 1 }).sort({ year: 1 }).lean();
     res.json({ editions });
   });
 
@@ -120,26 +143,37 @@ export function registerResultsApi(api: ApiRegistry): void {
     res.json({ total, offset: query.offset, institutions: institutions.map(({ _id, ...rest }) => ({ id: String(_id), ...rest })) });
   });
 
-  api.add({ method: 'get', path: '/editions/:edition/institutions/:id/score', summary: 'An institution\'s score: every node with its explanation', tag: 'results', public: true }, async (req, res) => {
-    const edition = await visibleEdition(String(req.params.edition));
-    const id = String(req.params.id);
-    if (!isValidObjectId(id) || !/^[0-9a-f]{24}$/i.test(id)) throw notFound(`institution "${id}" does not exist`);
-    const [institution, score] = await Promise.all([
-      InstitutionModel.findOne({ _id: id, scope: edition.editionId }, { name: 1, entity: 1, type: 1, level: 1 }).lean(),
-      ScoreModel.findOne({ edition: edition.editionId, institution: id }).lean(),
-    ]);
-    if (!institution || !score) throw notFound(`institution "${id}" has no score in edition "${edition.editionId}"`);
-    const methodology = methodologyById(score.methodology.id);
-    const labels = new Map(methodology.nodes.map((n) => [n.id, { label: n.label, kind: n.kind }]));
-    const nodes = score.nodes as Record<string, object>;
-    res.json({
-      edition: edition.editionId,
-      institution: { id: String(institution._id), name: institution.name, entity: institution.entity, type: institution.type, level: institution.level },
-      methodology: score.methodology,
-      computedAt: score.computedAt,
-      nodes: methodology.nodeIds.filter((id) => id in nodes).map((id) => ({ id, ...labels.get(id), ...nodes[id] })),
-      undetermined: score.undetermined,
-      discrepancies: score.discrepancies,
-    });
-  });
+  api.add(
+    {
+      method: 'get',
+      path: '/editions/:edition/institutions/:id/score',
+      summary: 'An institution\'s score: every node with its formula, and the explanation in words (formulas with weights and numbers; each variable from the answers)',
+      tag: 'results',
+      public: true,
+      responses: { 200: { description: 'the score and its explanation', schema: institutionScoreSchema }, 404: 'unknown edition, or the institution has no score in it' },
+    },
+    async (req, res) => {
+      const edition = await visibleEdition(String(req.params.edition));
+      const id = String(req.params.id);
+      if (!isValidObjectId(id) || !/^[0-9a-f]{24}$/i.test(id)) throw notFound(`institution "${id}" does not exist`);
+      const [institution, score] = await Promise.all([
+        InstitutionModel.findOne({ _id: id, scope: edition.editionId }, { name: 1, entity: 1, type: 1, level: 1 }).lean(),
+        ScoreModel.findOne({ edition: edition.editionId, institution: id }).lean(),
+      ]);
+      if (!institution || !score) throw notFound(`institution "${id}" has no score in edition "${edition.editionId}"`);
+      const methodology = methodologyById(score.methodology.id);
+      const labels = new Map(methodology.nodes.map((n) => [n.id, { label: n.label, kind: n.kind }]));
+      const nodes = score.nodes as Record<string, object>;
+      res.json({
+        edition: edition.editionId,
+        institution: { id: String(institution._id), name: institution.name, entity: institution.entity, type: institution.type, level: institution.level },
+        methodology: score.methodology,
+        computedAt: score.computedAt,
+        nodes: methodology.nodeIds.filter((id) => id in nodes).map((id) => ({ id, ...labels.get(id), ...nodes[id] })),
+        undetermined: score.undetermined,
+        discrepancies: score.discrepancies,
+        explanation: await institutionExplanation(edition.editionId, id, score),
+      });
+    },
+  );
 }

@@ -130,6 +130,11 @@ const STATUS_LABELS: Record<JobView['status'], string> = { queued: 'En cola', ru
 const ERROR_LABELS: Record<string, string> = {
   'edition-changed': 'Los resultados de la edición cambiaron mientras se generaban las fichas; vuelva a generarlas.',
   'edition-gone': 'La edición ya no existe o no tiene resultados.',
+  import_rejected: 'El archivo tiene errores (fila, columna y motivo en el detalle del trabajo): no se importó nada. Corríjalo y vuelva a importarlo.',
+  import_too_large: 'El archivo pasa de un límite de importación: no se importó nada.',
+  'import-too-large': 'El archivo pasa del tamaño máximo permitido: no se importó nada.',
+  edition_state: 'La edición ya no está en un estado que permita importar la muestra: no se importó nada.',
+  edition_published: 'La edición está publicada: no se importó nada.',
 };
 const dateFormat = new Intl.DateTimeFormat('es-MX', { dateStyle: 'short', timeStyle: 'medium', timeZone: 'America/Mexico_City' });
 

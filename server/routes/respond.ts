@@ -1,43 +1,90 @@
 /**
  * The respondent of an institution, through its personal invitation link (no password): the
- * questionnaire with its progress, drafts (also saved in the background by the page script), field
- * errors, submission, and a read-only view after submitting until the evaluators return it.
+ * questionnaire with its progress, drafts that keep every valid answer (also saved in the
+ * background by the page script), the «su versión / versión guardada» choice when the answers
+ * changed elsewhere, submission behind a confirmation page, and the receipt with its folio and PDF.
  * The same actions in the JSON API, authenticated by the invitation token as a bearer token.
  */
 import { Router, type Request, type Response } from 'express';
 import { InvitationModel } from '../models/invitation.js';
-import { activeInvitation, currentRespondent, principalOf, requireRespondent, type RespondentPrincipal } from '../auth/access.js';
+import { activeInvitation, currentRespondent, invitationCheck, principalOf, requireRespondent, requireRespondentLater, type RespondentPrincipal } from '../auth/access.js';
 import type { JSONSchemaType } from 'ajv';
-import { HttpProblem, type FieldError } from '../http/problem.js';
+import { HttpProblem, badRequest, type FieldError } from '../http/problem.js';
 import { validator } from '../http/validate.js';
 import { startSession } from '../auth/session.js';
 import { flash, renderPage } from '../http/render.js';
-import { answersFromForm, errorsByPath, labelledErrors, questionnaireView, type FormAnswers } from '../http/questionnaireForm.js';
-import { editionInstrument, loadResponse, saveAnswers, STATUS_LABELS, type Actor } from '../services/responses.js';
-import { progress } from '../../questionnaires/engine.js';
+import { answerConflicts, answersFromForm, errorsByPath, labelledErrors, questionnaireView, resolveConflicts, type FormAnswers } from '../http/questionnaireForm.js';
+import { answeredCount, editionInstrument, loadResponse, saveDraft, submitAnswers, STATUS_LABELS, type Actor, type SaveResult } from '../services/responses.js';
+import { refusal } from '../services/editionLifecycle.js';
+import { receiptPdf } from '../services/receipts.js';
+import { normaliseAnswers, progress, validateAnswers } from '../../questionnaires/engine.js';
 import type { ApiRegistry } from '../http/api.js';
+import { PROBLEM_RESPONSE } from '../http/apiSchemas.js';
 
 const EDITABLE = ['draft', 'returned'] as const;
+
+function respondentActor(principal: RespondentPrincipal, institutionName: string): Actor {
+  return { kind: 'respondent', id: principal.invitationId, label: `Sujeto obligado: ${institutionName}`, role: 'respondent' };
+}
 
 async function respondentContext(principal: RespondentPrincipal) {
   const instrument = await editionInstrument(principal.edition, 'institution');
   const current = await loadResponse(principal.edition, principal.institution, instrument);
-  const actor: Actor = { kind: 'respondent', id: principal.invitationId, label: `Sujeto obligado: ${current.institution.name}` };
-  return { instrument, current, actor };
+  return { instrument, current, actor: respondentActor(principal, current.institution.name) };
 }
 
-function commentsOf(current: Awaited<ReturnType<typeof loadResponse>>): Record<string, string> {
+type RespondentContext = Awaited<ReturnType<typeof respondentContext>>;
+
+function commentsOf(current: RespondentContext['current']): Record<string, string> {
   if (current.status !== 'returned') return {};
   return Object.fromEntries((current.response?.comments ?? []).map((c) => [c.item, c.comment]));
 }
 
-async function renderQuestionnaire(req: Request, res: Response, override?: { answers: FormAnswers; errors: FieldError[]; reason: string; status: number }) {
+/** Why the page is read-only although the answers could be edited: the edition is closed or past its deadline. */
+function closedMessage(current: RespondentContext['current']): string | undefined {
+  if (!(EDITABLE as readonly string[]).includes(current.status)) return undefined;
+  return refusal(current.edition, 'respond')?.pageMessage;
+}
+
+function latestReceipt(current: RespondentContext['current']) {
+  const receipts = current.response?.receipts ?? [];
+  return ['submitted', 'approved'].includes(current.status) ? receipts[receipts.length - 1] : undefined;
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    /** The revision a form post of this browser was stored as; the next page tells the page script. */
+    draftConfirmed?: number;
+  }
+}
+
+interface Override {
+  /** The revision the posted form was stored as (the page script then keeps only the rejected answers). */
+  confirmedRevision?: number;
+  answers: FormAnswers;
+  errors: FieldError[];
+  reason: string;
+  status: number;
+  /** The heading of the error summary ("Se guardaron 11 respuestas; 1 no se guardó"). */
+  errorsHeading?: string;
+}
+
+function savedSummary(saved: SaveResult): string {
+  const stored = answeredCount(saved.answers);
+  const notStored = new Set(saved.rejected.map((e) => e.field.replace(/\[\d+\].*$/, ''))).size;
+  return `Se ${stored === 1 ? 'guardó 1 respuesta' : `guardaron ${stored} respuestas`}; ${notStored === 1 ? '1 no se guardó' : `${notStored} no se guardaron`}:`;
+}
+
+async function renderQuestionnaire(req: Request, res: Response, override?: Override) {
   const principal = currentRespondent(res);
   const { instrument, current } = await respondentContext(principal);
-  const editable = (EDITABLE as readonly string[]).includes(current.status);
+  const closed = closedMessage(current);
+  const editable = (EDITABLE as readonly string[]).includes(current.status) && !closed;
   const answers = override?.answers ?? current.answers;
   const errors = override?.errors ?? [];
   const sections = questionnaireView(instrument.definition, answers, { institution: current.context.institution, errors: errorsByPath(errors), comments: commentsOf(current), newRows: editable });
+  const confirmedRevision = override?.confirmedRevision ?? req.session?.draftConfirmed;
+  if (req.session?.draftConfirmed !== undefined) delete req.session.draftConfirmed;
   renderPage(
     req,
     res,
@@ -45,97 +92,309 @@ async function renderQuestionnaire(req: Request, res: Response, override?: { ans
     {
       title: instrument.title,
       instrument: { id: instrument.id, title: instrument.title, hash: instrument.hash },
-      edition: principal.edition,
+      edition: current.edition,
+      deadline: current.edition.deadline,
       institution: current.institution,
       status: current.status,
       statusLabel: STATUS_LABELS[current.status],
       progress: progress(instrument.definition, answers, current.context),
       editable,
+      closed,
+      reopenReason: current.status === 'returned' ? current.response?.reopenReason : undefined,
       needsReason: Boolean(current.response?.firstSubmittedAt),
       reason: override?.reason ?? '',
       sections,
       errors: labelledErrors(instrument.definition, errors),
+      errorsHeading: override?.errorsHeading,
       savedAt: current.response?.updatedAt,
+      revision: current.revision,
+      confirmedRevision,
+      receipt: latestReceipt(current),
       draftKey: `mga-borrador-${principal.invitationId}`,
-      serverVersion: current.response?.updatedAt ? new Date(current.response.updatedAt).getTime() : 0,
-      scripts: editable ? ['/static/questionnaire.js'] : [],
+      // Read-only pages still run it: it clears this browser's copy once the server holds the answers.
+      scripts: ['/static/questionnaire.js'],
     },
     { status: override?.status },
   );
 }
 
-function reasonOf(body: unknown): string {
-  const reason = (body as Record<string, unknown> | undefined)?.reason;
-  return typeof reason === 'string' ? reason : '';
+function field(body: unknown, name: string): string {
+  const value = (body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** The revision a page was rendered from (its hidden field); absent or malformed: none. */
+function baseRevisionOf(body: unknown): number | undefined {
+  const text = field(body, 'baseRevision');
+  return /^\d{1,9}$/.test(text) ? Number(text) : undefined;
+}
+
+async function renderConflict(req: Request, res: Response, mine: FormAnswers, reason: string) {
+  const principal = currentRespondent(res);
+  const { instrument, current } = await respondentContext(principal);
+  const institution = current.context.institution;
+  const conflicts = answerConflicts(instrument.definition, mine, current.answers, institution, (answers) => normaliseAnswers(instrument.definition, answers, institution));
+  renderPage(
+    req,
+    res,
+    'respond/conflict',
+    {
+      title: 'Sus respuestas cambiaron',
+      institution: current.institution,
+      conflicts,
+      mine: JSON.stringify(mine),
+      revision: current.revision,
+      status: current.status,
+      editable: (EDITABLE as readonly string[]).includes(current.status),
+      needsReason: Boolean(current.response?.firstSubmittedAt),
+      reason,
+      draftKey: `mga-borrador-${principal.invitationId}`,
+      scripts: ['/static/questionnaire.js'],
+    },
+    { status: 409 },
+  );
+}
+
+/**
+ * Saves a posted form as a draft (every valid answer kept). Handles the page outcomes of a refusal:
+ * a stale revision shows the conflict view, a closed edition or a submitted response explains why;
+ * returns the result when something could be saved.
+ */
+async function saveFromForm(req: Request, res: Response, answers: FormAnswers, ctx?: RespondentContext): Promise<SaveResult | undefined> {
+  const principal = currentRespondent(res);
+  const { instrument, actor, current } = ctx ?? (await respondentContext(principal));
+  const reason = field(req.body, 'reason');
+  try {
+    return await saveDraft(principal.edition, principal.institution, instrument, answers, { actor, reason, baseRevision: baseRevisionOf(req.body), editableIn: EDITABLE, preloaded: current });
+  } catch (error) {
+    if (!(error instanceof HttpProblem)) throw error;
+    if (error.code === 'stale_revision') return void (await renderConflict(req, res, answers, reason));
+    if (error.status === 400) {
+      return void (await renderQuestionnaire(req, res, { answers, errors: error.errors ?? [{ field: '', reason: error.pageMessage ?? error.title }], reason, status: 400, errorsHeading: 'No se guardó nada:' }));
+    }
+    if (error.code === 'response_state') {
+      flash(req, 'Sus respuestas ya fueron enviadas: no se pueden cambiar hasta que la evaluación las devuelva.');
+      return void res.redirect(303, '/responder');
+    }
+    if (error.status === 409) {
+      return void (await renderQuestionnaire(req, res, { answers, errors: [{ field: '', reason: error.pageMessage ?? error.title }], reason, status: 409, errorsHeading: 'No se guardó nada:' }));
+    }
+    throw error;
+  }
+}
+
+async function afterDraft(req: Request, res: Response, answers: FormAnswers, saved: SaveResult, submit: boolean) {
+  const principal = currentRespondent(res);
+  const reason = field(req.body, 'reason');
+  if (saved.rejected.length) {
+    const heading = `${savedSummary(saved)}${submit ? ' por eso todavía no se puede enviar.' : ''}`;
+    return renderQuestionnaire(req, res, { answers, errors: saved.rejected, reason, status: 400, errorsHeading: heading, confirmedRevision: saved.revision });
+  }
+  req.session.draftConfirmed = saved.revision;
+  if (!submit) {
+    flash(req, `Borrador guardado: ${answeredCount(saved.answers)} respuestas.`);
+    return res.redirect(303, '/responder');
+  }
+  // The draft is stored; submitting needs every required answer, then a confirmation.
+  const { instrument, current } = await respondentContext(principal);
+  const check = validateAnswers(instrument.definition, current.answers, { ...current.context, mode: 'submit' });
+  if (!check.ok) {
+    return renderQuestionnaire(req, res, {
+      answers,
+      errors: check.errors.map((e) => ({ field: e.item, reason: e.reason })),
+      reason,
+      status: 400,
+      errorsHeading: 'Se guardó el borrador, pero todavía no se puede enviar:',
+      confirmedRevision: saved.revision,
+    });
+  }
+  res.redirect(303, '/responder/enviar');
+}
+
+async function renderConfirmation(req: Request, res: Response, error?: string) {
+  const principal = currentRespondent(res);
+  const { instrument, current } = await respondentContext(principal);
+  if (!(EDITABLE as readonly string[]).includes(current.status)) {
+    flash(req, 'Sus respuestas ya fueron enviadas.');
+    return res.redirect(303, '/responder');
+  }
+  const check = validateAnswers(instrument.definition, current.answers, { ...current.context, mode: 'submit' });
+  const sections = questionnaireView(instrument.definition, current.answers, { institution: current.context.institution });
+  renderPage(
+    req,
+    res,
+    'respond/confirm',
+    {
+      title: 'Confirme el envío',
+      institution: current.institution,
+      instrument: { title: instrument.title },
+      progress: current.progress,
+      sections,
+      revision: current.revision,
+      ready: check.ok,
+      closed: closedMessage(current),
+      missing: labelledErrors(instrument.definition, check.errors.map((e) => ({ field: e.item, reason: e.reason }))),
+      errors: error ? [{ field: 'confirmar', label: 'Confirmación', reason: error }] : [],
+      draftKey: `mga-borrador-${principal.invitationId}`,
+      scripts: ['/static/questionnaire.js'],
+    },
+    { status: error ? 400 : 200 },
+  );
 }
 
 export function respondRouter(): Router {
   const router = Router();
 
+  router.get('/responder', async (req, res) => {
+    const valid = principalOf(res)?.kind === 'respondent' && (await invitationCheck(res).then(() => true, () => false));
+    if (!valid) return renderPage(req, res, 'respond/invalid', { title: 'Abra su liga de invitación' }, { status: 401 });
+    await renderQuestionnaire(req, res);
+  });
+
+  router.post('/responder', requireRespondent, async (req, res) => {
+    const ctx = await respondentContext(currentRespondent(res));
+    const answers = answersFromForm(ctx.instrument.definition, req.body);
+    const saved = await saveFromForm(req, res, answers, ctx);
+    if (saved) await afterDraft(req, res, answers, saved, field(req.body, 'action') === 'submit');
+  });
+
+  /** The conflict view's choice: per item, the posted version or the stored one. */
+  router.post('/responder/conflicto', requireRespondent, async (req, res) => {
+    const principal = currentRespondent(res);
+    const { instrument, current } = await respondentContext(principal);
+    let mine: FormAnswers;
+    try {
+      const parsed = JSON.parse(field(req.body, 'mine')) as unknown;
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      mine = parsed as FormAnswers;
+    } catch {
+      throw badRequest('the posted version is missing or malformed', [{ field: 'mine', reason: 'falta su versión de las respuestas; vuelva a abrir el cuestionario' }]);
+    }
+    const body = req.body as Record<string, unknown>;
+    const takeMine = new Set(Object.entries(body).flatMap(([key, value]) => (value === 'mine' ? [/^choice\[(.{1,100})\]$/.exec(key)?.[1] ?? ''] : [])).filter(Boolean));
+    const merged = resolveConflicts(instrument.definition, mine, current.answers, takeMine);
+    const saved = await saveFromForm(req, res, merged);
+    if (saved) await afterDraft(req, res, merged, saved, false);
+  });
+
+  /**
+   * The page script's background save: the same form, answered in JSON (stale revision: 409 problem).
+   * The hot path: the invitation check runs with the save's first reads (requireRespondentLater).
+   */
+  router.post('/responder/borrador', requireRespondentLater, async (req, res) => {
+    const principal = currentRespondent(res);
+    const instrument = await editionInstrument(principal.edition, 'institution');
+    const answers = answersFromForm(instrument.definition, req.body);
+    const saved = await saveDraft(principal.edition, principal.institution, instrument, answers, {
+      actor: (name) => respondentActor(principal, name),
+      reason: field(req.body, 'reason'),
+      baseRevision: baseRevisionOf(req.body),
+      editableIn: EDITABLE,
+      verified: invitationCheck(res),
+    });
+    res.json({
+      status: saved.status,
+      revision: saved.revision,
+      changed: saved.changed.length,
+      saved: answeredCount(saved.answers),
+      rejected: labelledErrors(instrument.definition, saved.rejected),
+      progress: saved.progress,
+      savedAt: saved.updatedAt ?? null,
+    });
+  });
+
+  router.get('/responder/enviar', requireRespondent, (req, res) => renderConfirmation(req, res));
+
+  router.post('/responder/enviar', requireRespondent, async (req, res) => {
+    if (field(req.body, 'confirmar') !== 'si') return renderConfirmation(req, res, 'marque la casilla para confirmar que quiere enviar sus respuestas');
+    const principal = currentRespondent(res);
+    const { instrument, actor } = await respondentContext(principal);
+    try {
+      const submitted = await submitAnswers(principal.edition, principal.institution, instrument, undefined, { actor, reason: field(req.body, 'reason'), baseRevision: baseRevisionOf(req.body), editableIn: EDITABLE });
+      flash(req, `Cuestionario enviado. Folio ${submitted.receipt.folio}.`);
+      res.redirect(303, '/responder/acuse');
+    } catch (error) {
+      if (!(error instanceof HttpProblem) || error.status >= 500) throw error;
+      if (error.code === 'stale_revision') {
+        flash(req, 'Sus respuestas cambiaron en otra ventana desde que abrió la confirmación: revíselas y vuelva a enviar.');
+        return res.redirect(303, '/responder');
+      }
+      if (error.code === 'response_state') {
+        flash(req, 'Sus respuestas ya fueron enviadas.');
+        return res.redirect(303, '/responder');
+      }
+      if (error.status === 400) return renderConfirmation(req, res, error.errors?.map((e) => e.reason).join('; ') ?? error.pageMessage);
+      throw error;
+    }
+  });
+
+  router.get('/responder/acuse', requireRespondent, async (req, res) => {
+    const principal = currentRespondent(res);
+    const { instrument, current } = await respondentContext(principal);
+    const receipt = latestReceipt(current);
+    if (!receipt) {
+      flash(req, 'Todavía no hay un acuse: el acuse se emite al enviar el cuestionario.');
+      return res.redirect(303, '/responder');
+    }
+    renderPage(req, res, 'respond/receipt', {
+      title: `Acuse de envío ${receipt.folio}`,
+      institution: current.institution,
+      edition: current.edition,
+      instrument: { title: instrument.title },
+      receipt,
+      statusLabel: STATUS_LABELS[current.status],
+      sections: questionnaireView(instrument.definition, current.answers, { institution: current.context.institution }),
+      draftKey: `mga-borrador-${principal.invitationId}`,
+      scripts: ['/static/questionnaire.js'],
+    });
+  });
+
+  router.get('/responder/acuse.pdf', requireRespondent, async (_req, res) => {
+    await sendReceipt(res);
+  });
+
+  // Last: the invitation link itself ("/responder/inv_…"), after the fixed paths above.
   router.get('/responder/:token', async (req, res) => {
     const invitation = await activeInvitation(String(req.params.token));
     if (!invitation) {
       return renderPage(req, res, 'respond/invalid', { title: 'Liga no válida' }, { status: 404 });
     }
     await InvitationModel.updateOne({ _id: invitation._id }, { $set: { lastUsedAt: new Date() } });
-    await startSession(req, { invitationId: String(invitation._id) });
+    // startSession stores the new session before this answer: the redirect's next request relies on it.
+    await startSession(req, { invitationId: String(invitation._id), respondent: { edition: invitation.edition, institution: String(invitation.institution) } });
     res.redirect(303, '/responder');
-  });
-
-  router.get('/responder', async (req, res) => {
-    if (principalOf(res)?.kind !== 'respondent') return renderPage(req, res, 'respond/invalid', { title: 'Abra su liga de invitación' }, { status: 401 });
-    await renderQuestionnaire(req, res);
-  });
-
-  router.post('/responder', requireRespondent, async (req, res) => {
-    const principal = currentRespondent(res);
-    const { instrument, actor } = await respondentContext(principal);
-    const submit = (req.body as Record<string, unknown>).action === 'submit';
-    const answers = answersFromForm(instrument.definition, req.body);
-    const reason = reasonOf(req.body);
-    try {
-      await saveAnswers(principal.edition, principal.institution, instrument, answers, {
-        actor,
-        reason,
-        editableIn: EDITABLE,
-        mode: submit ? 'submit' : 'draft',
-        nextStatus: submit ? 'submitted' : undefined,
-      });
-    } catch (error) {
-      if (error instanceof HttpProblem && error.status === 400) return renderQuestionnaire(req, res, { answers, errors: error.errors ?? [{ field: '', reason: error.detail ?? error.title }], reason, status: 400 });
-      if (error instanceof HttpProblem && error.status === 409) {
-        flash(req, 'Sus respuestas ya fueron enviadas: no se pueden cambiar hasta que la evaluación las devuelva.');
-        return res.redirect(303, '/responder');
-      }
-      throw error;
-    }
-    flash(req, submit ? 'Cuestionario enviado. El equipo evaluador lo revisará.' : 'Borrador guardado.');
-    res.redirect(303, '/responder');
-  });
-
-  /** The page script's background save: the same form, answered in JSON. */
-  router.post('/responder/borrador', requireRespondent, async (req, res) => {
-    const principal = currentRespondent(res);
-    const { instrument, actor } = await respondentContext(principal);
-    const answers = answersFromForm(instrument.definition, req.body);
-    const saved = await saveAnswers(principal.edition, principal.institution, instrument, answers, { actor, reason: reasonOf(req.body), editableIn: EDITABLE, mode: 'draft' });
-    const current = await loadResponse(principal.edition, principal.institution, instrument);
-    res.json({ status: saved.status, changed: saved.changed.length, progress: current.progress, savedAt: current.response?.updatedAt });
   });
 
   return router;
 }
 
-function questionnairePayload(ctx: Awaited<ReturnType<typeof respondentContext>>, principal: RespondentPrincipal) {
+async function sendReceipt(res: Response) {
+  const principal = currentRespondent(res);
+  const { instrument, current } = await respondentContext(principal);
+  const receipt = latestReceipt(current);
+  if (!receipt) throw new HttpProblem(404, 'Not Found', 'there is no receipt yet: it is issued when the answers are submitted', undefined, { code: 'no_receipt', message: 'Todavía no hay un acuse: se emite al enviar el cuestionario.' });
+  const pdf = await receiptPdf({ instrument, current, receipt });
+  res.attachment(`acuse-${receipt.folio}.pdf`).type('application/pdf');
+  res.setHeader('Cache-Control', 'private, no-store');
+  res.send(pdf);
+}
+
+function questionnairePayload(ctx: RespondentContext, principal: RespondentPrincipal) {
   const { instrument, current } = ctx;
+  const receipt = latestReceipt(current);
+  const closed = refusal(current.edition, 'respond');
   return {
     edition: principal.edition,
+    editionState: { status: current.edition.status, deadline: current.edition.deadline ?? null, open: !closed, ...(closed && { code: closed.code }) },
     institution: { id: String(current.institution._id), name: current.institution.name, entity: current.institution.entity, type: current.institution.type, level: current.institution.level },
     questionnaire: { id: instrument.id, hash: instrument.hash, definition: instrument.definition },
     status: current.status,
+    revision: current.revision,
     answers: current.answers,
     progress: current.progress,
     comments: current.status === 'returned' ? (current.response?.comments ?? []).map((c) => ({ item: c.item, comment: c.comment })) : [],
+    reopenReason: current.status === 'returned' ? (current.response?.reopenReason ?? null) : null,
+    receipt: receipt ? { folio: receipt.folio, at: receipt.at, revision: receipt.revision } : null,
     updatedAt: current.response?.updatedAt ?? null,
   };
 }
@@ -143,37 +402,115 @@ function questionnairePayload(ctx: Awaited<ReturnType<typeof respondentContext>>
 interface AnswersBody {
   answers: Record<string, unknown>;
   reason?: string;
+  baseRevision?: number;
 }
 
 /** The engine checks the answers item by item; the schema only the envelope. */
 const answersBody = {
   type: 'object',
-  properties: { answers: { type: 'object', description: 'item id → value; group id → rows; "<item>:evidence" → URL' }, reason: { type: 'string', maxLength: 1000, nullable: true } },
+  properties: {
+    answers: { type: 'object', description: 'item id → value; group id → rows; "<item>:evidence" → URL' },
+    reason: { type: 'string', maxLength: 1000, nullable: true },
+    baseRevision: { type: 'integer', minimum: 0, nullable: true, description: 'the revision these answers are based on; a stale one gets 409 and nothing is stored' },
+  },
   required: ['answers'],
   additionalProperties: false,
 } as unknown as JSONSchemaType<AnswersBody>;
 const checkAnswersBody = validator(answersBody, 'body');
 
+interface SubmitBody {
+  answers?: Record<string, unknown>;
+  reason?: string;
+  baseRevision?: number;
+}
+const submitBody = {
+  ...answersBody,
+  properties: { ...(answersBody as { properties: object }).properties, answers: { type: 'object', nullable: true, description: 'the answers to submit; absent: the stored draft' } },
+  required: [],
+} as unknown as JSONSchemaType<SubmitBody>;
+const checkSubmitBody = validator(submitBody, 'body');
+
+const questionnaireSchema = {
+  type: 'object',
+  required: ['edition', 'institution', 'questionnaire', 'status', 'revision', 'answers', 'progress'],
+  properties: {
+    edition: { type: 'string' },
+    editionState: { type: 'object', properties: { status: { type: 'string' }, deadline: { type: ['string', 'null'] }, open: { type: 'boolean' }, code: { type: 'string' } } },
+    institution: { type: 'object' },
+    questionnaire: { type: 'object' },
+    status: { type: 'string', enum: ['draft', 'submitted', 'returned', 'approved'] },
+    revision: { type: 'integer', minimum: 0 },
+    answers: { type: 'object' },
+    progress: { type: 'object' },
+    comments: { type: 'array' },
+    reopenReason: { type: ['string', 'null'] },
+    receipt: { type: ['object', 'null'] },
+    updatedAt: { type: ['string', 'null'] },
+  },
+};
+
 export function registerRespondentApi(api: ApiRegistry): void {
   const access = 'the respondent of the institution (invitation token as bearer, or the session opened by the link)';
-  api.add({ method: 'get', path: '/respondent/questionnaire', summary: 'The questionnaire of the invited institution, its answers, status, progress and review comments', tag: 'respondent', access }, requireRespondent, async (_req, res) => {
-    const principal = currentRespondent(res);
-    res.json(questionnairePayload(await respondentContext(principal), principal));
-  });
+  const stale = { ...PROBLEM_RESPONSE, description: 'stale baseRevision (code stale_revision, with currentRevision and the current answers; nothing stored), answers not editable now (response_state), or the edition closed (edition_state, deadline_passed)' };
+  api.add(
+    { method: 'get', path: '/respondent/questionnaire', summary: 'The questionnaire of the invited institution, its answers, revision, status, progress, review comments and receipt', tag: 'respondent', access, responses: { 200: { description: 'the questionnaire and its answers', schema: questionnaireSchema } } },
+    requireRespondent,
+    async (_req, res) => {
+      const principal = currentRespondent(res);
+      res.json(questionnairePayload(await respondentContext(principal), principal));
+    },
+  );
 
-  api.add({ method: 'put', path: '/respondent/answers', summary: 'Save the answers as a draft (types and ranges checked; all or nothing)', tag: 'respondent', access, body: answersBody }, requireRespondent, async (req, res) => {
-    const principal = currentRespondent(res);
-    const ctx = await respondentContext(principal);
-    const { answers, reason = '' } = checkAnswersBody(req.body);
-    await saveAnswers(principal.edition, principal.institution, ctx.instrument, answers, { actor: ctx.actor, reason, editableIn: EDITABLE, mode: 'draft' });
-    res.json(questionnairePayload(await respondentContext(principal), principal));
-  });
+  api.add(
+    {
+      method: 'put',
+      path: '/respondent/answers',
+      summary: 'Save the answers as a draft. All or nothing: any invalid answer is a 400 listing every error, and nothing is stored (the questionnaire page instead keeps every valid answer). Send baseRevision to be told (409) when the answers changed meanwhile.',
+      tag: 'respondent',
+      access,
+      body: answersBody,
+      responses: { 200: { description: 'stored; the questionnaire with its new revision', schema: questionnaireSchema }, 409: stale },
+    },
+    requireRespondent,
+    async (req, res) => {
+      const principal = currentRespondent(res);
+      const ctx = await respondentContext(principal);
+      const { answers, reason = '', baseRevision } = checkAnswersBody(req.body);
+      await saveDraft(principal.edition, principal.institution, ctx.instrument, answers, { actor: ctx.actor, reason, baseRevision: baseRevision ?? undefined, editableIn: EDITABLE, allOrNothing: true, preloaded: ctx.current });
+      res.json(questionnairePayload(await respondentContext(principal), principal));
+    },
+  );
 
-  api.add({ method: 'post', path: '/respondent/submit', summary: 'Submit the answers (every required item must be answered); read-only until returned', tag: 'respondent', access, body: answersBody }, requireRespondent, async (req, res) => {
-    const principal = currentRespondent(res);
-    const ctx = await respondentContext(principal);
-    const { answers, reason = '' } = checkAnswersBody(req.body);
-    await saveAnswers(principal.edition, principal.institution, ctx.instrument, answers, { actor: ctx.actor, reason, editableIn: EDITABLE, mode: 'submit', nextStatus: 'submitted' });
-    res.json(questionnairePayload(await respondentContext(principal), principal));
-  });
+  api.add(
+    {
+      method: 'post',
+      path: '/respondent/submit',
+      summary: 'Submit the answers (or the stored draft when none are sent): every required item must be answered; read-only until returned. The answer carries the receipt (folio, date and time).',
+      tag: 'respondent',
+      access,
+      body: submitBody,
+      responses: { 200: { description: 'submitted; the questionnaire with its receipt', schema: questionnaireSchema }, 409: stale },
+    },
+    requireRespondent,
+    async (req, res) => {
+      const principal = currentRespondent(res);
+      const ctx = await respondentContext(principal);
+      const { answers, reason = '', baseRevision } = checkSubmitBody(req.body ?? {});
+      await submitAnswers(principal.edition, principal.institution, ctx.instrument, answers ?? undefined, { actor: ctx.actor, reason, baseRevision: baseRevision ?? undefined, editableIn: EDITABLE });
+      res.json(questionnairePayload(await respondentContext(principal), principal));
+    },
+  );
+
+  api.add(
+    {
+      method: 'get',
+      path: '/respondent/receipt.pdf',
+      summary: 'The receipt of the latest submission (PDF): folio, date and time, and the submitted answers',
+      tag: 'respondent',
+      access,
+      responses: { 200: { description: 'the receipt (application/pdf, as an attachment named after its folio)' }, 404: { ...PROBLEM_RESPONSE, description: 'no submission yet (code no_receipt)' } },
+    },
+    requireRespondent,
+    async (_req, res) => sendReceipt(res),
+  );
 }

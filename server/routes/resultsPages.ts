@@ -27,9 +27,11 @@ import { InstitutionModel } from '../models/institution.js';
 import { ScoreModel } from '../models/result.js';
 import { notFound } from '../http/problem.js';
 import { renderPage } from '../http/render.js';
+import { explanationView, institutionExplanation } from '../services/explanations.js';
 import { chart } from '../http/inlineChart.js';
 import { entityEvolutionSection, institutionPreviousSection, nationalMapSection, panelSection } from './resultsEvolution.js';
 import { entityOf, institutionRow, loadEditionResults, nationalReportData, type LoadedEdition } from '../services/reports.js';
+import { PUBLIC_EDITIONS } from '../services/editionLifecycle.js';
 
 /** Printed where an edition did not publish a figure: never a zero. */
 const NO_DATA = 'sin dato';
@@ -94,12 +96,12 @@ export function resultsPagesRouter(): Router {
   const published = (id: unknown) => loadEditionResults(String(id), { publishedOnly: true });
 
   router.get('/', async (req, res) => {
-    const editions = await EditionModel.find({ status: 'published' }, { editionId: 1, year: 1, title: 1 }).sort({ year: -1 }).lean();
+    const editions = await EditionModel.find(PUBLIC_EDITIONS, { editionId: 1, year: 1, title: 1 }).sort({ year: -1 }).lean();
     renderPage(req, res, 'home', { title: 'Inicio', editions });
   });
 
   router.get('/resultados', async (req, res) => {
-    const latest = await EditionModel.findOne({ status: 'published' }, { editionId: 1 }).sort({ year: -1 }).lean();
+    const latest = await EditionModel.findOne(PUBLIC_EDITIONS, { editionId: 1 }).sort({ year: -1 }).lean();
     if (!latest) return renderPage(req, res, 'home', { title: 'Resultados', editions: [] });
     res.redirect(302, `/resultados/${enc(latest.editionId)}`);
   });
@@ -267,7 +269,7 @@ export function resultsPagesRouter(): Router {
         values: nodes.map((n) => score(i.values[n.id])),
       })),
       types: data.byType.map((t) => ({ name: t.name, href: typeHref(base, t.name), n: formatCount(t.n), value: score(t.values[index]), national: score(t.national[index]), difference: delta(difference(t.values[index], t.national[index])) })),
-      gaps: data.gaps.slice(0, 5).map((g) => ({ rank: g.rank, name: `${g.name} (${g.code})`, value: score(g.value), gap: formatScore(g.gap, 3) })),
+      gaps: data.gaps.slice(0, 5).map((g) => ({ rank: g.rank, name: g.label, value: score(g.value), gap: formatScore(g.gap, 3) })),
       evolution: await entityEvolutionSection(results, name),
     });
   });
@@ -367,8 +369,7 @@ export function resultsPagesRouter(): Router {
     const row = institutionRow(loaded, id);
     const data = buildInstitutionReportData(results, row);
     const refs = data.references;
-    const methodology = results.compiled;
-    const storedNodes = stored.nodes as Record<string, { value: number; source: string; formula?: { expression: string } }>;
+    const explanation = await institutionExplanation(loaded.edition.editionId, id, stored);
     const charts = {
       reference: chart(results, `institution-${id}`, () =>
         referenceBarChart(
@@ -397,11 +398,9 @@ export function resultsPagesRouter(): Router {
       ranks: { inType: rank(data.ranks.inType), inEntity: rank(data.ranks.inEntity), national: rank(data.ranks.national) },
       charts,
       references: nodes.map((n) => ({ code: n.code, name: n.name, value: score(data.values[n.id]), national: score(refs.national[n.id]), entity: score(refs.entity[n.id]), type: score(refs.type[n.id]), difference: delta(difference(data.values[n.id], refs.national[n.id])) })),
-      nodes: methodology.nodeIds
-        .filter((nodeId) => nodeId in storedNodes)
-        .map((nodeId) => ({ id: nodeId, label: methodology.nodes[methodology.nodeIndex.get(nodeId)!]!.label.es, value: storedNodes[nodeId]!.value, source: storedNodes[nodeId]!.source, formula: storedNodes[nodeId]!.formula })),
+      explanation: explanation && explanationView(explanation),
       previous: await institutionPreviousSection(loaded, id, data.values),
-      improvements: data.improvements.slice(0, 5).map((g) => ({ rank: g.rank, name: `${g.name} (${g.code})`, value: score(g.value), gap: formatScore(g.gap, 3), potential: score(g.potentialIndex) })),
+      improvements: data.improvements.slice(0, 5).map((g) => ({ rank: g.rank, name: g.label, value: score(g.value), gap: formatScore(g.gap, 3), potential: score(g.potentialIndex) })),
     });
   });
 

@@ -15,6 +15,7 @@ import { InstitutionModel } from '../models/institution.js';
 import { CrosswalkDecisionModel, CrosswalkModel } from '../models/crosswalk.js';
 import { HttpProblem, type FieldError } from '../http/problem.js';
 import { loadEditionResults, type LoadedEdition } from './loadedEditions.js';
+import { isPublic } from './editionLifecycle.js';
 
 const EDITION_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
@@ -351,7 +352,7 @@ export async function previousEditions(editionId: string, institutionIds: readon
   const wanted = new Set(institutionIds);
   const editions = await EditionModel.find({ editionId: { $in: pairs.map((p) => p.base) } }, { editionId: 1, year: 1, title: 1, status: 1 }).sort({ year: -1 }).lean();
   for (const edition of editions) {
-    if ((options.publishedOnly ?? true) && edition.status !== 'published') continue;
+    if ((options.publishedOnly ?? true) && !isPublic(edition)) continue;
     const links = (await crosswalkLinks(edition.editionId, editionId)).filter((l) => wanted.has(l.other) && !found.has(l.other));
     if (links.length === 0) continue;
     const loaded = await loadEditionResults(edition.editionId, options).catch((error: unknown) => {

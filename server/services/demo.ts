@@ -11,7 +11,9 @@ import { createUser } from '../auth/users.js';
 import { createEdition } from './editions.js';
 import { importEditionSample } from './results.js';
 import { issueInvitations } from './invitations.js';
-import { editionInstrument, returnResponse, saveAnswers, approveResponse, recomputeScore, type Actor } from './responses.js';
+import { editionInstrument, returnResponse, saveDraft, saveCitizenLogs, submitAnswers, approveResponse, type Actor } from './responses.js';
+import { changeStatus } from './editionLifecycle.js';
+import { SYSTEM_ACTOR } from './audit.js';
 import { InstitutionModel } from '../models/institution.js';
 import { DEMO_CITIZEN_ANSWERS, DEMO_GOVERNMENT_ANSWERS } from '../../questionnaires/demo-answers.js';
 
@@ -63,26 +65,24 @@ async function demoAnswers(editionId: string): Promise<Map<string, string>> {
   const logs = await editionInstrument(editionId, 'evaluator');
   const institutions = await InstitutionModel.find({ scope: editionId }, { name: 1 }).lean();
   const idOf = (name: string) => String(institutions.find((i) => i.name === name)!._id);
-  const evaluator: Actor = { kind: 'user', id: 'demo', label: 'Equipo evaluador (demo)' };
-  const respondent = (name: string): Actor => ({ kind: 'respondent', id: 'demo', label: `Sujeto obligado: ${name}` });
-  const submit = (name: string) =>
-    saveAnswers(editionId, idOf(name), own, DEMO_GOVERNMENT_ANSWERS, { actor: respondent(name), editableIn: ['draft'], mode: 'submit', nextStatus: 'submitted' });
+  const evaluator: Actor = { kind: 'user', id: 'demo', label: 'Equipo evaluador (demo)', role: 'evaluator' };
+  const respondent = (name: string): Actor => ({ kind: 'respondent', id: 'demo', label: `Sujeto obligado: ${name}`, role: 'respondent' });
+  const submit = (name: string) => submitAnswers(editionId, idOf(name), own, DEMO_GOVERNMENT_ANSWERS, { actor: respondent(name), editableIn: ['draft'] });
   const stages = new Map<string, string>();
 
   await submit('Municipio de Zapopan');
-  await approveResponse(editionId, idOf('Municipio de Zapopan'), own);
-  await saveAnswers(editionId, idOf('Municipio de Zapopan'), logs, DEMO_CITIZEN_ANSWERS, { actor: evaluator, editableIn: ['draft'], mode: 'submit', nextStatus: 'approved' });
-  await recomputeScore(editionId, idOf('Municipio de Zapopan'));
+  await approveResponse(editionId, idOf('Municipio de Zapopan'), own, { actor: evaluator });
+  await saveCitizenLogs(editionId, idOf('Municipio de Zapopan'), logs, DEMO_CITIZEN_ANSWERS, { actor: evaluator, complete: true });
   stages.set('Municipio de Zapopan', 'aprobado, con bitácora ciudadana y calificación');
 
   await submit('Municipio de León');
-  await returnResponse(editionId, idOf('Municipio de León'), own, [{ item: 'aiTraining', comment: 'Adjunte la constancia de la capacitación de 2016 o corrija la respuesta.' }], evaluator);
+  await returnResponse(editionId, idOf('Municipio de León'), own, [{ item: 'aiTraining', comment: 'Adjunte la constancia de la capacitación de 2016 o corrija la respuesta.' }], { actor: evaluator });
   stages.set('Municipio de León', 'devuelto con un comentario');
 
   await submit('Municipio de Mérida');
   stages.set('Municipio de Mérida', 'enviado, en la cola de revisión');
 
-  await saveAnswers(editionId, idOf('Municipio de Oaxaca de Juárez'), own, { aiUnit: 'yes', aiHead: 'yes', aiStaffCount: 2 }, { actor: respondent('Municipio de Oaxaca de Juárez'), editableIn: ['draft'], mode: 'draft' });
+  await saveDraft(editionId, idOf('Municipio de Oaxaca de Juárez'), own, { aiUnit: 'yes', aiHead: 'yes', aiStaffCount: 2 }, { actor: respondent('Municipio de Oaxaca de Juárez'), editableIn: ['draft'] });
   stages.set('Municipio de Oaxaca de Juárez', 'borrador');
   stages.set('Municipio de Hermosillo', 'sin iniciar');
   stages.set('Municipio de Puebla', 'sin iniciar');
@@ -94,15 +94,15 @@ export async function seedDemo(baseUrl: string): Promise<DemoSummary> {
   let created = false;
   let stages = new Map<string, string>();
   if (!(await EditionModel.exists({ editionId: DEMO_EDITION }))) {
-    await createEdition({ editionId: DEMO_EDITION, year: 2026, title: 'Edición piloto (demostración)', methodology: 'mga-2017', instruments: ['mga-2017-gobierno', 'mga-2017-ciudadano'] });
-    await importEditionSample(DEMO_EDITION, new TextEncoder().encode(SAMPLE), { format: 'csv', fileName: 'muestra-demo.csv' });
-    await EditionModel.updateOne({ editionId: DEMO_EDITION }, { $set: { status: 'collecting' } });
+    await createEdition({ editionId: DEMO_EDITION, year: 2026, title: 'Edición piloto (demostración)', methodology: 'mga-2017', instruments: ['mga-2017-gobierno', 'mga-2017-ciudadano'] }, SYSTEM_ACTOR);
+    await importEditionSample(DEMO_EDITION, new TextEncoder().encode(SAMPLE), { format: 'csv', fileName: 'muestra-demo.csv', actor: SYSTEM_ACTOR });
+    await changeStatus(DEMO_EDITION, 'collecting', { actor: SYSTEM_ACTOR });
     stages = await demoAnswers(DEMO_EDITION);
     created = true;
   }
   const accounts = await demoAccounts();
   const institutions = await InstitutionModel.find({ scope: DEMO_EDITION }, { _id: 1 }).lean();
-  const issued = await issueInvitations(DEMO_EDITION, { baseUrl, expiresInDays: 30, institutionIds: institutions.map((i) => String(i._id)) });
+  const issued = await issueInvitations(DEMO_EDITION, { baseUrl, expiresInDays: 30, actor: SYSTEM_ACTOR, institutionIds: institutions.map((i) => String(i._id)) });
   return {
     edition: DEMO_EDITION,
     created,

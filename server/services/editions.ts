@@ -1,5 +1,7 @@
 /** Creating and running editions: an edition pins its methodology and its instruments by hash. */
-import { EditionModel, EDITION_STATUSES, type EditionStatus } from '../models/edition.js';
+import mongoose from 'mongoose';
+import { EditionModel } from '../models/edition.js';
+import { record, type Actor } from './audit.js';
 import { HttpProblem } from '../http/problem.js';
 import { methodologyById } from './methodologies.js';
 import { instrumentById } from './instruments.js';
@@ -12,7 +14,8 @@ export interface NewEdition {
   instruments: string[];
 }
 
-export async function createEdition(input: NewEdition) {
+/** Creates an edition in draft (recorded in the audit trail); its status then follows editionLifecycle.ts. */
+export async function createEdition(input: NewEdition, actor: Actor) {
   const methodology = methodologyById(input.methodology);
   const instruments = input.instruments.map((id) => {
     const instrument = instrumentById(id);
@@ -26,17 +29,13 @@ export async function createEdition(input: NewEdition) {
   if (await EditionModel.exists({ editionId: input.editionId })) {
     throw new HttpProblem(409, 'Conflict', `edition "${input.editionId}" already exists`, [{ field: 'editionId', value: input.editionId, reason: 'already exists' }]);
   }
-  return EditionModel.create({
-    editionId: input.editionId,
-    year: input.year,
-    title: input.title,
-    methodology: { id: methodology.methodology.id, hash: methodology.hash },
-    instruments,
-    status: 'draft',
+  let created: InstanceType<typeof EditionModel> | undefined;
+  await mongoose.connection.transaction(async (session) => {
+    [created] = await EditionModel.create(
+      [{ editionId: input.editionId, year: input.year, title: input.title, methodology: { id: methodology.methodology.id, hash: methodology.hash }, instruments, status: 'draft' }],
+      { session },
+    );
+    await record({ action: 'edition.create', actor, edition: input.editionId, summary: input.title, newValue: { year: input.year, methodology: input.methodology, instruments: input.instruments } }, session);
   });
-}
-
-export async function setEditionStatus(editionId: string, status: EditionStatus) {
-  if (!EDITION_STATUSES.includes(status)) throw new HttpProblem(400, 'Bad Request', `status must be one of ${EDITION_STATUSES.join(', ')}`, [{ field: 'status', value: status, reason: 'unknown status' }]);
-  await EditionModel.updateOne({ editionId }, { $set: { status } });
+  return created!;
 }

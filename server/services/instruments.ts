@@ -28,8 +28,19 @@ export function audienceLabel(audience: Audience): string {
   return AUDIENCE_LABELS[audience];
 }
 
-/** A built-in instrument by id; an unknown id is the caller's mistake (400). */
+const instruments = new Map<string, Instrument>();
+
+/** A built-in instrument by id (its hash computed once); an unknown id is the caller's mistake (400). */
 export function instrumentById(id: string): Instrument {
+  let instrument = instruments.get(id);
+  if (!instrument) {
+    instrument = loadBuiltin(id);
+    instruments.set(id, instrument);
+  }
+  return instrument;
+}
+
+function loadBuiltin(id: string): Instrument {
   if (!isBuiltinInstrumentId(id)) {
     throw new HttpProblem(400, 'Bad Request', `unknown instrument "${id}"; available: ${BUILTIN_INSTRUMENT_IDS.join(', ')}`, [
       { field: 'instruments', value: id, reason: 'unknown instrument' },

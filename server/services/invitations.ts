@@ -4,7 +4,10 @@ import { InvitationModel } from '../models/invitation.js';
 import { InstitutionModel } from '../models/institution.js';
 import { newInvitationToken, tokenHash } from '../auth/access.js';
 import { notFound } from '../http/problem.js';
-import { escapeCellText } from '../../reports/excel.js';
+import mongoose from 'mongoose';
+import { lockForWork } from './editionLifecycle.js';
+import { record, type Actor } from './audit.js';
+import { toCsv } from '../../reports/csv.js';
 
 export interface IssuedInvitation {
   invitationId: string;
@@ -23,18 +26,29 @@ export const RESPONDENT_PATH = '/responder/';
  */
 export async function issueInvitations(
   editionId: string,
-  options: { baseUrl: string; expiresInDays: number; issuedBy?: string; institutionIds?: string[] },
+  options: { baseUrl: string; expiresInDays: number; actor: Actor; institutionIds?: string[] },
 ): Promise<IssuedInvitation[]> {
+  let issued: IssuedInvitation[] = [];
+  await mongoose.connection.transaction(async (session) => {
+    issued = await issueInTransaction(editionId, options, session);
+  });
+  return issued;
+}
+
+async function issueInTransaction(editionId: string, options: { baseUrl: string; expiresInDays: number; actor: Actor; institutionIds?: string[] }, session: mongoose.ClientSession): Promise<IssuedInvitation[]> {
+  await lockForWork(editionId, 'invite', session);
   const filter: Record<string, unknown> = { scope: editionId };
   if (options.institutionIds) filter._id = { $in: options.institutionIds };
-  const institutions = await InstitutionModel.find(filter, { name: 1, entity: 1 }).sort({ entityCode: 1, normalizedName: 1 }).lean();
+  const institutions = await InstitutionModel.find(filter, { name: 1, entity: 1 }).sort({ entityCode: 1, normalizedName: 1 }).session(session).lean();
   if (options.institutionIds && institutions.length !== options.institutionIds.length) throw notFound('some institutions do not belong to this edition');
   const now = new Date();
   if (options.institutionIds) {
-    await InvitationModel.updateMany({ edition: editionId, institution: { $in: institutions.map((i) => i._id) }, revokedAt: null }, { $set: { revokedAt: now } });
+    const replaced = await InvitationModel.find({ edition: editionId, institution: { $in: institutions.map((i) => i._id) }, revokedAt: null }, { institution: 1 }).session(session).lean();
+    await InvitationModel.updateMany({ _id: { $in: replaced.map((i) => i._id) } }, { $set: { revokedAt: now } }, { session });
+    await record({ action: 'invitation.revoke', actor: options.actor, edition: editionId, summary: 'Reemplazada por una liga nueva', targets: replaced.map((i) => ({ institution: i.institution, subject: `invitación ${String(i._id)}` })), at: now }, session);
   }
   const active = new Set(
-    (await InvitationModel.find({ edition: editionId, revokedAt: null, expiresAt: { $gt: now } }, { institution: 1 }).lean()).map((i) => String(i.institution)),
+    (await InvitationModel.find({ edition: editionId, revokedAt: null, expiresAt: { $gt: now } }, { institution: 1 }).session(session).lean()).map((i) => String(i.institution)),
   );
   const expiresAt = new Date(now.getTime() + options.expiresInDays * 24 * 3600 * 1000);
   const issued: IssuedInvitation[] = [];
@@ -42,17 +56,33 @@ export async function issueInvitations(
   for (const institution of institutions) {
     if (active.has(String(institution._id))) continue;
     const token = newInvitationToken();
-    docs.push({ edition: editionId, institution: institution._id, tokenHash: tokenHash(token), expiresAt, issuedBy: options.issuedBy });
+    docs.push({ edition: editionId, institution: institution._id, tokenHash: tokenHash(token), expiresAt, ...(options.actor.kind === 'user' && { issuedBy: options.actor.id }) });
     issued.push({ invitationId: '', institutionId: String(institution._id), institution: institution.name, entity: institution.entity, link: `${options.baseUrl}${RESPONDENT_PATH}${token}`, expiresAt });
   }
-  const created = docs.length ? await InvitationModel.insertMany(docs) : [];
+  const created = docs.length ? await InvitationModel.insertMany(docs, { session }) : [];
   created.forEach((doc, i) => (issued[i]!.invitationId = String(doc._id)));
+  await record(
+    {
+      action: 'invitation.issue',
+      actor: options.actor,
+      edition: editionId,
+      summary: `Vence el ${expiresAt.toISOString().slice(0, 10)}`,
+      targets: created.map((doc) => ({ institution: doc.institution, subject: `invitación ${String(doc._id)}` })),
+      at: now,
+    },
+    session,
+  );
   return issued;
 }
 
-export async function revokeInvitation(editionId: string, invitationId: string): Promise<void> {
-  const result = await InvitationModel.updateOne({ _id: invitationId, edition: editionId, revokedAt: null }, { $set: { revokedAt: new Date() } });
-  if (result.matchedCount === 0) throw notFound(`invitation "${invitationId}" does not exist or is already revoked`);
+export async function revokeInvitation(editionId: string, invitationId: string, actor: Actor): Promise<void> {
+  await mongoose.connection.transaction(async (session) => {
+    await lockForWork(editionId, 'invite', session);
+    const now = new Date();
+    const invitation = await InvitationModel.findOneAndUpdate({ _id: invitationId, edition: editionId, revokedAt: null }, { $set: { revokedAt: now } }, { session }).lean();
+    if (!invitation) throw notFound(`invitation "${invitationId}" does not exist or is already revoked`);
+    await record({ action: 'invitation.revoke', actor, edition: editionId, institution: invitation.institution, subject: `invitación ${invitationId}`, at: now }, session);
+  });
 }
 
 export type InvitationState = 'active' | 'revoked' | 'expired';
@@ -73,10 +103,5 @@ export async function listInvitations(editionId: string) {
 
 /** CSV of issued links, with text cells that could start a formula neutralised for spreadsheets. */
 export function invitationsCsv(invitations: readonly IssuedInvitation[]): string {
-  const cell = (text: string) => {
-    const safe = escapeCellText(text);
-    return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-  };
-  const rows = [['institution_id', 'sujeto_obligado', 'entidad', 'liga', 'vence'], ...invitations.map((i) => [i.institutionId, i.institution, i.entity, i.link, i.expiresAt.toISOString()])];
-  return '\uFEFF' + rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+  return toCsv(['institution_id', 'sujeto_obligado', 'entidad', 'liga', 'vence'], invitations.map((i) => [i.institutionId, i.institution, i.entity, i.link, i.expiresAt.toISOString()]));
 }

@@ -9,6 +9,7 @@ import { EditionModel } from '../models/edition.js';
 import { InstitutionResultModel } from '../models/result.js';
 import { HttpProblem, type FieldError } from '../http/problem.js';
 import { editionTable, findEdition, type EditionTable } from './results.js';
+import { isPublic, PUBLIC_EDITIONS } from './editionLifecycle.js';
 
 const EDITION_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
 export const OBJECT_ID = /^[0-9a-f]{24}$/i;
@@ -35,7 +36,7 @@ export function problem(status: 400 | 404, field: string, value: unknown, reason
 
 /** The published edition with the latest year (the default of the national report). */
 export async function latestPublishedEditionId(): Promise<string> {
-  const latest = await EditionModel.findOne({ status: 'published' }, { editionId: 1 }).sort({ year: -1 }).lean();
+  const latest = await EditionModel.findOne(PUBLIC_EDITIONS, { editionId: 1 }).sort({ year: -1 }).lean();
   if (!latest) throw problem(404, 'edition', undefined, 'no edition has been published');
   return latest.editionId;
 }
@@ -103,7 +104,7 @@ export async function loadEditionResults(editionId: string, options: LoadOptions
     if (error instanceof HttpProblem && error.status === 404) throw problem(404, 'edition', editionId, error.detail ?? `edition "${editionId}" does not exist`);
     throw error;
   }
-  if ((options.publishedOnly ?? true) && edition.status !== 'published') throw problem(404, 'edition', editionId, `edition "${editionId}" is not published`);
+  if ((options.publishedOnly ?? true) && !isPublic(edition)) throw problem(404, 'edition', editionId, `edition "${editionId}" is not published`);
   const table = await editionTable(editionId);
   if (table.institutions.length === 0) throw problem(404, 'edition', editionId, `edition "${editionId}" has no institution results yet`);
   let cached = resultsCache.get(table);

@@ -28,9 +28,11 @@ import {
 import { foldName, normalizeEntity, UnknownNameError } from '../../scoring/catalogue.js';
 import { ResponseModel } from '../models/response.js';
 import { scoreWithExplanation } from './responses.js';
+import { explanationAnswers } from './explanations.js';
 import { instrumentById, itemLabels } from './instruments.js';
 import { editionsWithNationalFigures, publishedAggregates, PUBLISHED_EDITION_ABOUT, PUBLISHED_SAMPLE_SIZES, type PublishedAggregatesFile } from './publishedAggregates.js';
 import { previousEditions, reportPanels } from './crosswalks.js';
+import { isPublic } from './editionLifecycle.js';
 import { loadEditionResults, OBJECT_ID, problem, type EditionDoc, type LoadedEdition, type LoadOptions } from './loadedEditions.js';
 
 export { latestPublishedEditionId, loadEditionResults, type LoadedEdition, type LoadOptions } from './loadedEditions.js';
@@ -73,7 +75,7 @@ export interface NationalOptions extends LoadOptions {
 export async function nationalReportData(loaded: LoadedEdition, options: Pick<NationalOptions, 'compare' | 'generatedAt'> = {}): Promise<NationalReportData & { publishedFile: PublishedAggregatesFile }> {
   const published = await publishedAggregates();
   const editions = comparedEditions(loaded.results, published, options.compare);
-  const panels = await reportPanels(loaded.edition.editionId, { publishedOnly: loaded.edition.status === 'published' });
+  const panels = await reportPanels(loaded.edition.editionId, { publishedOnly: isPublic(loaded.edition) });
   const data = buildNationalReportData(loaded.results, published, {
     ...(editions && { editions }),
     sampleSizes: PUBLISHED_SAMPLE_SIZES,
@@ -164,7 +166,8 @@ async function answeredItems(edition: EditionDoc, institutionId: string): Promis
   const { variables } = await scoreWithExplanation(edition.editionId, institutionId);
   if (!variables) return undefined;
   const labels = Object.fromEntries((edition.instruments ?? []).flatMap((ref) => Object.entries(itemLabels(instrumentById(ref.id))).map(([id, item]) => [id, item.label])));
-  return { explanation: variables.explanation, labels };
+  const answers = await explanationAnswers(edition.editionId, institutionId);
+  return { explanation: variables.explanation, labels, ...(answers && { answers }) };
 }
 
 /**
@@ -175,7 +178,7 @@ export async function institutionCardsData(loaded: LoadedEdition, rows: readonly
   const ids = rows.map((row) => loaded.ids[row]!);
   const answering = new Set((await ResponseModel.distinct('institution', { edition: loaded.edition.editionId, status: 'approved', institution: { $in: ids } })).map(String));
   // The same institutions in an earlier edition linked by a crosswalk (the card's «Edición anterior»).
-  const previous = await previousEditions(loaded.edition.editionId, ids, { publishedOnly: loaded.edition.status === 'published' });
+  const previous = await previousEditions(loaded.edition.editionId, ids, { publishedOnly: isPublic(loaded.edition) });
   return Promise.all(
     rows.map(async (row, i) => {
       const answered = answering.has(ids[i]!) ? await answeredItems(loaded.edition, ids[i]!) : undefined;

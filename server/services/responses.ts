@@ -1,137 +1,357 @@
 /**
- * Answers of an edition's questionnaires: drafts, submission, review (return with per-item comments,
- * approval), the evaluators' citizen-perspective logs, the audit trail of changes after a first
- * submission, and the score computed from approved answers.
+ * Answers of an edition's questionnaires: drafts that keep every valid answer, submission with a
+ * receipt, review (return with per-item comments, approval, reopening), the evaluators' citizen
+ * logs. Every change goes through `transition` (responseStore.ts: status and revision in the filter)
+ * and is recorded in the audit trail; submissions and review actions also take the edition's work
+ * lock (editionLifecycle.ts), so none of them commits on a stale edition status.
  */
-import mongoose, { Types } from 'mongoose';
-import { ResponseModel, AuditEntryModel, type ResponseStatus } from '../models/response.js';
-import { InstitutionModel } from '../models/institution.js';
-import { ScoreModel } from '../models/result.js';
-import { HttpProblem, badRequest, notFound, type FieldError } from '../http/problem.js';
-import { instrumentById, itemLabels, type Instrument } from './instruments.js';
-import { findEdition, removeQuestionnaireScore, storeInstitutionScore } from './results.js';
-import { variablesFromAnswers } from '../../questionnaires/answers.js';
-import { progress, validateAnswers } from '../../questionnaires/engine.js';
+import mongoose, { type ClientSession } from 'mongoose';
+import type { ResponseStatus } from '../models/response.js';
+import { CounterModel } from '../models/counter.js';
+import { HttpProblem, badRequest, type FieldError } from '../http/problem.js';
+import { instrumentById as instrumentOf, itemLabels, type Instrument } from './instruments.js';
+import { findEdition } from './results.js';
+import { notFound } from '../http/problem.js';
+import { assertAllows, lockForWork, type EditionWork } from './editionLifecycle.js';
+import { record, type Actor, type ItemChange } from './audit.js';
+import { recomputeScore } from './questionnaireScores.js';
+import { ResponseModel } from '../models/response.js';
+import { loadEdition } from './editionLifecycle.js';
+import {
+  cachedInstitution,
+  checkInstrument,
+  keyFilter,
+  loadResponse,
+  revisionOf,
+  staleConflict,
+  stateConflict,
+  transition,
+  type Answers,
+  type LoadedResponse,
+} from './responseStore.js';
+import { EVIDENCE_SUFFIX, progress, validateAnswers, type AnswerError } from '../../questionnaires/engine.js';
 
-export interface Actor {
-  kind: 'respondent' | 'user';
-  id: string;
-  label: string;
-}
+export { STATUS_LABELS, loadResponse, type Answers, type LoadedResponse } from './responseStore.js';
+export { recomputeScore, scoreWithExplanation } from './questionnaireScores.js';
+export { reviewQueue, progressDashboard, type QueueRow, type QueueStatus } from './reviewQueue.js';
+export type { Actor } from './audit.js';
 
-export type Answers = Record<string, unknown>;
-
-export const STATUS_LABELS: Record<ResponseStatus | 'none', string> = {
-  none: 'Sin iniciar',
-  draft: 'En captura',
-  submitted: 'Enviado, por revisar',
-  returned: 'Devuelto con comentarios',
-  approved: 'Aprobado',
-};
-
-async function institutionOf(editionId: string, institutionId: string) {
-  if (!Types.ObjectId.isValid(institutionId)) throw notFound('no such institution');
-  const institution = await InstitutionModel.findOne({ _id: institutionId, scope: editionId }).lean();
-  if (!institution) throw notFound(`institution "${institutionId}" is not part of edition "${editionId}"`);
-  return institution;
-}
+/**
+ * An edition's instruments never change once it exists, so they are kept for a few seconds: a
+ * background save then reads the edition once (in loadResponse, which also checks that the
+ * instrument is still the edition's, so a stale entry can never be used for a write).
+ */
+const instrumentCache = new Map<string, { at: number; ids: string[] }>();
+const INSTRUMENT_CACHE_MS = 10_000;
 
 /** The edition's instrument for an audience ("institution" answers itself; "evaluator" fills the citizen logs). */
 export async function editionInstrument(editionId: string, audience: Instrument['audience']): Promise<Instrument> {
-  const edition = await findEdition(editionId);
-  const instrument = edition.instruments.map((i) => instrumentById(i.id)).find((i) => i.audience === audience);
+  let cached = instrumentCache.get(editionId);
+  if (!cached || Date.now() - cached.at > INSTRUMENT_CACHE_MS) {
+    const edition = await findEdition(editionId);
+    cached = { at: Date.now(), ids: edition.instruments.map((i) => i.id) };
+    instrumentCache.set(editionId, cached);
+  }
+  const instrument = cached.ids.map((id) => instrumentOf(id)).find((i) => i.audience === audience);
   if (!instrument) throw notFound(`edition "${editionId}" has no ${audience} questionnaire`);
   return instrument;
 }
 
-export async function loadResponse(editionId: string, institutionId: string, instrument: Instrument) {
-  const institution = await institutionOf(editionId, institutionId);
-  const response = await ResponseModel.findOne({ edition: editionId, institution: institution._id, 'questionnaire.id': instrument.id }).lean();
-  const answers = (response?.answers ?? {}) as Answers;
-  const context = { institution: { type: institution.type, level: institution.level } };
-  return {
-    institution,
-    response,
-    status: (response?.status ?? 'draft') as ResponseStatus,
-    answers,
-    context,
-    progress: progress(instrument.definition, answers, context),
-  };
-}
 
-function answerErrors(errors: readonly { item: string; reason: string }[]): FieldError[] {
+function answerErrors(errors: readonly AnswerError[]): FieldError[] {
   return errors.map((e) => ({ field: e.item, reason: e.reason }));
 }
 
 /** Items whose value differs between two answer sets (deep, by JSON). */
-function changedItems(before: Answers, after: Answers): string[] {
+export function changedItems(before: Answers, after: Answers): string[] {
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   return [...keys].filter((k) => JSON.stringify(before[k] ?? null) !== JSON.stringify(after[k] ?? null)).sort();
 }
 
-export interface SaveOptions {
-  actor: Actor;
-  /** Required once the answers were first submitted: it goes into the audit trail. */
-  reason?: string;
-  /** Statuses in which this actor may change the answers. */
-  editableIn: readonly ResponseStatus[];
-  mode: 'draft' | 'submit';
-  /** Status after a successful save. */
-  nextStatus?: ResponseStatus;
+/** Question texts for audit entries: "aiUnit" → its label, "tpUrl:evidence" → "… (evidencia)". */
+function labelOf(instrument: Instrument, item: string): string | undefined {
+  const labels = itemLabels(instrument);
+  const base = item.endsWith(EVIDENCE_SUFFIX) ? item.slice(0, -EVIDENCE_SUFFIX.length) : item;
+  const label = labels[base]?.label;
+  return label && base !== item ? `${label} (evidencia)` : label;
+}
+
+function itemChanges(instrument: Instrument, before: Answers, after: Answers, items: readonly string[]): ItemChange[] {
+  return items.map((item) => ({ item, label: labelOf(instrument, item), oldValue: before[item] ?? null, newValue: after[item] ?? null }));
+}
+
+/** Top-level items with an answer (evidence links count with their item). */
+export function answeredCount(answers: Answers): number {
+  return Object.keys(answers).filter((k) => !k.endsWith(EVIDENCE_SUFFIX)).length;
 }
 
 /**
- * Validates and stores answers; nothing is written when any item is invalid. After a first
- * submission each changed item gets an append-only audit entry with the reason, in the same transaction.
+ * The stored answers after a partial save: every valid answer as posted, and for each invalid one
+ * the value stored before (an invalid value never erases a good one). Errors inside group rows keep
+ * the stored cell of the same row.
  */
-export async function saveAnswers(editionId: string, institutionId: string, instrument: Instrument, input: unknown, options: SaveOptions) {
-  const current = await loadResponse(editionId, institutionId, instrument);
-  if (!options.editableIn.includes(current.status)) {
-    throw new HttpProblem(409, 'Conflict', `the answers are ${current.status} and cannot be changed now`);
-  }
-  const checked = validateAnswers(instrument.definition, input, { ...current.context, mode: options.mode });
-  if (!checked.ok) throw badRequest(options.mode === 'submit' ? 'the answers cannot be submitted yet' : 'some answers are invalid', answerErrors(checked.errors));
-  const answers = checked.answers as Answers;
-  const changed = changedItems(current.answers, answers);
-  const audited = Boolean(current.response?.firstSubmittedAt) && changed.length > 0;
-  const reason = typeof options.reason === 'string' ? options.reason.trim() : '';
-  if (audited && !reason) throw badRequest('say why the answers change after their submission', [{ field: 'reason', reason: 'indique el motivo: las respuestas ya se habían enviado' }]);
-  if (reason.length > 1000) throw badRequest('the reason is too long', [{ field: 'reason', reason: 'a lo más 1000 caracteres' }]);
-
-  const now = new Date();
-  const nextStatus = options.nextStatus ?? current.status;
-  await mongoose.connection.transaction(async (session) => {
-    await ResponseModel.updateOne(
-      { edition: editionId, institution: current.institution._id, 'questionnaire.id': instrument.id },
-      {
-        $set: {
-          answers,
-          status: nextStatus,
-          questionnaire: { id: instrument.id, hash: instrument.hash },
-          ...(nextStatus === 'submitted' && { submittedAt: now, ...(current.response?.firstSubmittedAt ? {} : { firstSubmittedAt: now }) }),
-          ...(nextStatus === 'approved' && !current.response?.firstSubmittedAt && { firstSubmittedAt: now }),
-        },
-      },
-      { upsert: true, session },
-    );
-    if (audited) {
-      await AuditEntryModel.insertMany(
-        changed.map((item) => ({
-          edition: editionId,
-          institution: current.institution._id,
-          questionnaire: instrument.id,
-          item,
-          oldValue: current.answers[item] ?? null,
-          newValue: answers[item] ?? null,
-          reason,
-          actor: options.actor,
-          at: now,
-        })),
-        { session },
-      );
+function mergeKeepingInvalid(valid: Answers, stored: Answers, errors: readonly AnswerError[], rowOrigins: ReadonlyMap<string, readonly number[]>): Answers {
+  const merged: Answers = { ...valid };
+  for (const error of errors) {
+    const match = /^([A-Za-z0-9_]+(?::evidence)?)(?:\[(\d+)\](?:\.([A-Za-z0-9_]+(?::evidence)?))?)?$/.exec(error.item);
+    if (!match) continue;
+    const [, top, index, child] = match as unknown as [string, string, string | undefined, string | undefined];
+    if (index === undefined) {
+      if (Object.hasOwn(stored, top)) merged[top] = stored[top];
+      else delete merged[top];
+      continue;
     }
+    const storedRows = Array.isArray(stored[top]) ? (stored[top] as Record<string, unknown>[]) : [];
+    const storedRow = storedRows[Number(index)];
+    if (!storedRow) continue;
+    const origins = rowOrigins.get(top) ?? [];
+    const rows = Array.isArray(merged[top]) ? [...(merged[top] as Record<string, unknown>[])] : [];
+    const at = origins.indexOf(Number(index));
+    if (child === undefined) {
+      // The whole row was not a row: keep the stored one in its place.
+      if (at < 0) rows.splice(Math.min(Number(index), rows.length), 0, storedRow);
+    } else if (Object.hasOwn(storedRow, child)) {
+      if (at >= 0) rows[at] = { ...rows[at], [child]: storedRow[child] };
+      else rows.splice(Math.min(Number(index), rows.length), 0, { [child]: storedRow[child] });
+    }
+    merged[top] = rows;
+  }
+  return merged;
+}
+
+export interface SaveOptions {
+  /** Who saves; a function of the institution's name when the caller has not loaded it. */
+  actor: Actor | ((institutionName: string) => Actor);
+  /** Required when answers change after their first submission: it goes into the audit trail. */
+  reason?: string;
+  /** The revision the caller's answers were based on; stale → 409, nothing stored. */
+  baseRevision?: number;
+  /** Statuses in which this actor may change the answers. */
+  editableIn: readonly ResponseStatus[];
+  /** All or nothing (the JSON API): any invalid answer rejects the whole save. Otherwise the valid ones are stored. */
+  allOrNothing?: boolean;
+  /** The response as the caller just loaded it (saves a second read); a retry reads it again. */
+  preloaded?: LoadedResponse;
+  /** A check of the caller's credentials still in flight (a respondent's invitation): awaited with the first reads, before any write. */
+  verified?: Promise<void>;
+}
+
+const actorFor = (actor: SaveOptions['actor'], institutionName: string): Actor => (typeof actor === 'function' ? actor(institutionName) : actor);
+
+/**
+ * The common background save, in two round trips after the session: the edition (its state and
+ * instrument) read together with the caller's check, then one conditional update that applies
+ * only if the response is still an editable draft at the page's revision and was never submitted
+ * (nothing to audit). It needs the page's revision and valid answers only; anything else (invalid
+ * answers to merge with the stored ones, a stale or submitted response, changes to audit) returns
+ * undefined and takes the full path, which reads the response and explains a refusal.
+ */
+async function fastDraft(editionId: string, institutionId: string, instrument: Instrument, input: unknown, options: SaveOptions): Promise<SaveResult | undefined> {
+  const base = options.baseRevision;
+  if (base === undefined || options.allOrNothing || options.preloaded) return undefined;
+  const [edition, institution] = await Promise.all([loadEdition(editionId), cachedInstitution(editionId, institutionId), options.verified]);
+  checkInstrument(edition, instrument);
+  assertAllows(edition, 'respond');
+  const context = { institution: { type: institution.type, level: institution.level } };
+  const checked = validateAnswers(instrument.definition, input, { ...context, mode: 'draft' });
+  if (checked.errors.length) return undefined;
+  const answers = checked.answers as Answers;
+  const key = { edition: editionId, institution: institution._id, questionnaire: instrument.id };
+  const now = new Date();
+  let before: { answers?: unknown; revision?: number | null; status?: string } | null;
+  try {
+    before = await ResponseModel.findOneAndUpdate(
+      { ...keyFilter(key), status: { $in: options.editableIn }, revision: base === 0 ? { $in: [0, null] } : base, firstSubmittedAt: null },
+      { $set: { answers, questionnaire: { id: instrument.id, hash: instrument.hash }, updatedAt: now }, $setOnInsert: { status: 'draft', createdAt: now }, $inc: { revision: 1 } },
+      { upsert: base === 0, returnDocument: 'before', timestamps: false },
+    ).lean();
+  } catch (error) {
+    if ((error as { code?: number }).code === 11000) return undefined;
+    throw error;
+  }
+  if (!before && base !== 0) return undefined;
+  const previous = (before?.answers ?? {}) as Answers;
+  return {
+    status: ((before?.status as ResponseStatus | undefined) ?? 'draft'),
+    revision: base + 1,
+    answers,
+    changed: changedItems(previous, answers),
+    audited: false,
+    rejected: [],
+    progress: progress(instrument.definition, answers, context),
+    updatedAt: now,
+  };
+}
+
+export interface SaveResult {
+  status: ResponseStatus;
+  revision: number;
+  /** The answers now stored. */
+  answers: Answers;
+  changed: string[];
+  audited: boolean;
+  /** Answers that were not stored, with why (empty when everything was stored). */
+  rejected: FieldError[];
+  progress: ReturnType<typeof progress>;
+  updatedAt?: Date;
+}
+
+function checkReason(reason: string | undefined, needed: boolean): string {
+  const text = typeof reason === 'string' ? reason.trim() : '';
+  if (needed && !text) throw badRequest('say why the answers change after their submission', [{ field: 'reason', reason: 'indique el motivo: las respuestas ya se habían enviado' }]);
+  if (text.length > 1000) throw badRequest('the reason is too long', [{ field: 'reason', reason: 'a lo más 1000 caracteres' }]);
+  return text;
+}
+
+function checkBase(current: LoadedResponse, baseRevision: number | undefined): void {
+  if (baseRevision !== undefined && baseRevision !== current.revision) throw staleConflict(current.response, baseRevision);
+}
+
+const MAX_OPTIMISTIC_ATTEMPTS = 5;
+
+/**
+ * Retries a change computed from a read when another write came in between and the caller did
+ * not pin a revision (last writer wins only for callers that do not send one).
+ */
+async function optimistic<T>(baseRevision: number | undefined, attempt: () => Promise<T>): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const stale = error instanceof HttpProblem && error.code === 'stale_revision';
+      if (!stale || baseRevision !== undefined || i >= MAX_OPTIMISTIC_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/**
+ * Saves a draft of a respondent's answers (types and ranges checked). Valid answers are stored and
+ * invalid ones reported in `rejected` (with `allOrNothing`, any invalid answer is a 400 and nothing is
+ * stored). No write when nothing changes. After a first submission, changes need a reason and each
+ * changed item is recorded in the audit trail in the same transaction.
+ */
+export async function saveDraft(editionId: string, institutionId: string, instrument: Instrument, input: unknown, options: SaveOptions): Promise<SaveResult> {
+  const fast = await fastDraft(editionId, institutionId, instrument, input, options);
+  if (fast) return fast;
+  let preloaded = options.preloaded;
+  return optimistic(options.baseRevision, async () => {
+    const [current] = await Promise.all([preloaded ?? loadResponse(editionId, institutionId, instrument), options.verified]);
+    preloaded = undefined;
+    assertAllows(current.edition, 'respond');
+    if (!options.editableIn.includes(current.status)) throw stateConflict(current.response, options.editableIn);
+    checkBase(current, options.baseRevision);
+    const checked = validateAnswers(instrument.definition, input, { ...current.context, mode: 'draft' });
+    const rejected = answerErrors(checked.errors);
+    if (rejected.length && options.allOrNothing) throw badRequest('some answers are invalid; nothing was stored', rejected);
+    const answers = rejected.length ? mergeKeepingInvalid(checked.answers as Answers, current.answers, checked.errors, checked.rowOrigins) : (checked.answers as Answers);
+    const changed = changedItems(current.answers, answers);
+    const result = (revision: number, stored: Answers, updatedAt?: Date, audited = false): SaveResult => ({
+      status: current.status,
+      revision,
+      answers: stored,
+      changed,
+      audited,
+      rejected,
+      progress: progress(instrument.definition, stored, current.context),
+      updatedAt,
+    });
+    if (changed.length === 0) return result(current.revision, current.answers, current.response?.updatedAt ?? undefined);
+
+    const audited = Boolean(current.response?.firstSubmittedAt);
+    const reason = checkReason(options.reason, audited);
+    const update = { $set: { answers, status: current.status, questionnaire: { id: instrument.id, hash: instrument.hash } } };
+    const expect = { statuses: options.editableIn, revision: current.revision };
+    if (!audited) {
+      // The common case: one conditional update, no transaction.
+      const doc = await transition(current.key, expect, update, { upsert: true });
+      return result(revisionOf(doc), answers, doc.updatedAt);
+    }
+    let doc: Awaited<ReturnType<typeof transition>> | undefined;
+    await mongoose.connection.transaction(async (session) => {
+      doc = await transition(current.key, expect, update, { session });
+      await record(
+        { action: 'answers.change', actor: actorFor(options.actor, current.institution.name), edition: editionId, institution: current.institution._id, questionnaire: instrument.id, reason, items: itemChanges(instrument, current.answers, answers, changed) },
+        session,
+      );
+    });
+    return result(revisionOf(doc), answers, doc!.updatedAt, true);
   });
-  return { status: nextStatus, changed, audited };
+}
+
+/** The next folio of an edition: "PILOTO-2026-00012", unique in the edition. */
+async function nextFolio(editionId: string, session: ClientSession): Promise<string> {
+  const counter = await CounterModel.findOneAndUpdate({ _id: `folio:${editionId}` }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after', session }).lean();
+  return `${editionId.toUpperCase()}-${String(counter!.seq).padStart(5, '0')}`;
+}
+
+export interface Receipt {
+  folio: string;
+  at: Date;
+  revision: number;
+}
+
+export interface SubmitResult {
+  status: ResponseStatus;
+  revision: number;
+  receipt: Receipt;
+  changed: string[];
+}
+
+/**
+ * Submits the answers (`input`, or the stored draft when undefined): every required item must be
+ * answered. One transaction: the edition's work lock (collecting, before the deadline), the
+ * conditional update, a folio, and the audit entries.
+ */
+export async function submitAnswers(
+  editionId: string,
+  institutionId: string,
+  instrument: Instrument,
+  input: unknown,
+  options: { actor: Actor; reason?: string; baseRevision?: number; editableIn: readonly ResponseStatus[] },
+): Promise<SubmitResult> {
+  return optimistic(options.baseRevision, async () => {
+    let result: SubmitResult | undefined;
+    await mongoose.connection.transaction(async (session) => {
+      await lockForWork(editionId, 'respond', session);
+      const current = await loadResponse(editionId, institutionId, instrument, session);
+      if (!options.editableIn.includes(current.status)) throw stateConflict(current.response, options.editableIn);
+      checkBase(current, options.baseRevision);
+      const checked = validateAnswers(instrument.definition, input === undefined ? current.answers : input, { ...current.context, mode: 'submit' });
+      if (!checked.ok) throw badRequest('the answers cannot be submitted yet', answerErrors(checked.errors));
+      const answers = checked.answers as Answers;
+      const changed = changedItems(current.answers, answers);
+      const audited = Boolean(current.response?.firstSubmittedAt) && changed.length > 0;
+      const reason = checkReason(options.reason, audited);
+      const now = new Date();
+      const folio = await nextFolio(editionId, session);
+      const receipt = { folio, at: now, revision: current.revision + 1 };
+      const doc = await transition(
+        current.key,
+        { statuses: options.editableIn, revision: current.revision },
+        {
+          $set: {
+            answers,
+            status: 'submitted',
+            submittedAt: now,
+            questionnaire: { id: instrument.id, hash: instrument.hash },
+            ...(current.response?.firstSubmittedAt ? {} : { firstSubmittedAt: now }),
+          },
+          $unset: { reopenReason: 1 },
+          $push: { receipts: receipt },
+        },
+        { session, upsert: true },
+      );
+      if (audited) {
+        await record({ action: 'answers.change', actor: options.actor, edition: editionId, institution: current.institution._id, questionnaire: instrument.id, reason, items: itemChanges(instrument, current.answers, answers, changed), at: now }, session);
+      }
+      await record(
+        { action: 'answers.submit', actor: options.actor, edition: editionId, institution: current.institution._id, questionnaire: instrument.id, summary: `Folio ${folio}`, oldValue: current.status, newValue: 'submitted', at: now },
+        session,
+      );
+      result = { status: 'submitted', revision: revisionOf(doc), receipt, changed };
+    });
+    return result!;
+  });
 }
 
 export interface ReviewComment {
@@ -139,10 +359,25 @@ export interface ReviewComment {
   comment: string;
 }
 
+interface ReviewOptions {
+  actor: Actor;
+  /** The revision the evaluator looked at; stale → 409. */
+  baseRevision?: number;
+}
+
+/** Runs a review action in one transaction with the edition's work lock (collecting or review). */
+async function reviewAction<T>(editionId: string, institutionId: string, instrument: Instrument, work: (current: LoadedResponse, session: ClientSession) => Promise<T>): Promise<T> {
+  let result: T;
+  await mongoose.connection.transaction(async (session) => {
+    await lockForWork(editionId, 'review' satisfies EditionWork, session);
+    const current = await loadResponse(editionId, institutionId, instrument, session);
+    result = await work(current, session);
+  });
+  return result!;
+}
+
 /** Returns submitted answers to the institution with at least one per-item comment. */
-export async function returnResponse(editionId: string, institutionId: string, instrument: Instrument, comments: ReviewComment[], actor: Actor) {
-  const current = await loadResponse(editionId, institutionId, instrument);
-  if (current.status !== 'submitted') throw new HttpProblem(409, 'Conflict', `only submitted answers can be returned; these are ${current.status}`);
+export async function returnResponse(editionId: string, institutionId: string, instrument: Instrument, comments: ReviewComment[], options: ReviewOptions) {
   const itemIds = new Set(Object.entries(itemLabels(instrument)).filter(([, item]) => !item.child).map(([id]) => id));
   const errors: FieldError[] = [];
   comments.forEach((c, i) => {
@@ -151,141 +386,121 @@ export async function returnResponse(editionId: string, institutionId: string, i
   });
   if (comments.length === 0) errors.push({ field: 'comments', reason: 'return the answers with at least one comment' });
   if (errors.length) throw badRequest('invalid review comments', errors);
-  const now = new Date();
-  await ResponseModel.updateOne(
-    { _id: current.response!._id },
-    { $set: { status: 'returned', reviewedAt: now, comments: comments.map((c) => ({ item: c.item, comment: c.comment.trim(), by: actor.label, at: now })) } },
+  return reviewAction(editionId, institutionId, instrument, async (current, session) => {
+    checkBase(current, options.baseRevision);
+    const now = new Date();
+    const stored = comments.map((c) => ({ item: c.item, comment: c.comment.trim(), by: options.actor.label, at: now }));
+    const doc = await transition(current.key, { statuses: ['submitted'], revision: current.revision }, { $set: { status: 'returned', reviewedAt: now, comments: stored } }, { session });
+    await record(
+      {
+        action: 'answers.return',
+        actor: options.actor,
+        edition: editionId,
+        institution: current.institution._id,
+        questionnaire: instrument.id,
+        items: stored.map((c) => ({ item: c.item, label: labelOf(instrument, c.item), oldValue: null, newValue: c.comment })),
+        at: now,
+      },
+      session,
+    );
+    return { status: 'returned' as const, revision: revisionOf(doc) };
+  });
+}
+
+/** Approves submitted answers and recomputes the institution's score, in one transaction: of two approvals one wins. */
+export async function approveResponse(editionId: string, institutionId: string, instrument: Instrument, options: ReviewOptions) {
+  return reviewAction(editionId, institutionId, instrument, async (current, session) => {
+    checkBase(current, options.baseRevision);
+    const now = new Date();
+    const doc = await transition(
+      current.key,
+      { statuses: ['submitted'], revision: current.revision },
+      { $set: { status: 'approved', reviewedAt: now, comments: [] }, $unset: { reopenReason: 1 } },
+      { session },
+    );
+    await record({ action: 'answers.approve', actor: options.actor, edition: editionId, institution: current.institution._id, questionnaire: instrument.id, oldValue: 'submitted', newValue: 'approved', at: now }, session);
+    const scored = await recomputeScore(editionId, institutionId, session);
+    return { status: 'approved' as const, revision: revisionOf(doc), score: scored?.score };
+  });
+}
+
+/**
+ * Reopens approved answers (with a reason): they go back to the institution as returned, and the
+ * score is withdrawn from the edition's results until they are approved again.
+ */
+export async function reopenResponse(editionId: string, institutionId: string, instrument: Instrument, reason: string, options: ReviewOptions) {
+  const text = typeof reason === 'string' ? reason.trim() : '';
+  if (text.length < 3) throw badRequest('say why the approval is reopened (reason)', [{ field: 'reason', reason: 'indique el motivo para reabrir la aprobación' }]);
+  if (text.length > 1000) throw badRequest('the reason is too long', [{ field: 'reason', reason: 'a lo más 1000 caracteres' }]);
+  return reviewAction(editionId, institutionId, instrument, async (current, session) => {
+    checkBase(current, options.baseRevision);
+    const now = new Date();
+    const doc = await transition(
+      current.key,
+      { statuses: ['approved'], revision: current.revision },
+      { $set: { status: 'returned', reviewedAt: now, comments: [], reopenReason: text } },
+      { session },
+    );
+    await record({ action: 'answers.reopen', actor: options.actor, edition: editionId, institution: current.institution._id, questionnaire: instrument.id, oldValue: 'approved', newValue: 'returned', reason: text, at: now }, session);
+    await recomputeScore(editionId, institutionId, session);
+    return { status: 'returned' as const, revision: revisionOf(doc) };
+  });
+}
+
+export interface LogsOptions {
+  actor: Actor;
+  /** Validate completely and count the logs in the score. */
+  complete: boolean;
+  reason?: string;
+  baseRevision?: number;
+  /** The form path stores the valid answers of a draft and reports the others; the API is all or nothing. */
+  allOrNothing?: boolean;
+}
+
+/**
+ * The evaluators' citizen-perspective logs: saved as a draft or completed (then they count in the
+ * score); a complete log saved as a draft is reopened. Each change is audited; after completion a
+ * change needs a reason. One transaction with the edition's work lock and the score.
+ */
+export async function saveCitizenLogs(editionId: string, institutionId: string, instrument: Instrument, input: unknown, options: LogsOptions) {
+  return optimistic(options.baseRevision, () =>
+    reviewAction(editionId, institutionId, instrument, async (current, session) => {
+      const editable: ResponseStatus[] = ['draft', 'approved'];
+      if (!editable.includes(current.status)) throw stateConflict(current.response, editable);
+      checkBase(current, options.baseRevision);
+      const checked = validateAnswers(instrument.definition, input, { ...current.context, mode: options.complete ? 'submit' : 'draft' });
+      const rejected = answerErrors(checked.errors);
+      if (rejected.length && (options.complete || options.allOrNothing)) {
+        throw badRequest(options.complete ? 'the logs are not complete yet' : 'some answers are invalid; nothing was stored', rejected);
+      }
+      const answers = rejected.length ? mergeKeepingInvalid(checked.answers as Answers, current.answers, checked.errors, checked.rowOrigins) : (checked.answers as Answers);
+      const changed = changedItems(current.answers, answers);
+      const nextStatus: ResponseStatus = options.complete ? 'approved' : 'draft';
+      const statusChanges = nextStatus !== current.status || !current.response;
+      const reason = checkReason(options.reason, Boolean(current.response?.firstSubmittedAt) && changed.length > 0);
+      if (changed.length === 0 && !statusChanges) {
+        return { status: current.status, revision: current.revision, changed, audited: false, rejected, score: undefined as unknown, answers };
+      }
+      const now = new Date();
+      const doc = await transition(
+        current.key,
+        { statuses: editable, revision: current.revision },
+        {
+          $set: {
+            answers,
+            status: nextStatus,
+            questionnaire: { id: instrument.id, hash: instrument.hash },
+            ...(options.complete && { submittedAt: now, ...(current.response?.firstSubmittedAt ? {} : { firstSubmittedAt: now }) }),
+          },
+        },
+        { session, upsert: true },
+      );
+      const base = { actor: options.actor, edition: editionId, institution: current.institution._id, questionnaire: instrument.id, at: now };
+      if (changed.length) await record({ ...base, action: 'logs.change', reason, items: itemChanges(instrument, current.answers, answers, changed) }, session);
+      if (nextStatus === 'approved' && current.status !== 'approved') await record({ ...base, action: 'logs.complete', oldValue: current.status, newValue: 'approved' }, session);
+      if (nextStatus === 'draft' && current.status === 'approved') await record({ ...base, action: 'logs.reopen', oldValue: 'approved', newValue: 'draft', reason }, session);
+      const scored = await recomputeScore(editionId, institutionId, session);
+      return { status: nextStatus, revision: revisionOf(doc), changed, audited: changed.length > 0, rejected, score: scored?.score as unknown, answers };
+    }),
   );
-}
-
-/** Approves submitted answers and recomputes the institution's score. */
-export async function approveResponse(editionId: string, institutionId: string, instrument: Instrument) {
-  const current = await loadResponse(editionId, institutionId, instrument);
-  if (current.status !== 'submitted') throw new HttpProblem(409, 'Conflict', `only submitted answers can be approved; these are ${current.status}`);
-  await ResponseModel.updateOne({ _id: current.response!._id }, { $set: { status: 'approved', reviewedAt: new Date(), comments: [] } });
-  return recomputeScore(editionId, institutionId);
-}
-
-/**
- * The methodology variables from the institution's approved answers and approved (complete) citizen
- * logs, explained item by item; undefined when nothing is approved yet.
- */
-async function approvedVariables(editionId: string, institutionId: string) {
-  const edition = await findEdition(editionId);
-  const institution = await institutionOf(editionId, institutionId);
-  const approved = await ResponseModel.find({ edition: editionId, institution: institution._id, status: 'approved' }).lean();
-  const answersById = Object.fromEntries(approved.map((r) => [r.questionnaire.id, r.answers as Answers]));
-  const used = edition.instruments.map((i) => instrumentById(i.id)).filter((i) => i.id in answersById);
-  const variables = used.length
-    ? variablesFromAnswers(used.map((i) => i.definition), answersById, { institution: { type: institution.type, level: institution.level } })
-    : undefined;
-  return { institution, variables };
-}
-
-/**
- * The institution's score from its approved answers and approved (complete) citizen logs, through
- * the scoring engine; variables without approved answers stay missing, never invented.
- */
-export async function recomputeScore(editionId: string, institutionId: string) {
-  const { institution, variables } = await approvedVariables(editionId, institutionId);
-  if (!variables) {
-    // Nothing approved any more (complete logs reopened as a draft): no score may outlive its inputs.
-    await removeQuestionnaireScore(editionId, institution._id);
-    return undefined;
-  }
-  const score = await storeInstitutionScore(editionId, institution._id, variables.values, { kind: 'questionnaire' });
-  return { score, variables };
-}
-
-export async function auditTrail(editionId: string, institutionId: string) {
-  const institution = await institutionOf(editionId, institutionId);
-  return AuditEntryModel.find({ edition: editionId, institution: institution._id }).sort({ at: 1 }).lean();
-}
-
-export type QueueStatus = ResponseStatus | 'none';
-
-export interface QueueRow {
-  id: string;
-  name: string;
-  entity: string;
-  type: string;
-  level: string;
-  /** The institution's own questionnaire. */
-  answers: QueueStatus;
-  answersLabel: string;
-  submittedAt?: Date;
-  /** The evaluators' citizen-perspective logs ("approved" once marked complete). */
-  logs: QueueStatus;
-  logsLabel: string;
-  GA?: number;
-}
-
-/**
- * Every institution of the edition with the state of its answers and of its citizen logs; the
- * review queue puts submitted answers first, oldest submission first.
- */
-export async function reviewQueue(editionId: string): Promise<QueueRow[]> {
-  const edition = await findEdition(editionId);
-  const instruments = edition.instruments.map((i) => instrumentById(i.id));
-  const own = instruments.find((i) => i.audience === 'institution')?.id;
-  const logs = instruments.find((i) => i.audience === 'evaluator')?.id;
-  const [institutions, responses, scores] = await Promise.all([
-    InstitutionModel.find({ scope: editionId }, { name: 1, entity: 1, type: 1, level: 1, entityCode: 1, normalizedName: 1 }).sort({ entityCode: 1, normalizedName: 1 }).lean(),
-    ResponseModel.find({ edition: editionId }, { institution: 1, questionnaire: 1, status: 1, submittedAt: 1 }).lean(),
-    ScoreModel.find({ edition: editionId }, { institution: 1, nodes: 1 }).lean(),
-  ]);
-  const byKey = new Map(responses.map((r) => [`${String(r.institution)}|${r.questionnaire.id}`, r]));
-  const gaOf = new Map(scores.map((s) => [String(s.institution), (s.nodes as Record<string, { value: number }> | undefined)?.GA?.value]));
-  const rows = institutions.map((institution): QueueRow => {
-    const id = String(institution._id);
-    const mine = own ? byKey.get(`${id}|${own}`) : undefined;
-    const log = logs ? byKey.get(`${id}|${logs}`) : undefined;
-    const answers: QueueStatus = mine?.status ?? 'none';
-    const logStatus: QueueStatus = log?.status ?? 'none';
-    return {
-      id,
-      name: institution.name,
-      entity: institution.entity,
-      type: institution.type,
-      level: institution.level,
-      answers,
-      answersLabel: STATUS_LABELS[answers],
-      submittedAt: mine?.submittedAt ?? undefined,
-      logs: logStatus,
-      logsLabel: logStatus === 'approved' ? 'Completa' : logStatus === 'none' ? 'Sin iniciar' : 'En captura',
-      GA: gaOf.get(id),
-    };
-  });
-  const order = (row: QueueRow) => (row.answers === 'submitted' ? 0 : 1);
-  return rows.sort((a, b) => order(a) - order(b) || (a.submittedAt?.getTime() ?? 0) - (b.submittedAt?.getTime() ?? 0));
-}
-
-/** Counts by status of the institutions' answers, and by entity, for the progress dashboard. */
-export function progressDashboard(rows: readonly QueueRow[]) {
-  const statuses: QueueStatus[] = ['none', 'draft', 'submitted', 'returned', 'approved'];
-  const count = (list: readonly QueueRow[], status: QueueStatus) => list.filter((r) => r.answers === status).length;
-  const entities = [...new Set(rows.map((r) => r.entity))].sort((x, y) => x.localeCompare(y, 'es')).map((entity) => {
-    const list = rows.filter((r) => r.entity === entity);
-    return {
-      entity,
-      total: list.length,
-      counts: statuses.map((status) => ({ status, count: count(list, status) })),
-      logsComplete: list.filter((r) => r.logs === 'approved').length,
-      scored: list.filter((r) => r.GA !== undefined).length,
-    };
-  });
-  return {
-    total: rows.length,
-    statuses: statuses.map((status) => ({ status, label: STATUS_LABELS[status], count: count(rows, status) })),
-    logsComplete: rows.filter((r) => r.logs === 'approved').length,
-    scored: rows.filter((r) => r.GA !== undefined).length,
-    entities,
-  };
-}
-
-/** The stored score (with its methodology hash) and which approved answers produced each variable. */
-export async function scoreWithExplanation(editionId: string, institutionId: string) {
-  const { institution, variables } = await approvedVariables(editionId, institutionId);
-  const score = await ScoreModel.findOne({ edition: editionId, institution: institution._id }).lean();
-  return { score, variables };
 }

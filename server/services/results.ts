@@ -13,8 +13,17 @@ import { InstitutionModel } from '../models/institution.js';
 import { InstitutionResultModel, ScoreModel } from '../models/result.js';
 import { HttpProblem, notFound, type FieldError } from '../http/problem.js';
 import { methodologyById } from './methodologies.js';
+import { lockForWork } from './editionLifecycle.js';
+import { record, SYSTEM_ACTOR, type Actor } from './audit.js';
+import { importLimits, IMPORT_SETTINGS } from './importSettings.js';
+import { yieldToEventLoop } from '../../scoring/import/limits.js';
 
-export type ImportOptions = Omit<ParseResultsOptions, 'methodology'> & { fileName?: string };
+export type ImportOptions = Omit<ParseResultsOptions, 'methodology' | 'limits'> & {
+  fileName?: string;
+  actor?: Actor;
+  /** Called now and then with the share of the work done (0–1), e.g. by the import job. */
+  onProgress?: (fraction: number) => void;
+};
 
 export interface ImportSummary {
   edition: string;
@@ -25,71 +34,174 @@ export interface ImportSummary {
   sha256: string;
 }
 
-export async function findEdition(editionId: string) {
-  const edition = await EditionModel.findOne({ editionId: String(editionId) }).lean();
+export async function findEdition(editionId: string, session?: mongoose.ClientSession) {
+  const edition = await EditionModel.findOne({ editionId: String(editionId) }).session(session ?? null).lean();
   if (!edition) throw notFound(`edition "${editionId}" does not exist`);
   return edition;
 }
 
-function rejected(errors: FieldError[]): HttpProblem {
+function rejected(errors: FieldError[], status = 400): HttpProblem {
   const shown = errors.slice(0, 3).map((e) => `${e.row ? `row ${e.row}, ` : ''}${e.field}: ${e.reason}`).join('; ');
-  return new HttpProblem(400, 'Bad Request', `the file was rejected, nothing was written (${errors.length} error${errors.length === 1 ? '' : 's'}: ${shown})`, errors);
+  const detail = `the file was rejected, nothing was written (${errors.length} error${errors.length === 1 ? '' : 's'}: ${shown})`;
+  return new HttpProblem(status, status === 413 ? 'Content Too Large' : 'Bad Request', detail, errors, { code: status === 413 ? 'import_too_large' : 'import_rejected' });
+}
+
+/** How long each phase of an import took (milliseconds), for the benchmark and the logs. */
+export interface ImportPhases {
+  readMs: number;
+  validateMs: number;
+  writeMs: number;
 }
 
 /**
- * Imports a results table into an edition. Any parse, catalogue or score error rejects the whole file
- * (nothing written); the same file imported twice updates in place and duplicates nothing.
+ * Parses a table with the edition's methodology, streaming and within the configured caps, then puts
+ * every row through the institution model's validation (as every other write); any error rejects
+ * the file (nothing is written), naming row, column and reason.
  */
-/** Parses a table with the edition's methodology; any error rejects it (nothing is written). */
-async function parseOrReject(editionId: string, bytes: Uint8Array, options: ImportOptions & { identityOnly?: boolean }) {
+async function parseOrReject(editionId: string, bytes: Uint8Array, options: ImportOptions & { identityOnly?: boolean }, phases: ImportPhases) {
+  const limits = importLimits();
+  if (bytes.length > limits.maxUploadBytes) {
+    throw rejected([{ field: 'file', reason: `the file has ${bytes.length} bytes; the limit is ${limits.maxUploadBytes} (${IMPORT_SETTINGS.maxUploadBytes.variable})` }], 413);
+  }
   const edition = await findEdition(editionId);
   const methodology = methodologyById(edition.methodology.id);
-  const parsed = await parseResultsTable(bytes, { ...options, methodology: methodology.methodology });
-
-  if (parsed.errors.length > 0) {
-    throw rejected(parsed.errors.map((e) => ({ field: e.column ?? 'file', row: e.row ?? undefined, value: e.value ?? undefined, reason: e.reason })));
-  }
+  let started = performance.now();
+  const parsed = await parseResultsTable(bytes, { ...options, methodology: methodology.methodology, limits });
+  phases.readMs = performance.now() - started;
+  options.onProgress?.(0.3);
+  const asFieldErrors = (errors: typeof parsed.errors) => errors.map((e) => ({ field: e.column ?? 'file', row: e.row ?? undefined, value: e.value ?? undefined, reason: e.reason }));
+  if (parsed.errors.length > 0) throw rejected(asFieldErrors(parsed.errors));
   if (parsed.rows.length === 0) throw rejected([{ field: 'file', reason: 'the file has no data rows' }]);
-  return { methodology, rows: parsed.rows, sha256: createHash('sha256').update(bytes).digest('hex') };
+  started = performance.now();
+  const columnOf = new Map(Object.entries(parsed.mapping).map(([column, field]) => [field, column]));
+  const validated = await validateRows(editionId, parsed.rows, (field) => columnOf.get(field) ?? field, (done) => options.onProgress?.(0.3 + (0.3 * done) / parsed.rows.length));
+  phases.validateMs = performance.now() - started;
+  if ('errors' in validated) throw rejected(validated.errors);
+  return { methodology, rows: parsed.rows, institutions: validated.institutions, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** An institution of an imported row as the model validated and normalised it. */
+interface ValidatedInstitution {
+  name: string;
+  normalizedName: string;
+  entity: string;
+  entityCode: string;
+  level: string;
+  type: string;
+  externalId?: string;
+}
+
+const VALIDATE_SLICE = 200;
+const MAX_VALIDATION_ERRORS = 100;
+
+/** Every row through InstitutionModel's validation (the same rules as any other write), yielding now and then. */
+async function validateRows(
+  editionId: string,
+  rows: readonly ImportedRow[],
+  columnOf: (field: string) => string,
+  progress: (done: number) => void,
+): Promise<{ institutions: ValidatedInstitution[] } | { errors: FieldError[] }> {
+  const institutions: ValidatedInstitution[] = [];
+  const errors: FieldError[] = [];
+  for (let i = 0; i < rows.length && errors.length < MAX_VALIDATION_ERRORS; i++) {
+    const row = rows[i]!;
+    const doc = new InstitutionModel({ scope: editionId, name: row.name, entity: row.entity, level: row.level, type: row.type });
+    try {
+      await doc.validate();
+      institutions.push({ name: doc.name, normalizedName: doc.normalizedName, entity: doc.entity, entityCode: doc.entityCode, level: doc.level, type: doc.type, ...(row.externalId !== undefined && { externalId: row.externalId }) });
+    } catch (error) {
+      if (!(error instanceof mongoose.Error.ValidationError)) throw error;
+      for (const [path, e] of Object.entries(error.errors)) errors.push({ field: columnOf(path), row: row.rowNumber, value: (e as { value?: unknown }).value, reason: e.message });
+    }
+    if (i % VALIDATE_SLICE === VALIDATE_SLICE - 1) {
+      progress(i + 1);
+      await yieldToEventLoop();
+    }
+  }
+  return errors.length ? { errors } : { institutions };
+}
+
+/** Writes happen in slices of this many documents (one transaction for the whole import). */
+const WRITE_CHUNK = 2000;
+
+async function inChunks<T>(items: readonly T[], write: (chunk: readonly T[], offset: number) => Promise<void>): Promise<void> {
+  for (let at = 0; at < items.length; at += WRITE_CHUNK) await write(items.slice(at, at + WRITE_CHUNK), at);
+}
+
+/**
+ * Writes the validated institutions into the edition's scope inside the caller's transaction (all
+ * or nothing): new ones are inserted (a plain insert is much cheaper than an upsert), known ones
+ * updated by id, in slices. Returns how many were new and, when asked, every id by key.
+ */
+async function upsertInstitutions(editionId: string, institutions: readonly ValidatedInstitution[], session: mongoose.ClientSession, options: { ids: boolean; progress?: (done: number) => void }) {
+  const now = new Date();
+  const known = new Map(
+    (await InstitutionModel.find({ scope: editionId }, { normalizedName: 1, entityCode: 1 }).session(session).lean()).map((d) => [`${d.normalizedName}|${d.entityCode}`, d._id]),
+  );
+  const fresh = institutions.filter((v) => !known.has(`${v.normalizedName}|${v.entityCode}`));
+  const existing = institutions.filter((v) => known.has(`${v.normalizedName}|${v.entityCode}`));
+  const fields = (v: ValidatedInstitution) => ({ name: v.name, entity: v.entity, level: v.level, type: v.type });
+  const ids = new Map(known);
+  await inChunks(fresh, async (chunk) => {
+    const docs = chunk.map((v) => ({
+      _id: new mongoose.Types.ObjectId(),
+      scope: editionId,
+      normalizedName: v.normalizedName,
+      entityCode: v.entityCode,
+      ...fields(v),
+      ...(v.externalId ? { externalIds: { import: v.externalId } } : {}),
+      createdAt: now,
+      updatedAt: now,
+      __v: 0,
+    }));
+    await InstitutionModel.collection.insertMany(docs, { session, ordered: true });
+    for (const doc of docs) ids.set(`${doc.normalizedName}|${doc.entityCode}`, doc._id);
+    options.progress?.(ids.size - known.size);
+  });
+  await inChunks(existing, async (chunk) => {
+    await InstitutionModel.collection.bulkWrite(
+      chunk.map((v) => ({
+        updateOne: {
+          filter: { _id: known.get(`${v.normalizedName}|${v.entityCode}`)! },
+          update: { $set: { ...fields(v), updatedAt: now, ...(v.externalId ? { 'externalIds.import': v.externalId } : {}) } },
+        },
+      })),
+      { session, ordered: false },
+    );
+  });
+  return { created: fresh.length, idOf: (row: ImportedRow) => (options.ids ? ids.get(institutionKey(row.name, row.entityCode))! : (undefined as never)) };
 }
 
 const institutionKey = (name: string, entityCode: string) => `${foldName(name)}|${entityCode}`;
-
-/** Upserts the rows' institutions into the edition's scope; returns how many were new and every id by key. */
-async function upsertInstitutions(editionId: string, rows: readonly ImportedRow[], session: mongoose.ClientSession) {
-  const upserted = await InstitutionModel.bulkWrite(
-    rows.map((row) => ({
-      updateOne: {
-        filter: { scope: editionId, normalizedName: foldName(row.name), entityCode: row.entityCode },
-        update: {
-          $set: { name: row.name, entity: row.entity, level: row.level, type: row.type, ...(row.externalId ? { 'externalIds.import': row.externalId } : {}) },
-          $setOnInsert: { scope: editionId, normalizedName: foldName(row.name), entityCode: row.entityCode },
-        },
-        upsert: true,
-      },
-    })),
-    { session, ordered: true },
-  );
-  const docs = await InstitutionModel.find({ scope: editionId }, { normalizedName: 1, entityCode: 1 }).session(session).lean();
-  const ids = new Map(docs.map((d) => [`${d.normalizedName}|${d.entityCode}`, d._id]));
-  return { created: upserted.upsertedCount, idOf: (row: ImportedRow) => ids.get(institutionKey(row.name, row.entityCode))! };
-}
 
 export interface SampleSummary {
   edition: string;
   rows: number;
   institutionsCreated: number;
   institutionsUpdated: number;
+  /** Milliseconds spent reading, validating and writing. */
+  phases: ImportPhases;
 }
 
-/** Imports the sample of institutions of an edition (no scores), with the same error rules as results. */
+/**
+ * Imports the sample of institutions of an edition (no scores): streamed within the caps, every row
+ * validated by the model, written in one transaction (all or nothing), recorded in the audit trail.
+ */
 export async function importEditionSample(editionId: string, bytes: Uint8Array, options: ImportOptions): Promise<SampleSummary> {
-  const { rows } = await parseOrReject(editionId, bytes, { ...options, identityOnly: true });
+  const phases: ImportPhases = { readMs: 0, validateMs: 0, writeMs: 0 };
+  const { institutions } = await parseOrReject(editionId, bytes, { ...options, identityOnly: true }, phases);
   let created = 0;
+  const started = performance.now();
   await mongoose.connection.transaction(async (session) => {
-    created = (await upsertInstitutions(editionId, rows, session)).created;
+    await lockForWork(editionId, 'sample', session);
+    created = (await upsertInstitutions(editionId, institutions, session, { ids: false, progress: (done) => options.onProgress?.(0.6 + (0.4 * done) / institutions.length) })).created;
+    await record(
+      { action: 'sample.import', actor: options.actor ?? SYSTEM_ACTOR, edition: editionId, subject: options.fileName, summary: `${institutions.length} filas: ${created} nuevos, ${institutions.length - created} actualizados` },
+      session,
+    );
   });
-  return { edition: editionId, rows: rows.length, institutionsCreated: created, institutionsUpdated: rows.length - created };
+  phases.writeMs = performance.now() - started;
+  return { edition: editionId, rows: institutions.length, institutionsCreated: created, institutionsUpdated: institutions.length - created, phases };
 }
 
 /**
@@ -97,7 +209,8 @@ export async function importEditionSample(editionId: string, bytes: Uint8Array, 
  * (nothing written); the same file imported twice updates in place and duplicates nothing.
  */
 export async function importEditionResults(editionId: string, bytes: Uint8Array, options: ImportOptions): Promise<ImportSummary> {
-  const { methodology, rows, sha256 } = await parseOrReject(editionId, bytes, options);
+  const phases: ImportPhases = { readMs: 0, validateMs: 0, writeMs: 0 };
+  const { methodology, rows, institutions: validated, sha256 } = await parseOrReject(editionId, bytes, options, phases);
   const scores = rows.map((row) => {
     try {
       return scoreInstitution(methodology, row.values);
@@ -110,29 +223,38 @@ export async function importEditionResults(editionId: string, bytes: Uint8Array,
   const computedAt = new Date();
   let created = 0;
   await mongoose.connection.transaction(async (session) => {
-    const institutions = await upsertInstitutions(editionId, rows, session);
+    await lockForWork(editionId, 'results', session);
+    const institutions = await upsertInstitutions(editionId, validated, session, { ids: true });
     created = institutions.created;
-    await InstitutionResultModel.bulkWrite(
-      rows.map((row) => ({
-        updateOne: {
-          filter: { edition: editionId, institution: institutions.idOf(row) },
-          update: { $set: { values: row.values, source: { kind: 'import', fileName: options.fileName, sha256, row: row.rowNumber } } },
-          upsert: true,
-        },
-      })),
-      { session },
-    );
-    await ScoreModel.bulkWrite(
-      rows.map((row, i) => ({
-        updateOne: {
-          filter: { edition: editionId, institution: institutions.idOf(row) },
-          update: { $set: scoreFields(scores[i]!, computedAt) },
-          upsert: true,
-        },
-      })),
-      { session },
-    );
+    await inChunks(rows, async (chunk) => {
+      await InstitutionResultModel.bulkWrite(
+        chunk.map((row) => ({
+          updateOne: {
+            filter: { edition: editionId, institution: institutions.idOf(row) },
+            update: { $set: { values: row.values, source: { kind: 'import', fileName: options.fileName, sha256, row: row.rowNumber } } },
+            upsert: true,
+          },
+        })),
+        { session },
+      );
+    });
+    await inChunks(rows, async (chunk, offset) => {
+      await ScoreModel.bulkWrite(
+        chunk.map((row, i) => ({
+          updateOne: {
+            filter: { edition: editionId, institution: institutions.idOf(row) },
+            update: { $set: scoreFields(scores[offset + i]!, computedAt) },
+            upsert: true,
+          },
+        })),
+        { session },
+      );
+    });
     await bumpResultsVersion(editionId, methodology.hash, session);
+    await record(
+      { action: 'results.import', actor: options.actor ?? SYSTEM_ACTOR, edition: editionId, subject: options.fileName, summary: `${rows.length} filas, sha256 ${sha256.slice(0, 12)}` },
+      session,
+    );
   });
   return {
     edition: editionId,
@@ -152,39 +274,48 @@ function bumpResultsVersion(editionId: string, methodologyHash: string, session:
   return EditionModel.updateOne({ editionId }, { $inc: { resultsVersion: 1 }, $set: { 'methodology.hash': methodologyHash } }, { session });
 }
 
+/** Runs `work` in the given transaction, or in a new one. */
+async function inTransaction<T>(session: mongoose.ClientSession | undefined, work: (session: mongoose.ClientSession) => Promise<T>): Promise<T> {
+  if (session) return work(session);
+  let result: T;
+  await mongoose.connection.transaction(async (s) => {
+    result = await work(s);
+  });
+  return result!;
+}
+
 /**
  * Stores one institution's inputs from its approved questionnaire answers and logs, and the score
- * the engine computes from them, in one transaction.
+ * the engine computes from them, in one transaction (the caller's, when given).
  */
 export async function storeInstitutionScore(
   editionId: string,
   institutionId: Types.ObjectId | string,
   values: Record<string, number>,
   source: { kind: 'questionnaire' },
+  session?: mongoose.ClientSession,
 ): Promise<InstitutionScore> {
-  const edition = await findEdition(editionId);
+  const edition = await findEdition(editionId, session);
   const methodology = methodologyById(edition.methodology.id);
   const score = scoreInstitution(methodology, values);
-  await mongoose.connection.transaction(async (session) => {
-    await InstitutionResultModel.updateOne({ edition: editionId, institution: institutionId }, { $set: { values, source } }, { upsert: true, session });
-    await ScoreModel.updateOne({ edition: editionId, institution: institutionId }, { $set: scoreFields(score, new Date()) }, { upsert: true, session });
-    await bumpResultsVersion(editionId, methodology.hash, session);
+  await inTransaction(session, async (s) => {
+    await InstitutionResultModel.updateOne({ edition: editionId, institution: institutionId }, { $set: { values, source } }, { upsert: true, session: s });
+    await ScoreModel.updateOne({ edition: editionId, institution: institutionId }, { $set: scoreFields(score, new Date()) }, { upsert: true, session: s });
+    await bumpResultsVersion(editionId, methodology.hash, s);
   });
   return score;
 }
 
 /** Drops a questionnaire-sourced score whose approved inputs were withdrawn (imported results are kept). */
-export async function removeQuestionnaireScore(editionId: string, institutionId: Types.ObjectId | string): Promise<boolean> {
-  const edition = await findEdition(editionId);
-  let removed = false;
-  await mongoose.connection.transaction(async (session) => {
-    const result = await InstitutionResultModel.deleteOne({ edition: editionId, institution: institutionId, 'source.kind': 'questionnaire' }, { session });
-    if (result.deletedCount === 0) return;
-    await ScoreModel.deleteOne({ edition: editionId, institution: institutionId }, { session });
-    await bumpResultsVersion(editionId, methodologyById(edition.methodology.id).hash, session);
-    removed = true;
+export async function removeQuestionnaireScore(editionId: string, institutionId: Types.ObjectId | string, session?: mongoose.ClientSession): Promise<boolean> {
+  const edition = await findEdition(editionId, session);
+  return inTransaction(session, async (s) => {
+    const result = await InstitutionResultModel.deleteOne({ edition: editionId, institution: institutionId, 'source.kind': 'questionnaire' }, { session: s });
+    if (result.deletedCount === 0) return false;
+    await ScoreModel.deleteOne({ edition: editionId, institution: institutionId }, { session: s });
+    await bumpResultsVersion(editionId, methodologyById(edition.methodology.id).hash, s);
+    return true;
   });
-  return removed;
 }
 
 export interface InstitutionAttributes {
@@ -213,7 +344,8 @@ export async function editionTable(editionId: string): Promise<EditionTable> {
 
   const methodology = methodologyById(edition.methodology.id);
   const [institutions, results] = await Promise.all([
-    InstitutionModel.find({ scope: editionId }, { name: 1, entity: 1, type: 1, level: 1 }).lean(),
+    // Institutions excluded from the results by an admin's decision (with its reason) are left out.
+    InstitutionModel.find({ scope: editionId, 'publication.decision': { $ne: 'excluded' } }, { name: 1, entity: 1, type: 1, level: 1 }).lean(),
     InstitutionResultModel.find({ edition: editionId }, { institution: 1, values: 1 }).lean(),
   ]);
   const valuesById = new Map(results.map((r) => [String(r.institution), r.values as unknown as Record<string, number>]));

@@ -29,6 +29,15 @@ async function fillAnswers(page: Page, answers: Record<string, unknown>, prefix 
   }
 }
 
+/** «Enviar cuestionario…» saves the draft and asks for confirmation on its own page; confirmed, it shows the receipt. */
+async function submitWithConfirmation(page: Page) {
+  await page.getByRole('button', { name: 'Enviar cuestionario' }).click();
+  await page.waitForURL(/\/responder\/enviar$/);
+  await page.getByLabel('Confirmo que revisé las respuestas y quiero enviarlas.').check();
+  await page.getByRole('button', { name: 'Enviar cuestionario' }).click();
+  await page.waitForURL(/\/responder\/acuse$/);
+}
+
 async function signIn(page: Page, baseUrl: string, email: string, password: string) {
   await page.goto(`${baseUrl}/entrar`);
   await page.getByLabel('Correo').fill(email);
@@ -70,6 +79,8 @@ describe('browser: admin invites, the institution answers, the evaluator returns
     await admin.getByLabel('Archivo CSV o XLSX').setInputFiles({ name: 'muestra.csv', mimeType: 'text/csv', buffer: Buffer.from(PILOT_SAMPLE_CSV) });
     await admin.getByRole('button', { name: 'Importar muestra' }).click();
     await expect(await admin.locator('.flash').textContent()).to.match(/Muestra importada: 3 sujetos obligados/);
+    await admin.getByRole('button', { name: 'Abrir la captura' }).click();
+    expect(await admin.getByTestId('estado-edicion').textContent()).to.equal('En captura');
     await admin.getByRole('button', { name: 'Generar liga para Municipio de Zapopan' }).click();
     const link = await admin.getByTestId('liga').inputValue();
     expect(link).to.match(new RegExp(`^${server.url}/responder/inv_[A-Za-z0-9_-]{43}$`));
@@ -81,7 +92,10 @@ describe('browser: admin invites, the institution answers, the evaluator returns
     expect(await respondent.locator('h1').textContent()).to.equal('Municipio de Zapopan');
     expect(await respondent.locator('#f-aiHead').isVisible(), 'aiHead waits for aiUnit = yes').to.equal(false);
     await fillAnswers(respondent, DEMO_GOVERNMENT_ANSWERS as Record<string, unknown>);
-    await respondent.getByRole('button', { name: 'Enviar cuestionario' }).click();
+    await submitWithConfirmation(respondent);
+    const folio = await respondent.getByTestId('folio').textContent();
+    expect(folio).to.match(new RegExp(`^${EDITION.toUpperCase()}-\\d{5}$`));
+    await respondent.goto(`${server.url}/responder`);
     expect(await respondent.getByTestId('estado').textContent()).to.equal('Enviado, por revisar');
 
     // Evaluator: returns one item with a comment.
@@ -91,6 +105,7 @@ describe('browser: admin invites, the institution answers, the evaluator returns
     await evaluator.getByRole('link', { name: 'Municipio de Zapopan' }).click();
     expect(await evaluator.getByTestId('estado-respuestas').textContent()).to.equal('Enviado, por revisar');
     await evaluator.locator('#c-f-tpUrl').fill('La liga de transparencia proactiva no abre; corríjala.');
+    await evaluator.getByLabel('Confirmo que quiero devolver las respuestas').check();
     await evaluator.getByRole('button', { name: 'Devolver con comentarios' }).click();
     expect(await evaluator.getByTestId('estado-respuestas').textContent()).to.equal('Devuelto con comentarios');
 
@@ -101,12 +116,14 @@ describe('browser: admin invites, the institution answers, the evaluator returns
     await respondent.getByRole('button', { name: 'Enviar cuestionario' }).click();
     expect(await respondent.locator('.error-summary').textContent(), 'a reason is required').to.include('Motivo de los cambios: indique el motivo');
     await respondent.getByLabel(/Motivo de los cambios/).fill('Se corrigió la liga.');
-    await respondent.getByRole('button', { name: 'Enviar cuestionario' }).click();
+    await submitWithConfirmation(respondent);
+    await respondent.goto(`${server.url}/responder`);
     expect(await respondent.getByTestId('estado').textContent()).to.equal('Enviado, por revisar');
 
     // Evaluator: approves, fills the citizen logs row by row and completes them.
     await evaluator.reload();
     expect(await evaluator.locator('#auditoria + table').textContent()).to.include('Se corrigió la liga.');
+    await evaluator.getByLabel('Confirmo que quiero aprobar las respuestas').check();
     await evaluator.getByRole('button', { name: 'Aprobar respuestas' }).click();
     expect(await evaluator.getByTestId('estado-respuestas').textContent()).to.equal('Aprobado');
     const requests = DEMO_CITIZEN_ANSWERS.requests as readonly Record<string, unknown>[];

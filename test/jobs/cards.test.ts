@@ -23,6 +23,7 @@ import { UserModel } from '../../server/models/user.js';
 import { createEdition } from '../../server/services/editions.js';
 import { importEditionResults } from '../../server/services/results.js';
 import { loadEditionResults } from '../../server/services/reports.js';
+import { SYSTEM_ACTOR } from '../../server/services/audit.js';
 import type { UserPrincipal } from '../../server/auth/access.js';
 import { Client, makeUser } from '../setup/client.js';
 import { useTestDatabase } from '../setup/database.js';
@@ -36,7 +37,7 @@ const logger = createLogger(process.env.LOG_LEVEL || 'silent');
 /** The first rows of the 2017 data as a published edition. */
 async function createEditionWithCards(): Promise<void> {
   const lines = readFileSync('data/mga-2017/sujetos_obligados_2017.csv', 'utf-8').split(/\r?\n/).filter(Boolean);
-  await createEdition({ editionId: EDITION, year: 2031, title: 'Edición para fichas', methodology: 'mga-2017', instruments: [] });
+  await createEdition({ editionId: EDITION, year: 2031, title: 'Edición para fichas', methodology: 'mga-2017', instruments: [] }, SYSTEM_ACTOR);
   await importEditionResults(EDITION, Buffer.from(lines.slice(0, INSTITUTIONS + 1).join('\n')), { format: 'csv', preset: 'mga-2017', fileName: 'fichas.csv' });
   await EditionModel.updateOne({ editionId: EDITION }, { $set: { status: 'published' } });
 }

@@ -128,7 +128,7 @@ describe('reports over HTTP and the results pages (real MongoDB)', function () {
     expect(card.status).to.equal(200);
     expect(card.headers.get('content-disposition')).to.equal(attachment('mga-2017-ficha-fed-asf.pdf'));
     const { text } = await pdfFacts(Buffer.from(await card.arrayBuffer()), 'http-card');
-    expect(flat(text)).to.include('IGA = 0.5·T + 0.5·P = 0.5 × 0.6778 + 0.5 × 0.3330 = 0.5054');
+    expect(flat(text)).to.include('IGA = 0.5 × T + 0.5 × P IGA = 0.5 × 0.6778 + 0.5 × 0.3330 = 0.5054 ✓ coincide');
   });
 
   it('unknown or unpublished edition, entity or institution: 404 problem', async () => {

@@ -11,7 +11,7 @@ import { loadInstrument } from '../../questionnaires/engine.js';
 import { DEMO_ANSWERS, DEMO_INSTITUTION } from '../../questionnaires/demo-answers.js';
 import { useTestDatabase } from '../setup/database.js';
 import { createPilot } from '../setup/pilot.js';
-import { approveResponse, editionInstrument, recomputeScore, saveAnswers } from '../../server/services/responses.js';
+import { approveResponse, editionInstrument, saveCitizenLogs, submitAnswers } from '../../server/services/responses.js';
 import { institutionReportPdf } from '../../server/services/reports.js';
 import { closeBrowser } from '../../reports/browser.js';
 
@@ -43,11 +43,10 @@ describe('institution card: the questionnaire items that would raise the index m
     const id = pilot.institutions[0]!.id;
     const own = await editionInstrument(pilot.editionId, 'institution');
     const logs = await editionInstrument(pilot.editionId, 'evaluator');
-    const actor = { kind: 'user' as const, id: 'test', label: 'test' };
-    await saveAnswers(pilot.editionId, id, own, DEMO_ANSWERS['mga-2017-gobierno'], { actor, editableIn: ['draft'], mode: 'submit', nextStatus: 'submitted' });
-    await approveResponse(pilot.editionId, id, own);
-    await saveAnswers(pilot.editionId, id, logs, DEMO_ANSWERS['mga-2017-ciudadano'], { actor, editableIn: ['draft'], mode: 'submit', nextStatus: 'approved' });
-    await recomputeScore(pilot.editionId, id);
+    const actor = { kind: 'user' as const, id: 'test', label: 'test', role: 'evaluator' as const };
+    await submitAnswers(pilot.editionId, id, own, DEMO_ANSWERS['mga-2017-gobierno'], { actor, editableIn: ['draft'] });
+    await approveResponse(pilot.editionId, id, own, { actor });
+    await saveCitizenLogs(pilot.editionId, id, logs, DEMO_ANSWERS['mga-2017-ciudadano'], { actor, complete: true });
     const file = await institutionReportPdf(pilot.editionId, id, { publishedOnly: false });
     const dir = mkdtempSync(join(tmpdir(), 'mga-card-'));
     writeFileSync(join(dir, 'card.pdf'), file.body);

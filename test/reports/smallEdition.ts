@@ -1,7 +1,8 @@
 /** A small edition for report tests: three institutions, the first named like a spreadsheet formula. */
-import { EditionModel } from '../../server/models/edition.js';
 import { createEdition } from '../../server/services/editions.js';
 import { importEditionResults } from '../../server/services/results.js';
+import { changeStatus } from '../../server/services/editionLifecycle.js';
+import { SYSTEM_ACTOR } from '../../server/services/audit.js';
 
 export const SMALL_EDITION_CSV = [
   'SO,edo,niv,ts,GA,P,T,TG,TC,PG,PC',
@@ -12,7 +13,10 @@ export const SMALL_EDITION_CSV = [
 
 /** Creates the edition (year 2030, so the latest) with its results, published or not. */
 export async function createSmallEdition(editionId = 'mga-prueba', status: 'published' | 'draft' = 'published'): Promise<void> {
-  await createEdition({ editionId, year: 2030, title: 'Edición de prueba', methodology: 'mga-2017', instruments: [] });
+  await createEdition({ editionId, year: 2030, title: 'Edición de prueba', methodology: 'mga-2017', instruments: [] }, SYSTEM_ACTOR);
   await importEditionResults(editionId, Buffer.from(SMALL_EDITION_CSV), { format: 'csv', preset: 'mga-2017', fileName: 'prueba.csv' });
-  await EditionModel.updateOne({ editionId }, { $set: { status } });
+  if (status === 'published') {
+    // Through the state machine: capture, review, then publish (the preflight passes: every institution has imported results).
+    for (const next of ['collecting', 'review', 'published'] as const) await changeStatus(editionId, next, { actor: SYSTEM_ACTOR });
+  }
 }

@@ -5,10 +5,11 @@
  */
 import { expect } from 'chai';
 import { closeBrowser } from '../../reports/browser.js';
-import { EditionModel } from '../../server/models/edition.js';
 import { InstitutionModel } from '../../server/models/institution.js';
 import { CrosswalkDecisionModel, CrosswalkModel } from '../../server/models/crosswalk.js';
 import { createEdition } from '../../server/services/editions.js';
+import { changeStatus } from '../../server/services/editionLifecycle.js';
+import { SYSTEM_ACTOR } from '../../server/services/audit.js';
 import { importEditionResults } from '../../server/services/results.js';
 import { loadReferenceEditions } from '../../server/services/referenceData.js';
 import { crosswalk, decide } from '../../server/services/crosswalks.js';
@@ -36,9 +37,10 @@ describe('crosswalks between editions (real MongoDB)', function () {
     await useTestDatabase('crosswalks');
     await loadReferenceEditions(() => {});
     syn = syntheticLaterEdition();
-    await createEdition({ editionId: LATER, year: 2025, title: 'Métrica de Gobierno Abierto 2025 (sintética)', methodology: 'mga-2017', instruments: [] });
+    await createEdition({ editionId: LATER, year: 2025, title: 'Métrica de Gobierno Abierto 2025 (sintética)', methodology: 'mga-2017', instruments: [] }, SYSTEM_ACTOR);
     await importEditionResults(LATER, Buffer.from(syn.csv), { format: 'csv', preset: 'mga-2017', fileName: 'sintetica-2025.csv' });
-    await EditionModel.updateOne({ editionId: LATER }, { $set: { status: 'published' } });
+    // Through the state machine (the preflight passes: every institution has imported results).
+    for (const next of ['collecting', 'review', 'published'] as const) await changeStatus(LATER, next, { actor: SYSTEM_ACTOR });
     for (const i of await InstitutionModel.find({}, { scope: 1, entity: 1, name: 1 }).lean()) ids.set(`${i.scope}|${i.entity}|${i.name}`, String(i._id));
     server = await startTestServer();
     admin = await loggedIn(server.url, 'admin');

@@ -99,9 +99,9 @@ describe('questionnaires over the API: respond, review, score (real MongoDB)', f
     expect((await json<Problem>(noReason)).errors![0]!.field).to.equal('reason');
     const ok = await client.request('POST', '/api/v1/respondent/submit', { json: { answers: fixed, reason: 'Liga corregida' } });
     expect(ok.status).to.equal(200);
-    const audit = await AuditEntryModel.find({ institution: a.id }).lean();
+    const audit = await AuditEntryModel.find({ institution: a.id, action: 'answers.change' }).lean();
     expect(audit).to.have.length(1);
-    expect(audit[0]).to.include({ item: 'tpUrl', oldValue: 'https://transparencia.municipio.example/transparencia-proactiva', newValue: 'https://transparencia.municipio.example/proactiva', reason: 'Liga corregida' });
+    expect(audit[0]).to.include({ item: 'tpUrl', itemLabel: 'Dirección donde se publica la información proactiva', oldValue: 'https://transparencia.municipio.example/transparencia-proactiva', newValue: 'https://transparencia.municipio.example/proactiva', reason: 'Liga corregida' });
     expect(audit[0]!.actor.kind).to.equal('respondent');
     let refused = false;
     try {

@@ -8,6 +8,8 @@ import { HttpProblem } from '../../server/http/problem.js';
 import { EditionModel } from '../../server/models/edition.js';
 import { InstitutionModel } from '../../server/models/institution.js';
 import { InstitutionResultModel, ScoreModel } from '../../server/models/result.js';
+import { changeStatus } from '../../server/services/editionLifecycle.js';
+import { SYSTEM_ACTOR } from '../../server/services/audit.js';
 
 const FILE_2017 = readFileSync('data/mga-2017/sujetos_obligados_2017.csv');
 
@@ -48,10 +50,15 @@ describe('edition results: import, storage and HTTP (real MongoDB)', () => {
     expect(edition?.methodology.hash).to.match(/^[0-9a-f]{64}$/);
   });
 
-  it('importing the same file twice duplicates nothing', async () => {
+  it('a published edition refuses imports; reopened, importing the same file twice duplicates nothing', async () => {
+    const refused = await rejection(importEditionResults('mga-2017', FILE_2017, { format: 'csv', preset: 'mga-2017' }));
+    expect(refused.status).to.equal(409);
+    expect(refused.code).to.equal('edition_published');
+    await changeStatus('mga-2017', 'review', { actor: SYSTEM_ACTOR, reason: 'Prueba de reimportación' });
     const again = await importEditionResults('mga-2017', FILE_2017, { format: 'csv', preset: 'mga-2017' });
     expect(again).to.include({ rows: 908, institutionsCreated: 0, institutionsUpdated: 908 });
     expect(await counts('mga-2017')).to.deep.equal({ institutions: 908, results: 908, scores: 908 });
+    await changeStatus('mga-2017', 'published', { actor: SYSTEM_ACTOR });
   });
 
   it('a file with any error writes nothing and names row, column, value and reason', async () => {

@@ -2,6 +2,8 @@
 import { createEdition } from '../../server/services/editions.js';
 import { importEditionSample } from '../../server/services/results.js';
 import { issueInvitations } from '../../server/services/invitations.js';
+import { changeStatus } from '../../server/services/editionLifecycle.js';
+import { SYSTEM_ACTOR } from '../../server/services/audit.js';
 
 export const PILOT_SAMPLE_CSV = [
   'name,entity,level,type',
@@ -17,10 +19,17 @@ export interface Pilot {
   institutions: { id: string; name: string; token: string }[];
 }
 
-export async function createPilot(editionId = 'piloto-prueba'): Promise<Pilot> {
-  await createEdition({ editionId, year: 2026, title: 'Piloto de prueba', methodology: 'mga-2017', instruments: ['mga-2017-gobierno', 'mga-2017-ciudadano'] });
-  await importEditionSample(editionId, new TextEncoder().encode(PILOT_SAMPLE_CSV), { format: 'csv', fileName: 'muestra.csv' });
-  const issued = await issueInvitations(editionId, { baseUrl: 'http://localhost', expiresInDays: 30 });
+/** A sample of `n` municipalities ("Municipio de prueba 001, Jalisco", …) for tests that need many institutions. */
+export function manyMunicipalities(n: number): string {
+  return ['name,entity,level,type', ...Array.from({ length: n }, (_, i) => `Municipio de prueba ${String(i + 1).padStart(3, '0')},Jalisco,municipal,Municipio`)].join('\n');
+}
+
+/** The pilot edition, its sample imported, invitations issued and its capture open (collecting). */
+export async function createPilot(editionId = 'piloto-prueba', sampleCsv = PILOT_SAMPLE_CSV): Promise<Pilot> {
+  await createEdition({ editionId, year: 2026, title: 'Piloto de prueba', methodology: 'mga-2017', instruments: ['mga-2017-gobierno', 'mga-2017-ciudadano'] }, SYSTEM_ACTOR);
+  await importEditionSample(editionId, new TextEncoder().encode(sampleCsv), { format: 'csv', fileName: 'muestra.csv' });
+  const issued = await issueInvitations(editionId, { baseUrl: 'http://localhost', expiresInDays: 30, actor: SYSTEM_ACTOR });
+  await changeStatus(editionId, 'collecting', { actor: SYSTEM_ACTOR });
   const institutions = issued.map((i) => ({ id: i.institutionId, name: i.institution, token: i.link.split('/').pop()! }));
   return { editionId, tokens: Object.fromEntries(institutions.map((i) => [i.id, i.token])), institutions };
 }
