@@ -12,6 +12,8 @@ import { BUCKETS } from '../../server/files/gridfs.js';
 import { InstitutionModel } from '../../server/models/institution.js';
 import { EditionModel } from '../../server/models/edition.js';
 import { importEditionResults } from '../../server/services/results.js';
+import { changeStatus } from '../../server/services/editionLifecycle.js';
+import { SYSTEM_ACTOR } from '../../server/services/audit.js';
 import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
 import { createSmallEdition, SMALL_EDITION_CSV } from './smallEdition.js';
@@ -119,6 +121,12 @@ describe('bounded PDF rendering and the PDF cache (real MongoDB)', function () {
 
   describe('cache', () => {
     const files = () => mongoose.connection.db!.collection(`${BUCKETS.reportCache}.files`);
+    /** As an admin corrects a published edition: reopen the publication, import, publish again. */
+    const reimport = async (csv: string, fileName: string) => {
+      await changeStatus('mga-prueba', 'review', { actor: SYSTEM_ACTOR, reason: 'Corrección de los resultados' });
+      await importEditionResults('mga-prueba', Buffer.from(csv), { format: 'csv', preset: 'mga-2017', fileName });
+      await changeStatus('mga-prueba', 'published', { actor: SYSTEM_ACTOR });
+    };
 
     it('serves a published PDF from the cache with its ETag, 304 when the client has it', async () => {
       const path = `/api/v1/reports/editions/mga-prueba/entities/Jalisco.pdf`;
@@ -154,8 +162,8 @@ describe('bounded PDF rendering and the PDF cache (real MongoDB)', function () {
       await new Promise((resolve) => setTimeout(resolve, 500));
       const version = (await EditionModel.findOne({ editionId: 'mga-prueba' }).lean())!.resultsVersion;
 
-      // The same file again: the results version moves, the data does not.
-      await importEditionResults('mga-prueba', Buffer.from(SMALL_EDITION_CSV), { format: 'csv', preset: 'mga-2017', fileName: 'prueba.csv' });
+      // The same file again (publication reopened and published again): the results version moves, the data does not.
+      await reimport(SMALL_EDITION_CSV, 'prueba.csv');
       expect((await EditionModel.findOne({ editionId: 'mga-prueba' }).lean())!.resultsVersion).to.equal(version + 1);
       const same = await fetch(server.url + path);
       expect(same.headers.get('etag')).to.equal(etag);
@@ -163,7 +171,7 @@ describe('bounded PDF rendering and the PDF cache (real MongoDB)', function () {
       await same.arrayBuffer();
 
       // Changed data (León's PC): every PDF of the edition has a new key; this one is printed again.
-      await importEditionResults('mga-prueba', Buffer.from(SMALL_EDITION_CSV.replace('0.3581,0.1,0.6163,0.7033,0.5292,0,0.2', '0.3831,0.15,0.6163,0.7033,0.5292,0,0.3')), { format: 'csv', preset: 'mga-2017', fileName: 'prueba-2.csv' });
+      await reimport(SMALL_EDITION_CSV.replace('0.3581,0.1,0.6163,0.7033,0.5292,0,0.2', '0.3831,0.15,0.6163,0.7033,0.5292,0,0.3'), 'prueba-2.csv');
       const changed = await fetch(server.url + path, { headers: { 'if-none-match': etag, 'cache-control': 'max-age=0' } });
       expect(changed.status).to.equal(200);
       expect(changed.headers.get('x-cache')).to.equal('miss');
