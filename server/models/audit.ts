@@ -30,6 +30,7 @@ export const AUDIT_ACTIONS = [
   'invitation.revoke',
   'account.create',
   'account.change',
+  'crosswalk.decide',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -5,7 +5,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { JSONSchemaType } from 'ajv';
-import { currentUser, requireUser } from '../auth/access.js';
+import { currentUser, requireUser, userActor } from '../auth/access.js';
 import type { ApiRegistry } from '../http/api.js';
 import { HttpProblem, type FieldError } from '../http/problem.js';
 import { flash, renderPage } from '../http/render.js';
@@ -162,7 +162,7 @@ export function crosswalksRouter(): Router {
     admin,
     change(async (req, res, b, o) => {
       const body = checkDecision(formFields(req.body));
-      await decide(b, o, body, currentUser(res).id, 'page');
+      await decide(b, o, body, userActor(currentUser(res)), 'page');
       return { accept: 'Pareja aceptada: los dos sujetos obligados quedan vinculados.', reject: 'Pareja rechazada: no se volverá a proponer.', undo: 'Decisión deshecha.' }[body.decision];
     }),
   );
@@ -172,7 +172,7 @@ export function crosswalksRouter(): Router {
     admin,
     change(async (req, res, b, o) => {
       const { threshold } = checkThreshold(formFields(req.body));
-      const summary = await acceptAbove(b, o, threshold, currentUser(res).id);
+      const summary = await acceptAbove(b, o, threshold, userActor(currentUser(res)));
       return `${formatCount(summary.applied)} propuestas aceptadas (similitud de ${formatScore(threshold)} o más, la mejor para ambos sujetos obligados).`;
     }),
   );
@@ -184,7 +184,7 @@ export function crosswalksRouter(): Router {
       const files = (req.files as { fieldname: string; buffer: Buffer }[] | undefined) ?? [];
       const file = files.find((f) => f.fieldname === 'archivo');
       if (!file) throw new HttpProblem(400, 'Bad Request', 'attach the decisions file as multipart field "archivo"', [{ field: 'archivo', reason: 'no se envió ningún archivo' }]);
-      const summary = await decideFromCsv(b, o, file.buffer, currentUser(res).id);
+      const summary = await decideFromCsv(b, o, file.buffer, userActor(currentUser(res)));
       return `Archivo aplicado: ${formatCount(summary.applied)} decisiones nuevas.`;
     }),
   );
@@ -273,8 +273,8 @@ export function registerCrosswalksApi(api: ApiRegistry): void {
     async (req, res) => {
       const b = String(req.params.base);
       const o = String(req.params.other);
-      if (Buffer.isBuffer(req.body)) return res.json(await decideFromCsv(b, o, req.body, currentUser(res).id));
-      res.json(await decide(b, o, checkDecision(req.body ?? {}), currentUser(res).id, 'api'));
+      if (Buffer.isBuffer(req.body)) return res.json(await decideFromCsv(b, o, req.body, userActor(currentUser(res))));
+      res.json(await decide(b, o, checkDecision(req.body ?? {}), userActor(currentUser(res)), 'api'));
     },
   );
 

@@ -35,8 +35,8 @@ export interface AuditChange {
   subject?: string;
   /** Changed answers: one entry each. Without items the change is one entry with oldValue/newValue. */
   items?: readonly ItemChange[];
-  /** A change that touches several institutions at once (invitations issued): one entry each. */
-  targets?: readonly { institution: Types.ObjectId | string; subject?: string }[];
+  /** A change that touches several institutions at once (invitations issued): one entry each, with its own values when given. */
+  targets?: readonly { institution: Types.ObjectId | string; subject?: string; oldValue?: unknown; newValue?: unknown }[];
   oldValue?: unknown;
   newValue?: unknown;
   at?: Date;
@@ -62,6 +62,7 @@ export const ACTION_LABELS: Record<AuditAction, string> = {
   'invitation.revoke': 'Invitación revocada',
   'account.create': 'Cuenta creada',
   'account.change': 'Cuenta modificada',
+  'crosswalk.decide': 'Decisión de correspondencia entre ediciones',
 };
 
 export const ROLE_LABELS: Record<ActorRole, string> = {
@@ -91,7 +92,14 @@ export async function record(change: AuditChange, session?: ClientSession): Prom
   const docs = change.items?.length
     ? change.items.map((i) => ({ ...base, item: i.item, itemLabel: i.label, oldValue: i.oldValue ?? null, newValue: i.newValue ?? null }))
     : change.targets?.length
-      ? change.targets.map((t) => ({ ...base, ...values, institution: t.institution, ...(t.subject !== undefined && { subject: t.subject }) }))
+      ? change.targets.map((t) => ({
+          ...base,
+          ...values,
+          institution: t.institution,
+          ...(t.subject !== undefined && { subject: t.subject }),
+          ...('oldValue' in t && { oldValue: t.oldValue ?? null }),
+          ...('newValue' in t && { newValue: t.newValue ?? null }),
+        }))
       : change.targets
         ? []
         : [{ ...base, ...values }];

@@ -50,6 +50,8 @@ export function valueText(value: unknown): string {
   return JSON.stringify(value);
 }
 
+const CROSSWALK_DECISIONS = { accepted: 'Pareja aceptada (vinculados)', rejected: 'Pareja rechazada' } as const;
+
 const ACCOUNT_ROLES: Record<string, string> = { admin: 'Administración', evaluator: 'Evaluación', viewer: 'Consulta' };
 
 function label<T extends Record<string, string>>(labels: T, value: unknown): string {
@@ -94,6 +96,8 @@ export function readableValue(entry: { action: AuditAction; questionnaire?: stri
       const v = value as { email?: string; name?: string; role?: string; editions?: string[]; active?: boolean };
       return [`${v.name ?? ''} <${v.email ?? ''}>`, ACCOUNT_ROLES[v.role ?? ''] ?? v.role, v.editions?.length ? `ediciones: ${v.editions.join(', ')}` : 'sin ediciones', v.active === false ? 'desactivada' : 'activa'].filter(Boolean).join(' · ');
     }
+    case 'crosswalk.decide':
+      return label(CROSSWALK_DECISIONS, value);
     case 'answers.change':
     case 'logs.change': {
       if (!entry.questionnaire || !entry.item) return valueText(value);

@@ -16,6 +16,7 @@ import { CrosswalkDecisionModel, CrosswalkModel } from '../models/crosswalk.js';
 import { HttpProblem, type FieldError } from '../http/problem.js';
 import { loadEditionResults, type LoadedEdition } from './loadedEditions.js';
 import { isPublic } from './editionLifecycle.js';
+import { record as audit, type Actor } from './audit.js';
 
 const EDITION_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
@@ -182,9 +183,10 @@ export interface DecisionSummary {
 }
 
 /** Applies decisions all or nothing, in one transaction; the crosswalk's version moves once. */
-async function applyDecisions(view: CrosswalkView, inputs: readonly (DecisionInput & { row?: number })[], by: string | undefined, via: 'page' | 'file' | 'api'): Promise<DecisionSummary> {
+async function applyDecisions(view: CrosswalkView, inputs: readonly (DecisionInput & { row?: number })[], actor: Actor, via: 'page' | 'file' | 'api'): Promise<DecisionSummary> {
   const baseId = view.base.editionId;
   const otherId = view.other.editionId;
+  const by = actor.kind === 'user' ? actor.id : undefined;
   const errors: FieldError[] = inputs.flatMap((d) => checkIds(view, d, d.row));
   if (errors.length > 0) throw Object.assign(new HttpProblem(400, 'Bad Request', `nothing was decided: ${errors[0]!.reason}`, errors), { code: 'not-in-edition' });
   // Accepted pairs must not clash with the links there are, nor with each other.
@@ -222,6 +224,7 @@ async function applyDecisions(view: CrosswalkView, inputs: readonly (DecisionInp
         );
       }
       await CrosswalkModel.updateOne({ baseEdition: baseId, otherEdition: otherId }, { $inc: { version: 1 }, $setOnInsert: { baseEdition: baseId, otherEdition: otherId } }, { upsert: true, session });
+      await audit({ action: 'crosswalk.decide', actor, edition: otherId, summary: DECIDED_VIA[via], targets: inputs.map((d) => decisionTarget(view, d)) }, session);
     });
   } catch (error) {
     // Another admin linked one of the institutions at the same moment (the partial unique indexes).
@@ -232,22 +235,39 @@ async function applyDecisions(view: CrosswalkView, inputs: readonly (DecisionInp
   return { applied: inputs.length, counts: after.result.counts };
 }
 
+const DECIDED_VIA = { page: 'Desde la página de correspondencias', file: 'Desde un archivo de decisiones', api: 'Desde la API' } as const;
+
+/** The audit entry of one decision: on the later edition's institution, naming the pair; old and new state of the pair. */
+function decisionTarget(view: CrosswalkView, d: DecisionInput) {
+  const state = (accepted: boolean | undefined) => (accepted === undefined ? null : accepted ? 'accepted' : 'rejected');
+  const previous = view.decisions.find((x) => x.base === d.base && x.other === d.other);
+  const base = view.institutions.get(d.base)!;
+  const other = view.institutions.get(d.other)!;
+  const subject = `${view.base.editionId} → ${view.other.editionId}: «${base.name}» (${base.entity}) con «${other.name}» (${other.entity})`;
+  return {
+    institution: d.other,
+    subject: subject.length > 300 ? `${subject.slice(0, 299)}…` : subject,
+    oldValue: state(previous?.accepted),
+    newValue: d.decision === 'undo' ? null : d.decision === 'accept' ? 'accepted' : 'rejected',
+  };
+}
+
 /** One decision from the admin page or the API. */
-export async function decide(baseId: string, otherId: string, input: DecisionInput, by: string | undefined, via: 'page' | 'api'): Promise<DecisionSummary> {
+export async function decide(baseId: string, otherId: string, input: DecisionInput, actor: Actor, via: 'page' | 'api'): Promise<DecisionSummary> {
   const view = await crosswalk(baseId, otherId);
-  return applyDecisions(view, [input], by, via);
+  return applyDecisions(view, [input], actor, via);
 }
 
 /** Accepts every mutual-best candidate at or above `threshold` (a bulk action of the admin page). */
-export async function acceptAbove(baseId: string, otherId: string, threshold: number, by: string | undefined): Promise<DecisionSummary> {
+export async function acceptAbove(baseId: string, otherId: string, threshold: number, actor: Actor): Promise<DecisionSummary> {
   const view = await crosswalk(baseId, otherId);
   const inputs = view.result.candidates.filter((c) => c.mutualBest && c.similarity >= threshold).map((c) => ({ base: c.base, other: c.other, decision: 'accept' as const }));
   if (inputs.length === 0) return { applied: 0, counts: view.result.counts };
-  return applyDecisions(view, inputs, by, 'page');
+  return applyDecisions(view, inputs, actor, 'page');
 }
 
 /** Decisions from a CSV file (the layout of the download): all or nothing, each problem naming its row. */
-export async function decideFromCsv(baseId: string, otherId: string, bytes: Uint8Array, by: string | undefined): Promise<DecisionSummary> {
+export async function decideFromCsv(baseId: string, otherId: string, bytes: Uint8Array, actor: Actor): Promise<DecisionSummary> {
   const view = await crosswalk(baseId, otherId);
   const parsed = parseDecisionsCsv(bytes);
   const fileErrors = (errors: { row: number | null; column: string | null; value: string | null; reason: string }[]): FieldError[] =>
@@ -267,7 +287,7 @@ export async function decideFromCsv(baseId: string, otherId: string, bytes: Uint
       return !(exact && d.decision === 'accept') && !(existing && existing.accepted === (d.decision === 'accept'));
     });
   if (inputs.length === 0) return { applied: 0, counts: view.result.counts };
-  return applyDecisions(view, inputs, by, 'file');
+  return applyDecisions(view, inputs, actor, 'file');
 }
 
 /** The pair's links, rejected pairs and open candidates as the decisions CSV (ids, names, entities). */

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { closeBrowser } from '../../reports/browser.js';
 import { InstitutionModel } from '../../server/models/institution.js';
 import { CrosswalkDecisionModel, CrosswalkModel } from '../../server/models/crosswalk.js';
+import { AuditEntryModel } from '../../server/models/audit.js';
 import { createEdition } from '../../server/services/editions.js';
 import { changeStatus } from '../../server/services/editionLifecycle.js';
 import { SYSTEM_ACTOR } from '../../server/services/audit.js';
@@ -95,6 +96,18 @@ describe('crosswalks between editions (real MongoDB)', function () {
     expect(res.status).to.equal(303);
     view = await crosswalk('mga-2017', LATER);
     expect(view.result.candidates.some((c) => c.base === b!.base && c.other === b!.other), 'proposed again after undo').to.equal(true);
+
+    // Each decision is in the later edition's audit trail, on its institution, with the admin, old and new state; the refusal is not.
+    const entries = await AuditEntryModel.find({ edition: LATER, action: 'crosswalk.decide' }).sort({ at: 1, _id: 1 }).lean();
+    expect(entries.map((e) => [String(e.institution), e.oldValue, e.newValue])).to.deep.equal([
+      [a!.other, null, 'accepted'],
+      [b!.other, null, 'rejected'],
+      [b!.other, 'rejected', null],
+    ]);
+    expect(entries.every((e) => e.actor.kind === 'user' && e.actor.role === 'admin')).to.equal(true);
+    expect(entries[0]!.subject).to.include(`mga-2017 → ${LATER}`).and.include(a!.name);
+    const csv = await (await admin.get(`/api/v1/editions/${LATER}/audit.csv`)).text();
+    expect(csv).to.include('Decisión de correspondencia entre ediciones').and.include('Pareja aceptada (vinculados)').and.include('Pareja rechazada');
   });
 
   it('two admins accepting pairs that share an institution at the same time: exactly one wins, every time', async () => {
@@ -104,7 +117,7 @@ describe('crosswalks between editions (real MongoDB)', function () {
     for (let round = 0; round < 6; round++) {
       const base = freeBases[round]!;
       const [o1, o2] = [freeOthers[2 * round + 40]!, freeOthers[2 * round + 41]!];
-      const outcomes = await Promise.allSettled([decide('mga-2017', LATER, { base, other: o1, decision: 'accept' }, undefined, 'api'), decide('mga-2017', LATER, { base, other: o2, decision: 'accept' }, undefined, 'api')]);
+      const outcomes = await Promise.allSettled([decide('mga-2017', LATER, { base, other: o1, decision: 'accept' }, SYSTEM_ACTOR, 'api'), decide('mga-2017', LATER, { base, other: o2, decision: 'accept' }, SYSTEM_ACTOR, 'api')]);
       expect(outcomes.filter((o) => o.status === 'fulfilled'), `round ${round}`).to.have.length(1);
       const failure = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
       expect(failure.reason).to.be.instanceOf(HttpProblem);
