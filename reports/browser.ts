@@ -1,13 +1,14 @@
 /**
  * One shared headless Chromium (puppeteer-core) for every PDF: launched on first use, reused by all
  * later renders (a launch costs about a second, a page a few tens of milliseconds), closed explicitly.
+ * Which executable runs, and its provisioning, is reports/chromium.ts's business.
  */
-import { existsSync } from 'node:fs';
 import puppeteer, { type Browser, type PDFOptions } from 'puppeteer-core';
+import { resolveChromium } from './chromium.js';
 import { formatDateTime } from './format.js';
 import { closePagePool, pagePool } from './pages.js';
 
-export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
+export { ChromiumNotFoundError, NoChromiumError, resolveChromium } from './chromium.js';
 
 /**
  * Flags verified on the project's machines (ENVIRONMENT.md): without the networking ones Chromium keeps
@@ -23,28 +24,13 @@ export const CHROMIUM_FLAGS = [
   '--no-first-run',
 ] as const;
 
-export class ChromiumNotFoundError extends Error {
-  constructor(readonly path: string) {
-    super(
-      `Chromium not found at ${path}: install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH to the browser's executable`,
-    );
-    this.name = 'ChromiumNotFoundError';
-  }
-}
-
-export function chromiumPath(): string {
-  return process.env.CHROMIUM_PATH || DEFAULT_CHROMIUM_PATH;
-}
-
 let browserPromise: Promise<Browser> | undefined;
 
 /** The shared browser, launched on first call; concurrent first calls share one launch. */
 export function getBrowser(): Promise<Browser> {
   if (browserPromise) return browserPromise;
-  const executablePath = chromiumPath();
-  if (!existsSync(executablePath)) return Promise.reject(new ChromiumNotFoundError(executablePath));
-  const launching = puppeteer
-    .launch({ executablePath, headless: 'shell', args: [...CHROMIUM_FLAGS], protocolTimeout: 120_000 })
+  const launching = resolveChromium()
+    .then(({ path: executablePath }) => puppeteer.launch({ executablePath, headless: 'shell', args: [...CHROMIUM_FLAGS], protocolTimeout: 120_000 }))
     .then((browser) => {
       // A crashed or externally closed browser is relaunched by the next render.
       browser.once('disconnected', () => {

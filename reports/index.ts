@@ -1,5 +1,5 @@
 /** The report library: plain data in, HTML / PDF / XLSX out. No HTTP and no database here. */
-export { CHROMIUM_FLAGS, ChromiumNotFoundError, chromiumPath, closeBrowser, getBrowser, renderPdf, type PdfFooterInfo, type RenderPdfOptions } from './browser.js';
+export { CHROMIUM_FLAGS, ChromiumNotFoundError, NoChromiumError, resolveChromium, closeBrowser, getBrowser, renderPdf, type PdfFooterInfo, type RenderPdfOptions } from './browser.js';
 export { chartHtml, groupedBarChart, rankedBarChart, referenceBarChart, renderChart, type ChartFormat, type ChartImage } from './charts.js';
 export * from './data.js';
 export { csvCell, toCsv, type CsvValue } from './csv.js';

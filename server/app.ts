@@ -1,10 +1,10 @@
 import express, { type Express } from 'express';
+import compression from 'compression';
 import helmet from 'helmet';
 import multer from 'multer';
 import mongoose from 'mongoose';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
-import { fileURLToPath } from 'node:url';
 import { problemHandler, sendProblem, HttpProblem, unknownRoute } from './http/problem.js';
 import { serverVersion } from './db/connection.js';
 import { apiRegistry } from './routes/api.js';
@@ -19,16 +19,29 @@ import { reviewRouter } from './routes/review.js';
 import { accountsRouter } from './routes/accounts.js';
 import { methodologyPagesRouter } from './routes/methodologyPages.js';
 import { jobsRouter } from './routes/jobs.js';
+import { mailRouter } from './routes/mail.js';
 import { configureViews } from './http/views.js';
 import { saveSessionBeforeRedirect, sessionMiddleware, type SessionOptions } from './auth/session.js';
 import { textHygiene, utf8Only } from './http/textHygiene.js';
 import { importLimits } from './services/importSettings.js';
 import { loadPrincipal } from './auth/access.js';
 import { csrfUnlessUnauthenticatedApi } from './auth/csrfGate.js';
+import { isEvidenceUpload } from './routes/evidence.js';
+import { LoginLimiter } from './auth/loginLimits.js';
+import { staticAssets } from './http/assets.js';
+import { apiDocsRouter } from './http/apiDocs.js';
 
 
 const DB_STATES: Record<number, string> = { 0: 'disconnected', 1: 'connected', 2: 'connecting', 3: 'disconnecting' };
-const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+
+/**
+ * Text bodies are gzipped (compression: expressjs's own middleware): pages, JSON and problem+json,
+ * CSV, SVG, CSS and scripts. PDFs, zips and workbooks are compressed formats already: left alone.
+ */
+const COMPRESSIBLE = /^(text\/(html|css|csv|plain|javascript)|application\/(json|problem\+json|javascript|xml)|image\/svg\+xml)\b/i;
+export function compressible(contentType: unknown): boolean {
+  return typeof contentType === 'string' && COMPRESSIBLE.test(contentType);
+}
 
 export interface AppOptions {
   logger: Logger;
@@ -46,10 +59,13 @@ export function createApp({ logger, session }: AppOptions): Express {
   if (process.env.TRUST_PROXY) app.set('trust proxy', process.env.TRUST_PROXY);
   // Query strings stay flat strings: no nested objects such as ?a[$gt]= reach a handler.
   app.set('query parser', 'simple');
+  // Sign-in limits live in MongoDB, shared by every web process.
+  app.locals.loginLimiter = new LoginLimiter();
   configureViews(app);
   app.use(pinoHttp({ logger, customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info') }));
   app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'] } } }));
-  app.use('/static', express.static(PUBLIC_DIR, { maxAge: '1h' }));
+  app.use(compression({ filter: (_req, res) => compressible(res.getHeader('Content-Type')) }));
+  app.use(staticAssets());
 
   app.get('/healthz', async (req, res) => {
     const state = DB_STATES[mongoose.connection.readyState] ?? 'unknown';
@@ -66,7 +82,8 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(express.json({ limit: '1mb', verify: utf8Only }));
   app.use(express.raw({ type: ['text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'], limit: uploadLimit }));
   // Multipart bodies (file uploads) are parsed before the CSRF check, which reads their _csrf field.
-  app.use((req, res, next) => (req.is('multipart/form-data') ? upload.any()(req, res, next) : next()));
+  // Evidence uploads are the exception: they stream into GridFS once the respondent is known (server/routes/evidence.ts).
+  app.use((req, res, next) => (req.is('multipart/form-data') && !isEvidenceUpload(req) ? upload.any()(req, res, next) : next()));
   // Flat form fields only (extended: false): nested operator objects cannot be built from a form.
   app.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 5000, verify: utf8Only }));
   // Lone surrogates, control characters and bytes that are not UTF-8 are refused, naming the field.
@@ -87,6 +104,8 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(reviewRouter());
   app.use(accountsRouter());
   app.use(jobsRouter());
+  app.use(mailRouter());
+  app.use(apiDocsRouter());
   app.use('/api/v1', apiRegistry().router);
 
   app.use(unknownRoute);

@@ -7,10 +7,14 @@ import { loadConfig } from './config.js';
 import { openDatabaseForTool } from './db/connection.js';
 import { createLogger } from './logger.js';
 import { startWorker } from './jobs/queue.js';
+import { describeChromium, resolveChromium } from '../reports/chromium.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
 try {
+  // Workers print report cards: the browser is found (or installed) first, as `npm start` does.
+  const browser = await resolveChromium((msg) => logger.info(msg));
+  logger.info({ browser: browser.path, route: browser.route, version: browser.version }, describeChromium(browser));
   const database = await openDatabaseForTool(config, logger);
   const worker = await startWorker({ logger });
   let stopping = false;

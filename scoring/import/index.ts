@@ -21,6 +21,7 @@ import {
   IMPORT_PRESETS,
   isIdentityField,
   isImportPresetId,
+  OPTIONAL_IDENTITY_FIELDS,
   REQUIRED_IDENTITY_FIELDS,
   type ColumnMapping,
   type ImportPresetId,
@@ -69,6 +70,10 @@ export interface ImportedRow {
   level: string;
   type: string;
   externalId?: string;
+  /** The institution's contact for e-mails (sample imports), when the file has these columns. */
+  contactName?: string;
+  contactEmail?: string;
+  contactCc?: string[];
   /** Node id → value, for the non-empty score cells. */
   values: Record<string, number>;
 }
@@ -91,6 +96,8 @@ interface ResolvedMapping {
   errors: ImportError[];
 }
 
+/** A plain e-mail address: something@domain.tld, no spaces (the SMTP server has the last word). */
+const EMAIL = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
 const DECIMAL_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const DECIMAL_COMMA_NUMBER = /^[+-]?\d*,\d+$/;
 
@@ -133,7 +140,7 @@ function resolveMapping(header: readonly string[], explicit: ReadonlyMap<string,
   for (const [column, field] of explicit) {
     const index = columnIndex.get(column);
     if (index !== undefined) assign(column, index, field);
-    else if (field !== 'externalId') errors.push(headerError(column, `missing required column "${column}" (${field})`));
+    else if (!OPTIONAL_IDENTITY_FIELDS.includes(field as never)) errors.push(headerError(column, `missing required column "${column}" (${field})`));
   }
   // Columns named exactly like a field or a node are taken as that field unless something maps to it already.
   const assignedFields = new Set(explicit.values());
@@ -213,6 +220,7 @@ async function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTyp
     let entity: Entity | undefined;
     let level: string | undefined;
     let type: string | undefined;
+    const contact: Pick<ImportedRow, 'contactName' | 'contactEmail' | 'contactCc'> = {};
     const values: Record<string, number> = {};
     for (const { index, field, header, isNode } of columns) {
       const cell = cells[index] ?? null;
@@ -225,7 +233,7 @@ async function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTyp
         continue;
       }
       if (text === '') {
-        if (field !== 'externalId') fail(header, text, `empty ${field}`);
+        if (!OPTIONAL_IDENTITY_FIELDS.includes(field as never)) fail(header, text, `empty ${field}`);
         continue;
       }
       try {
@@ -236,6 +244,22 @@ async function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTyp
           case 'externalId':
             externalId = text;
             break;
+          case 'contactName':
+            if (text.length > 200) fail(header, text, 'contact name longer than 200 characters');
+            else contact.contactName = text;
+            break;
+          case 'contactEmail':
+            if (!EMAIL.test(text) || text.length > 254) fail(header, text, 'not an e-mail address');
+            else contact.contactEmail = text.toLowerCase();
+            break;
+          case 'contactCc': {
+            const list = text.split(/[;,\s]+/).filter(Boolean);
+            const bad = list.find((address) => !EMAIL.test(address) || address.length > 254);
+            if (bad !== undefined) fail(header, text, `not an e-mail address: "${bad}"`);
+            else if (list.length > 10) fail(header, text, 'more than 10 addresses');
+            else contact.contactCc = list.map((address) => address.toLowerCase());
+            break;
+          }
           case 'entity':
             entity = normalizeOnce(field, text, normalizeEntity);
             break;
@@ -256,7 +280,7 @@ async function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTyp
       const first = firstRowOf.get(key);
       if (first === undefined) {
         firstRowOf.set(key, rowNumber);
-        rows.push({ rowNumber, name, entity: entity.name, entityCode: entity.code, level, type, ...(externalId !== undefined && { externalId }), values });
+        rows.push({ rowNumber, name, entity: entity.name, entityCode: entity.code, level, type, ...(externalId !== undefined && { externalId }), ...contact, values });
       } else {
         const reason = `duplicate institution: same name and entity (${entity.name}) as row ${first}`;
         rowErrors.push({ row: rowNumber, column: mapping.columnOf.get('name') ?? null, value: name, reason });

@@ -2,9 +2,11 @@
 import { INSTITUTION_TYPES_2017 } from '../catalogue.js';
 
 /** Fields describing an institution; every other mapping target is a node id of the methodology. */
-export const IDENTITY_FIELDS = ['name', 'entity', 'level', 'type', 'externalId'] as const;
+export const IDENTITY_FIELDS = ['name', 'entity', 'level', 'type', 'externalId', 'contactName', 'contactEmail', 'contactCc'] as const;
 export type IdentityField = (typeof IDENTITY_FIELDS)[number];
 export const REQUIRED_IDENTITY_FIELDS: readonly IdentityField[] = ['name', 'entity', 'level', 'type'];
+/** Optional columns: an empty cell is no value. The contact receives the invitation e-mails; `contactCc` lists more addresses (separated by ";" or ","). */
+export const OPTIONAL_IDENTITY_FIELDS: readonly IdentityField[] = ['externalId', 'contactName', 'contactEmail', 'contactCc'];
 
 /** Column header → field (an identity field or a node id). */
 export type ColumnMapping = Readonly<Record<string, string>>;

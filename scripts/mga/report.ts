@@ -7,6 +7,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ChromiumNotFoundError, closeBrowser } from '../../reports/browser.js';
+import { describeChromium, NoChromiumError, resolveChromium } from '../../reports/chromium.js';
 import { configurePagePool } from '../../reports/pages.js';
 import { loadConfig } from '../../server/config.js';
 import { openDatabaseForTool } from '../../server/db/connection.js';
@@ -115,6 +116,20 @@ export const reportCommand: Subcommand = {
       if (kind === 'entity' && !flags.entity) throw new CliError('--entity is required with --kind entity');
       if (kind === 'institution' && !flags.institution) throw new CliError('--institution is required with --kind institution (an id, or a name with --entity when it repeats), or use --all');
       await checkOutFile(flags.out);
+    }
+
+    // The browser first (found, or installed the first time, saying so), before any work is done.
+    if (flags.all || format === 'pdf') {
+      try {
+        const browser = await resolveChromium((msg) => io.stderr(`mga report: ${msg}\n`));
+        if (browser.route !== 'PATH' && browser.route !== 'CHROMIUM_PATH') io.stderr(`mga report: ${describeChromium(browser)}\n`);
+      } catch (error) {
+        if (error instanceof NoChromiumError) {
+          io.stderr(`mga report: ${error.message}\n`);
+          return 1;
+        }
+        throw asCliError(error);
+      }
     }
 
     const logger = createLogger(process.env.LOG_LEVEL || 'warn');

@@ -110,6 +110,8 @@ export function startSession(req: Request, who: { userId: string } | { invitatio
     req.session.regenerate((error) => {
       if (error) return reject(error);
       Object.assign(req.session, who);
+      // Saved now, not when the response ends: express-session sends the headers of a redirect before
+      // its deferred save completes, so a quick client could follow it while the session is unknown.
       req.session.save((saveError) => (saveError ? reject(saveError) : resolve()));
     }),
   );

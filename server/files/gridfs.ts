@@ -14,6 +14,8 @@ export const BUCKETS = {
   jobs: 'jobfiles',
   /** Rendered PDFs of published editions, keyed by what they were made from. */
   reportCache: 'reportcache',
+  /** Documents respondents attach to their answers (server/files/evidence.ts). */
+  evidence: 'evidence',
 } as const;
 export type BucketName = (typeof BUCKETS)[keyof typeof BUCKETS];
 

@@ -31,11 +31,27 @@ export interface ResponseSpec {
   description: string;
   schema?: object;
   contentType?: string;
+  /** Several media types, each with its schema (instead of `schema` and `contentType`). */
+  content?: Record<string, object>;
+}
+
+/** The problem details schema (RFC 9457) every error response uses. */
+export const PROBLEM_SCHEMA = { $ref: '#/components/schemas/Problem' } as const;
+
+/** An error response: problem+json with the Problem schema. */
+export function problem(description: string): ResponseSpec {
+  return { description, schema: PROBLEM_SCHEMA, contentType: 'application/problem+json' };
+}
+
+/** A binary download (PDF, XLSX, zip) sent as an attachment. */
+export function download(description: string, contentType: string): ResponseSpec {
+  return { description, schema: { type: 'string', format: 'binary' }, contentType };
 }
 
 function responseObject(spec: string | ResponseSpec): object {
   if (typeof spec === 'string') return { description: spec };
-  const { description, schema, contentType = 'application/json' } = spec;
+  const { description, schema, contentType = 'application/json', content } = spec;
+  if (content) return { description, content: Object.fromEntries(Object.entries(content).map(([type, s]) => [type, { schema: s }])) };
   return schema ? { description, content: { [contentType]: { schema } } } : { description };
 }
 
@@ -71,11 +87,16 @@ export function openApiDocument(operations: readonly Operation[]): object {
       ...(op.public ? { security: [] } : {}),
       parameters: [...pathParams, ...queryParams],
       ...(Object.keys(content).length && { requestBody: { required: true, content } }),
-      responses: {
-        ...Object.fromEntries(Object.entries(op.responses ?? { 200: 'OK' }).map(([code, spec]) => [code, responseObject(spec)])),
-        ...(op.public ? {} : { 401: { description: 'no credentials', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }, 403: { description: 'not allowed' } }),
-        400: { description: 'invalid input', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
-      },
+      // Every operation may answer 400 (bad input) and 503 (database unreachable, with Retry-After);
+      // those that need credentials 401 and 403. An operation's own entries take precedence.
+      responses: Object.fromEntries(
+        Object.entries({
+          400: problem('invalid input'),
+          ...(op.public ? {} : { 401: problem('no credentials, or the session has ended'), 403: problem('the caller may not do this') }),
+          503: problem('the database is unreachable; try again after Retry-After seconds'),
+          ...(op.responses ?? {}),
+        }).map(([code, spec]) => [code, responseObject(spec)]),
+      ),
     };
   }
   return {
@@ -96,6 +117,7 @@ export function openApiDocument(operations: readonly Operation[]): object {
             type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, instance: { type: 'string' },
             code: { type: 'string', description: 'stable machine code of the error, e.g. stale_revision, response_state, edition_state, deadline_passed' },
             currentRevision: { type: 'integer', description: 'stale_revision and response_state: the revision stored now' },
+            responseStatus: { type: 'string', description: 'stale_revision and response_state: the status of the answers now (draft, submitted, returned, approved)' },
             errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, row: { type: 'integer' }, value: {}, reason: { type: 'string' } } } },
           },
         },

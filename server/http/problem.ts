@@ -6,6 +6,7 @@ import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'exp
 import mongoose from 'mongoose';
 import multer from 'multer';
 import type { Logger } from 'pino';
+import { databaseFailure } from '../db/errors.js';
 
 export interface FieldError {
   /** JSON pointer or column name of the offending field. */
@@ -18,11 +19,13 @@ export interface FieldError {
 
 /**
  * Extension members of a problem: a stable machine `code` (sent to API clients), further members such
- * as `currentRevision` (sent too), and `message`, the Spanish explanation a page shows (not sent).
+ * as `currentRevision` (sent too), `message`, the Spanish explanation a page shows (not sent), and
+ * `retryAfterSeconds`, sent as the Retry-After header (not a member).
  */
 export interface ProblemExtras {
   code?: string;
   message?: string;
+  retryAfterSeconds?: number;
   [member: string]: unknown;
 }
 
@@ -54,24 +57,50 @@ export class HttpProblem extends Error {
   }
 }
 
+/** Seconds a client is asked to wait when the database is unreachable (the driver re-checks every few). */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * 503 for a database that cannot be reached now. For a change (any method but GET/HEAD/OPTIONS) whose
+ * write may have reached the database before the connection failed, the detail says so: the client
+ * must check before repeating it.
+ */
+export function databaseUnavailable(method: string, mayHaveBeenApplied: boolean): HttpProblem {
+  const change = !['GET', 'HEAD', 'OPTIONS'].includes(method.toUpperCase());
+  if (change && mayHaveBeenApplied) {
+    return new HttpProblem(503, 'Service Unavailable', 'the connection to the database failed while the change was being written: it may or may not have been stored; check before repeating it', undefined, {
+      code: 'write-outcome-unknown',
+      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+      message: 'Se perdió la conexión con la base de datos mientras se guardaba el cambio: puede que se haya guardado o no. Vuelva a cargar la página en unos segundos y revise antes de repetirlo.',
+    });
+  }
+  return new HttpProblem(503, 'Service Unavailable', `the database is unreachable right now; ${change ? 'the change was not stored; ' : ''}try again in a few seconds`, undefined, {
+    code: 'database-unavailable',
+    retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+    message: `La base de datos no responde en este momento${change ? ' y el cambio no se guardó' : ''}. Intente de nuevo en unos segundos.`,
+  });
+}
+
 export const conflict = (detail: string, extras: ProblemExtras = {}, errors?: FieldError[]) => new HttpProblem(409, 'Conflict', detail, errors, extras);
 
 export const badRequest = (detail: string, errors?: FieldError[]) => new HttpProblem(400, 'Bad Request', detail, errors);
 export const notFound = (detail: string) => new HttpProblem(404, 'Not Found', detail);
 
 export function sendProblem(res: Response, problem: HttpProblem, instance?: string): void {
-  const { message: _forPages, ...members } = problem.extras;
+  const { message: _forPages, retryAfterSeconds, ...members } = problem.extras;
+  if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(retryAfterSeconds));
   res
     .status(problem.status)
     .type('application/problem+json')
     .json({
+      // Extension members first: they never replace the standard ones (RFC 9457's `status` is the HTTP status).
+      ...members,
       type: 'about:blank',
       title: problem.title,
       status: problem.status,
       ...(problem.detail ? { detail: problem.detail } : {}),
       ...(instance ? { instance } : {}),
       ...(problem.errors ? { errors: problem.errors } : {}),
-      ...members,
     });
 }
 
@@ -79,9 +108,14 @@ export const unknownRoute: RequestHandler = (req, _res, next) => {
   next(notFound(`no route for ${req.method} ${req.path}`));
 };
 
-/** Maps known error shapes (body parser, mongoose, duplicates) to 4xx; anything else is a logged 500. */
-export function toProblem(error: unknown): HttpProblem | undefined {
+/**
+ * Maps known error shapes (body parser, mongoose, duplicates) to 4xx, an unreachable database to 503;
+ * anything else is a logged 500. `method` tells a read from a change, for the 503's wording.
+ */
+export function toProblem(error: unknown, method = 'GET'): HttpProblem | undefined {
   if (error instanceof HttpProblem) return error;
+  const failure = databaseFailure(error);
+  if (failure) return databaseUnavailable(method, failure.mayHaveBeenApplied);
   if (error instanceof mongoose.Error.ValidationError) {
     const errors = Object.values(error.errors).map((e) => ({ field: e.path, value: (e as { value?: unknown }).value, reason: e.message }));
     return new HttpProblem(400, 'Bad Request', 'validation failed', errors);
@@ -123,6 +157,7 @@ const PAGE_HEADINGS: Record<number, string> = {
   413: 'El archivo o formulario es demasiado grande',
   429: 'Demasiados intentos',
   500: 'Ocurrió un error inesperado',
+  503: 'El servicio no está disponible por un momento',
 };
 
 /** Browsers asking for a page get an HTML page (or the sign-in page for a 401); everyone else problem+json. */
@@ -137,14 +172,16 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       logger.warn({ err: error, url: req.originalUrl }, 'error after the response was sent');
       return;
     }
-    let problem = toProblem(error);
+    let problem = toProblem(error, req.method);
+    if (problem?.status === 503) logger.warn({ url: req.originalUrl, method: req.method, err: error, code: problem.extras.code }, 'database unavailable');
     if (!problem) {
       logger.error({ err: error, url: req.originalUrl }, 'unhandled error');
       problem = new HttpProblem(500, 'Internal Server Error', 'an unexpected error occurred; it has been logged');
     }
     if (wantsPage(req)) {
       if (problem.status === 401) return res.redirect(303, `/entrar?siguiente=${encodeURIComponent(req.originalUrl)}`);
-      return res.status(problem.status).render('error', { title: problem.title, heading: PAGE_HEADINGS[problem.status] ?? problem.title, detail: problem.pageMessage, errors: problem.errors });
+      if (problem.extras.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(problem.extras.retryAfterSeconds));
+      return res.status(problem.status).render('error', { title: PAGE_HEADINGS[problem.status] ?? problem.title, heading: PAGE_HEADINGS[problem.status] ?? problem.title, detail: problem.pageMessage, errors: problem.errors });
     }
     sendProblem(res, problem, req.originalUrl);
   };

@@ -15,8 +15,9 @@ import {
   type RowItem,
 } from '../../questionnaires/engine.js';
 
-/** Form fields that carry no answer. */
-const RESERVED_FIELDS = new Set(['_csrf', 'action', 'reason', 'complete', 'baseRevision', 'confirmar']);
+/** Form fields that carry no answer (file inputs are "archivo:<item>"; the remove buttons "quitarArchivo"). */
+const RESERVED_FIELDS = new Set(['_csrf', 'action', 'reason', 'complete', 'baseRevision', 'confirmar', 'quitarArchivo']);
+const FILE_FIELD_PREFIX = 'archivo:';
 const ROW_FIELD = /^([A-Za-z0-9_]+)\[(\d{1,4})\]\[([A-Za-z0-9_]+(?::evidence)?)\]$/;
 
 export type FormAnswers = Record<string, unknown>;
@@ -43,7 +44,7 @@ export function answersFromForm(def: QuestionnaireDefinition, body: unknown): Fo
     return list.length === 1 ? list[0] : list;
   };
   for (const [key, value] of Object.entries((body ?? {}) as Record<string, unknown>)) {
-    if (RESERVED_FIELDS.has(key)) continue;
+    if (RESERVED_FIELDS.has(key) || key.startsWith(FILE_FIELD_PREFIX)) continue;
     const row = ROW_FIELD.exec(key);
     if (row) {
       const [, group, index, child] = row as unknown as [string, string, string, string];
@@ -98,6 +99,8 @@ export interface FieldView {
   /** Hidden now because its condition does not hold for the saved answers (the script may reveal it). */
   hiddenNow: boolean;
   evidence?: { name: string; domId: string; value: string; error?: string };
+  /** Evidence files of an item that takes them (top-level items only). */
+  files?: FilesView;
   error?: string;
   comment?: string;
   /** The answer as text, for read-only pages. */
@@ -128,6 +131,33 @@ export interface SectionView {
   items: (FieldView | GroupView)[];
 }
 
+export interface EvidenceFileView {
+  id: string;
+  name: string;
+  typeLabel: string;
+  sizeLabel: string;
+}
+
+export interface FilesView {
+  name: string;
+  domId: string;
+  list: (EvidenceFileView & { href?: string })[];
+  /** A file input is shown (editable page, fewer files than the limit). */
+  canAdd: boolean;
+  editable: boolean;
+  error?: string;
+}
+
+export interface EvidenceFilesOptions {
+  /** Items that take files. */
+  accepts: ReadonlySet<string>;
+  byItem: ReadonlyMap<string, readonly EvidenceFileView[]>;
+  editable: boolean;
+  maxPerItem: number;
+  /** Base of download links (readers who may download), e.g. "/api/v1/editions/e/institutions/i/evidence/". */
+  downloadBase?: string;
+}
+
 export interface FormViewOptions {
   institution: InstitutionContext;
   /** Engine path → message. */
@@ -136,6 +166,16 @@ export interface FormViewOptions {
   comments?: Record<string, string>;
   /** Add one empty row to each group (editable pages). */
   newRows?: boolean;
+  /** Evidence files attached to items (their errors come in `errors` under "<item>:archivo"). */
+  files?: EvidenceFilesOptions;
+}
+
+function filesView(itemId: string, options: FormViewOptions): FilesView | undefined {
+  const files = options.files;
+  if (!files?.accepts.has(itemId)) return undefined;
+  const list = (files.byItem.get(itemId) ?? []).map((f) => ({ ...f, ...(files.downloadBase && { href: files.downloadBase + f.id }) }));
+  const path = `${itemId}:archivo`;
+  return { name: FILE_FIELD_PREFIX + itemId, domId: domIdOf(path), list, editable: files.editable, canAdd: files.editable && list.length < files.maxPerItem, error: options.errors?.[path] };
 }
 
 const YES_NO = [
@@ -238,6 +278,7 @@ function fieldView(
         error: options.errors?.[evidencePath],
       },
     }),
+    ...(!row && { files: filesView(item.id, options) }),
     error: options.errors?.[names.path],
     comment: options.comments?.[names.path],
     ...displayOf(item, value, options.institution),
@@ -301,12 +342,13 @@ export function errorsByPath(errors: readonly { field: string; reason: string }[
 export function labelledErrors(def: QuestionnaireDefinition, errors: readonly { field: string; reason: string }[]) {
   return errors.map((error) => {
     if (error.field === 'reason') return { ...error, label: 'Motivo de los cambios' };
-    const match = /^([A-Za-z0-9_]+)(?:\[(\d+)\]\.([A-Za-z0-9_]+))?(:evidence)?$/.exec(error.field);
+    const match = /^([A-Za-z0-9_]+)(?:\[(\d+)\]\.([A-Za-z0-9_]+))?(:evidence|:archivo)?$/.exec(error.field);
     if (!match) return { ...error, label: error.field || 'Respuestas' };
-    const [, top, index, child, evidence] = match;
+    const [, top, index, child, suffix] = match;
+    const evidence = suffix === ':evidence' ? 'evidencia' : suffix === ':archivo' ? 'archivo de evidencia' : undefined;
     const item = labelOfItem(def, top!);
     const childItem = item?.kind === 'group' && child ? item.items.find((c) => c.id === child) : undefined;
-    const label = [item?.label.es ?? top, index !== undefined ? `registro ${Number(index) + 1}` : undefined, childItem?.label.es ?? child, evidence ? 'evidencia' : undefined].filter(Boolean).join(' › ');
+    const label = [item?.label.es ?? top, index !== undefined ? `registro ${Number(index) + 1}` : undefined, childItem?.label.es ?? child, evidence].filter(Boolean).join(' › ');
     return { ...error, label };
   });
 }

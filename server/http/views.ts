@@ -1,8 +1,10 @@
 /** Server-rendered pages: handlebars (express-handlebars) in Spanish, with shared helpers. */
 import type { Express } from 'express';
 import { engine } from 'express-handlebars';
+import Handlebars from 'handlebars';
 import { fileURLToPath } from 'node:url';
 import { formatFixed } from '../../scoring/rounding.js';
+import { assetUrl } from './assets.js';
 
 const VIEWS = fileURLToPath(new URL('../views/', import.meta.url));
 
@@ -20,6 +22,8 @@ export const viewHelpers = {
   json: (value: unknown) => JSON.stringify(value ?? null),
   /** The DOM id of a form field, shared by inputs and the error summary's links. */
   fieldId: (field: unknown) => `f-${String(field).replace(/[^a-zA-Z0-9_-]/g, '-')}`,
+  /** A file of server/public with its fingerprint, cached for a year by browsers. */
+  asset: (url: unknown) => new Handlebars.SafeString(assetUrl(String(url)).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)),
   percent: (value: unknown) => (typeof value === 'number' ? `${Math.round(value)} %` : ''),
 };
 

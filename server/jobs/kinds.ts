@@ -3,7 +3,9 @@ import { editionCardsJob } from './cards.js';
 import { registerJobKind } from './registry.js';
 import { sampleImportJob } from './sampleImport.js';
 import { uncertaintyJob } from './uncertainty.js';
+import { remindersJob } from './reminders.js';
 
 registerJobKind(editionCardsJob);
 registerJobKind(uncertaintyJob);
 registerJobKind(sampleImportJob);
+registerJobKind(remindersJob);

@@ -102,3 +102,18 @@ queueSchema.index({ name: 1, nextRunAt: 1, priority: -1, lockedAt: 1, disabled: 
 export const QUEUE_COLLECTION = 'agendaJobs';
 export const QUEUE_SORT = { nextRunAt: 'asc', priority: 'desc' } as const;
 mongoose.models.AgendaJob ?? mongoose.model('AgendaJob', queueSchema);
+
+/**
+ * The collection of Agenda's job-event log. Logging is off, but every Agenda backend still creates
+ * this collection's indexes when it connects (MongoBackend.connect → MongoJobLogger.setDb), so two
+ * processes starting a queue at once on a new database would create the collection at the same
+ * moment: the offline Wine mongod dies on that race (an access violation in Wine's C++ exception
+ * handling when the catalog's write conflict is thrown). Declared here, it exists with those same
+ * indexes (same names) before any queue starts, and the backend's calls change nothing.
+ */
+export const QUEUE_LOG_COLLECTION = 'agenda_logs';
+const queueLogSchema = new Schema({}, { strict: false, collection: QUEUE_LOG_COLLECTION, versionKey: false });
+queueLogSchema.index({ timestamp: -1 }, { name: 'agenda_logs_timestamp_idx' });
+queueLogSchema.index({ jobId: 1, timestamp: -1 }, { name: 'agenda_logs_job_id_idx' });
+queueLogSchema.index({ jobName: 1, timestamp: -1 }, { name: 'agenda_logs_job_name_idx' });
+mongoose.models.AgendaLog ?? mongoose.model('AgendaLog', queueLogSchema);

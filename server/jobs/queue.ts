@@ -17,9 +17,10 @@ import type { Logger } from 'pino';
 import { BUCKETS, discard } from '../files/gridfs.js';
 import { jobKind, jobKinds } from './registry.js';
 import { attend, newWorkerId, removeJobFiles, removePartFiles } from './runner.js';
-import { JobModel, OPEN_STATUSES, QUEUE_COLLECTION, QUEUE_SORT } from './model.js';
+import { JobModel, OPEN_STATUSES, QUEUE_COLLECTION, QUEUE_LOG_COLLECTION, QUEUE_SORT } from './model.js';
 import { jobSettings, type JobSettings } from './settings.js';
 import './kinds.js';
+import { planScheduledReminders } from '../mail/schedule.js';
 
 type Db = NonNullable<typeof mongoose.connection.db>;
 
@@ -28,6 +29,8 @@ interface EntryData {
 }
 
 const MAINTENANCE = 'jobs-maintenance';
+/** Plans the reminder e-mails due before edition deadlines (server/mail/schedule.ts). */
+const REMINDER_SCHEDULE = 'mail-reminder-schedule';
 
 function connectedDb(): Db {
   const db = mongoose.connection.db;
@@ -38,7 +41,7 @@ function connectedDb(): Db {
 function newAgenda(db: Db, name: string, settings: JobSettings, channel?: MongoChangeStreamNotificationChannel): Agenda {
   const agenda = new Agenda({
     // ensureIndex: false: the index is created with every other one at start (model.ts).
-    backend: new MongoBackend({ mongo: db, collection: QUEUE_COLLECTION, ensureIndex: false, sort: QUEUE_SORT }),
+    backend: new MongoBackend({ mongo: db, collection: QUEUE_COLLECTION, logCollection: QUEUE_LOG_COLLECTION, ensureIndex: false, sort: QUEUE_SORT }),
     name,
     processEvery: settings.pollMs,
     maxConcurrency: settings.concurrency,
@@ -137,8 +140,13 @@ export async function startWorker(options: WorkerOptions): Promise<JobWorker> {
     await maintain(settings, logger, agenda).catch((error: unknown) => logger.warn({ err: error }, 'job maintenance failed'));
   }, { concurrency: 1, lockLifetime: settings.leaseMs });
 
+  agenda.define(REMINDER_SCHEDULE, async () => {
+    await planScheduledReminders(logger).catch((error: unknown) => logger.warn({ err: error }, 'planning scheduled reminders failed'));
+  }, { concurrency: 1, lockLifetime: settings.leaseMs });
+
   await agenda.start();
   await agenda.every('1 minute', MAINTENANCE, undefined, { skipImmediate: true });
+  await agenda.every('10 minutes', REMINDER_SCHEDULE, undefined, { skipImmediate: true });
   logger.info({ kinds: jobKinds().map((k) => k.kind), leaseMs: settings.leaseMs, notifications: channel ? 'change stream' : 'polling' }, 'job worker started');
 
   let stopped: Promise<void> | undefined;

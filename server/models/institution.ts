@@ -20,6 +20,11 @@ const institutionSchema = new Schema(
     },
     type: { type: String, required: true, trim: true },
     externalIds: { type: Map, of: String, default: undefined },
+    /** Who receives the edition's e-mails (invitation, reminders) for this institution. */
+    contactName: { type: String, trim: true, maxlength: 200 },
+    contactEmail: { type: String, trim: true, lowercase: true, maxlength: 254, match: [/^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/, 'contactEmail must be an e-mail address'] },
+    /** More addresses that receive a copy. */
+    contactCc: { type: [String], default: undefined },
     /**
      * An admin's decision for publishing an edition without this institution's approved answers:
      * left out of the results ("excluded") or listed without a score ("withoutScore"), with the reason.

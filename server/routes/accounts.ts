@@ -13,7 +13,8 @@ import { createUser } from '../auth/users.js';
 import { HttpProblem, notFound } from '../http/problem.js';
 import { formFields, validator } from '../http/validate.js';
 import { flash, renderPage } from '../http/render.js';
-import type { ApiRegistry } from '../http/api.js';
+import { problem, type ApiRegistry } from '../http/api.js';
+import { account } from '../http/schemas.js';
 
 interface NewAccount {
   email: string;
@@ -121,17 +122,17 @@ export function accountsRouter(): Router {
 
 export function registerAccountsApi(api: ApiRegistry): void {
   const admin = requireUser('admin');
-  api.add({ method: 'get', path: '/users', summary: 'Accounts (never their password hashes)', tag: 'admin', access: 'admin' }, admin, async (_req, res) => {
+  api.add({ method: 'get', path: '/users', summary: 'Accounts (never their password hashes)', tag: 'admin', access: 'admin', responses: { 200: { description: 'every account, by e-mail', schema: { type: 'object', required: ['users'], properties: { users: { type: 'array', items: account } } } } } }, admin, async (_req, res) => {
     res.json({ users: (await UserModel.find({}, { passwordHash: 0 }).sort({ email: 1 }).lean()).map(publicAccount) });
   });
-  api.add({ method: 'post', path: '/users', summary: 'Create an admin, evaluator or viewer account', tag: 'admin', access: 'admin', body: newAccountSchema, responses: { 201: 'created' } }, admin, async (req, res) => {
+  api.add({ method: 'post', path: '/users', summary: 'Create an admin, evaluator or viewer account', tag: 'admin', access: 'admin', body: newAccountSchema, responses: { 201: { description: 'the new account', schema: account }, 409: problem('an account with this e-mail already exists') } }, admin, async (req, res) => {
     const user = await addAccount(currentUser(res), checkNewAccount(req.body ?? {})).catch((error: unknown) => {
       if ((error as { field?: string }).field) throw new HttpProblem(400, 'Bad Request', (error as Error).message, [{ field: (error as { field: string }).field, reason: (error as Error).message }]);
       throw error;
     });
     res.status(201).json(publicAccount(user.toObject()));
   });
-  api.add({ method: 'patch', path: '/users/:id', summary: 'Assign editions, change the role, or deactivate an account', tag: 'admin', access: 'admin', body: changeSchema }, admin, async (req, res) => {
+  api.add({ method: 'patch', path: '/users/:id', summary: 'Assign editions, change the role, or deactivate an account', tag: 'admin', access: 'admin', body: changeSchema, responses: { 200: { description: 'the account as changed', schema: account }, 404: problem('no such account') } }, admin, async (req, res) => {
     res.json(publicAccount(await changeAccount(currentUser(res), String(req.params.id), checkChange(req.body ?? {}))));
   });
 }

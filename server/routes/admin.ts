@@ -23,7 +23,21 @@ import { invitationsCsv, issueInvitations, listInvitations, revokeInvitation } f
 import { BUILTIN_METHODOLOGY_IDS } from '../../questionnaires/methodologies.js';
 import { IMPORT_PRESET_IDS, type ImportPresetId } from '../../scoring/import/index.js';
 import { builtinInstruments } from '../services/instruments.js';
+import { publicBaseUrl } from '../http/publicUrl.js';
 import type { ApiRegistry } from '../http/api.js';
+import { sendInvitationMails, type InstitutionMailResult } from '../mail/send.js';
+
+/** The page's summary of an e-mailed issue, in Spanish. */
+function invitationMailSummary(issued: number, mails: readonly InstitutionMailResult[]): string {
+  const count = (status: string) => mails.filter((m) => m.status === status).length;
+  const parts = [`${issued} ${issued === 1 ? 'invitación emitida' : 'invitaciones emitidas'}`];
+  if (count('sent')) parts.push(`${count('sent')} enviadas por correo`);
+  if (count('outbox')) parts.push(`${count('outbox')} en la bandeja de Correo (no hay servidor de correo configurado)`);
+  if (count('failed')) parts.push(`${count('failed')} no se pudieron enviar (vea Correo)`);
+  if (count('no-contact')) parts.push(`${count('no-contact')} sin correo de contacto: registre el contacto y emita su liga de nuevo`);
+  return `${parts.join('; ')}.`;
+}
+import { editionSummary, objectId } from '../http/schemas.js';
 
 const editionSchema: JSONSchemaType<NewEdition> = {
   type: 'object',
@@ -39,10 +53,11 @@ const editionSchema: JSONSchemaType<NewEdition> = {
 };
 const checkEdition = validator(editionSchema, 'body');
 
-const invitationsSchema: JSONSchemaType<{ expiresInDays: number; institutionIds?: string[] }> = {
+const invitationsSchema: JSONSchemaType<{ expiresInDays: number; institutionIds?: string[]; send?: boolean }> = {
   type: 'object',
   properties: {
     expiresInDays: { type: 'integer', minimum: 1, maximum: 365, default: 60 },
+    send: { type: 'boolean', nullable: true, description: 'e-mail each institution\'s contact its link (server/mail)' },
     institutionIds: { type: 'array', items: { type: 'string', pattern: '^[0-9a-f]{24}$' }, maxItems: 5000, nullable: true },
   },
   required: ['expiresInDays'],
@@ -50,9 +65,6 @@ const invitationsSchema: JSONSchemaType<{ expiresInDays: number; institutionIds?
 };
 const checkInvitations = validator(invitationsSchema, 'body');
 
-function baseUrl(req: Request): string {
-  return process.env.MGA_PUBLIC_URL?.replace(/\/$/, '') ?? `${req.protocol}://${req.get('host')}`;
-}
 
 interface UploadedFile {
   originalname: string;
@@ -122,7 +134,7 @@ export async function editionPageData(editionId: string) {
   const edition = await EditionModel.findOne({ editionId }).lean();
   if (!edition) throw new HttpProblem(404, 'Not Found', `edition "${editionId}" does not exist`);
   const [institutions, invitations] = await Promise.all([
-    InstitutionModel.find({ scope: editionId }, { name: 1, entity: 1, type: 1, level: 1 }).sort({ entityCode: 1, normalizedName: 1 }).lean(),
+    InstitutionModel.find({ scope: editionId }, { name: 1, entity: 1, type: 1, level: 1, contactName: 1, contactEmail: 1 }).sort({ entityCode: 1, normalizedName: 1 }).lean(),
     listInvitations(editionId),
   ]);
   const latest = new Map<string, (typeof invitations)[number]>();
@@ -134,7 +146,7 @@ export async function editionPageData(editionId: string) {
     deadlineValue: edition.deadline ? localDateTimeValue(edition.deadline) : '',
     transitions: transitionsFrom(edition.status),
     presets: IMPORT_PRESET_IDS,
-    institutions: institutions.map((i) => ({ id: String(i._id), name: i.name, entity: i.entity, type: i.type, level: i.level, invitation: latest.get(String(i._id)) })),
+    institutions: institutions.map((i) => ({ id: String(i._id), name: i.name, entity: i.entity, type: i.type, level: i.level, contactName: i.contactName, contactEmail: i.contactEmail, invitation: latest.get(String(i._id)) })),
   };
 }
 
@@ -191,7 +203,13 @@ export function adminRouter(): Router {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
     const body = checkInvitations(formFields(req.body));
-    const issued = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, actor: actorOf(currentUser(res)) });
+    const user = currentUser(res);
+    const issued = await issueInvitations(editionId, { baseUrl: publicBaseUrl(), expiresInDays: body.expiresInDays, actor: actorOf(user) });
+    if (body.send) {
+      const mails = await sendInvitationMails(editionId, issued, { requestedBy: `${user.name} <${user.email}>`, fallbackHelpEmail: user.email });
+      flash(req, invitationMailSummary(issued.length, mails));
+      return res.redirect(303, `/admin/ediciones/${editionId}`);
+    }
     res.attachment(`invitaciones-${editionId}.csv`).type('text/csv; charset=utf-8').send(invitationsCsv(issued));
   });
 
@@ -202,7 +220,7 @@ export function adminRouter(): Router {
     const institutionId = String(req.params.id);
     if (!/^[0-9a-f]{24}$/.test(institutionId)) throw new HttpProblem(404, 'Not Found', 'no such institution');
     const body = checkInvitations(formFields(req.body));
-    const [invitation] = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, actor: actorOf(currentUser(res)), institutionIds: [institutionId] });
+    const [invitation] = await issueInvitations(editionId, { baseUrl: publicBaseUrl(), expiresInDays: body.expiresInDays, actor: actorOf(currentUser(res)), institutionIds: [institutionId] });
     res.setHeader('Cache-Control', 'no-store');
     renderPage(req, res, 'admin/invitation', { title: 'Liga de invitación', editionId, invitation });
   });
@@ -218,9 +236,29 @@ export function adminRouter(): Router {
   return router;
 }
 
+const UNKNOWN_EDITION = problem('unknown edition');
+const INVITATION_SCHEMA = {
+  type: 'object',
+  required: ['id', 'institution', 'state'],
+  properties: { id: objectId, institution: objectId, state: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' }, createdAt: { type: 'string', format: 'date-time' } },
+};
+const ISSUED_SCHEMA = {
+  type: 'object',
+  required: ['invitations'],
+  properties: {
+    invitations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['invitationId', 'institutionId', 'institution', 'link', 'expiresAt'],
+        properties: { invitationId: objectId, institutionId: objectId, institution: { type: 'string' }, entity: { type: 'string' }, link: { type: 'string', description: 'shown once: only its hash is stored' }, expiresAt: { type: 'string', format: 'date-time' } },
+      },
+    },
+  },
+};
 export function registerAdminApi(api: ApiRegistry): void {
   const admin = requireUser('admin');
-  api.add({ method: 'post', path: '/editions', summary: 'Create an edition from a methodology and its instruments', tag: 'admin', access: 'admin', body: editionSchema, responses: { 201: 'created' } }, admin, async (req, res) => {
+  api.add({ method: 'post', path: '/editions', summary: 'Create an edition from a methodology and its instruments', tag: 'admin', access: 'admin', body: editionSchema, responses: { 201: { description: 'created (Location: the edition)', schema: editionSummary }, 409: problem('an edition with this id already exists') } }, admin, async (req, res) => {
     const edition = await createEdition(checkEdition(req.body ?? {}), actorOf(currentUser(res)));
     res.status(201).location(`/api/v1/editions/${edition.editionId}`).json({ editionId: edition.editionId, year: edition.year, title: edition.title, status: edition.status, methodology: edition.methodology, instruments: edition.instruments });
   });
@@ -258,22 +296,24 @@ export function registerAdminApi(api: ApiRegistry): void {
     },
   );
 
-  api.add({ method: 'get', path: '/editions/:edition/invitations', summary: 'Invitations of an edition and their state', tag: 'admin', access: 'admin' }, admin, async (req, res) => {
+  api.add({ method: 'get', path: '/editions/:edition/invitations', summary: 'Invitations of an edition and their state', tag: 'admin', access: 'admin', responses: { 200: { description: 'the invitations (never their links)', schema: { type: 'object', required: ['invitations'], properties: { invitations: { type: 'array', items: INVITATION_SCHEMA } } } }, 404: UNKNOWN_EDITION } }, admin, async (req, res) => {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
     res.json({ invitations: await listInvitations(editionId) });
   });
 
-  api.add({ method: 'post', path: '/editions/:edition/invitations', summary: 'Issue invitation links (JSON, or CSV with Accept: text/csv)', tag: 'admin', access: 'admin', body: invitationsSchema, responses: { 201: 'issued' } }, admin, async (req, res) => {
+  api.add({ method: 'post', path: '/editions/:edition/invitations', summary: 'Issue invitation links (JSON, or CSV with Accept: text/csv)', tag: 'admin', access: 'admin', body: invitationsSchema, responses: { 201: { description: 'issued: each link is shown this once', schema: ISSUED_SCHEMA }, 200: { description: 'issued, as CSV (Accept: text/csv)', schema: { type: 'string' }, contentType: 'text/csv' }, 404: problem('unknown edition, or institutions not in it') } }, admin, async (req, res) => {
     const editionId = String(req.params.edition);
     await findEdition(editionId);
     const body = checkInvitations(req.body ?? {});
-    const issued = await issueInvitations(editionId, { baseUrl: baseUrl(req), expiresInDays: body.expiresInDays, actor: actorOf(currentUser(res)), institutionIds: body.institutionIds });
+    const user = currentUser(res);
+    const issued = await issueInvitations(editionId, { baseUrl: publicBaseUrl(), expiresInDays: body.expiresInDays, actor: actorOf(user), institutionIds: body.institutionIds });
+    const mails = body.send ? await sendInvitationMails(editionId, issued, { requestedBy: `${user.name} <${user.email}>`, fallbackHelpEmail: user.email }) : undefined;
     if (req.accepts(['json', 'text/csv']) === 'text/csv') return res.type('text/csv; charset=utf-8').send(invitationsCsv(issued));
-    res.status(201).json({ invitations: issued });
+    res.status(201).json({ invitations: issued.map((invitation, i) => ({ ...invitation, ...(mails && { mail: { status: mails[i]!.status, to: mails[i]!.to, ...(mails[i]!.error && { error: mails[i]!.error }) } }) })) });
   });
 
-  api.add({ method: 'post', path: '/editions/:edition/invitations/:id/revoke', summary: 'Revoke an invitation link', tag: 'admin', access: 'admin', responses: { 204: 'revoked' } }, admin, async (req, res) => {
+  api.add({ method: 'post', path: '/editions/:edition/invitations/:id/revoke', summary: 'Revoke an invitation link', tag: 'admin', access: 'admin', responses: { 204: 'revoked', 404: problem('no such invitation, or already revoked') } }, admin, async (req, res) => {
     if (!/^[0-9a-f]{24}$/.test(String(req.params.id))) throw new HttpProblem(404, 'Not Found', 'no such invitation');
     await revokeInvitation(String(req.params.edition), String(req.params.id), actorOf(currentUser(res)));
     res.status(204).end();

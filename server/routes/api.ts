@@ -12,6 +12,8 @@ import { registerCrosswalksApi } from './crosswalks.js';
 import { registerEvolutionApi } from './evolution.js';
 import { registerResearchApi } from './research.js';
 import { registerJobsApi } from './jobs.js';
+import { registerEvidenceApi } from './evidence.js';
+import { registerMailApi } from './mail.js';
 
 export function apiRegistry(): ApiRegistry {
   const api = new ApiRegistry();
@@ -27,8 +29,10 @@ export function apiRegistry(): ApiRegistry {
   registerEvolutionApi(api);
   registerResearchApi(api);
   registerJobsApi(api);
+  registerEvidenceApi(api);
+  registerMailApi(api);
   let document: object | undefined;
-  api.add({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3 document', tag: 'meta', public: true }, (_req, res) => {
+  api.add({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3 document', tag: 'meta', public: true, responses: { 200: { description: 'the OpenAPI 3.0 document of every operation', schema: { type: 'object', required: ['openapi', 'info', 'paths'], properties: { openapi: { type: 'string' }, info: { type: 'object' }, paths: { type: 'object' } } } } } }, (_req, res) => {
     document ??= openApiDocument(api.operations);
     res.json(document);
   });

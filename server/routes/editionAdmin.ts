@@ -174,6 +174,7 @@ export function registerEditionAdminApi(api: ApiRegistry): void {
       body: changeSchema,
       responses: {
         200: { description: 'the edition state', schema: { type: 'object', required: ['editionId', 'status'], properties: { editionId: { type: 'string' }, status: { type: 'string' }, deadline: { type: ['string', 'null'] } } } },
+        404: problem('unknown edition'),
         409: problem('not a transition of the state machine (code invalid_transition), or the preflight failed (preflight_failed, with the blockers)'),
       },
     },

@@ -1,5 +1,6 @@
 /** Public read API of published editions: results by group and each institution's explained score. */
-import type { ApiRegistry } from '../http/api.js';
+import { problem, type ApiRegistry } from '../http/api.js';
+import { editionSummary, institutionRef, nullableNumber, stamp } from '../http/schemas.js';
 import { isValidObjectId } from 'mongoose';
 import type { JSONSchemaType } from 'ajv';
 import { NATIONAL_METHODS, type NationalMethod } from '../../scoring/grouping.js';
@@ -64,6 +65,33 @@ const institutionsQuery: JSONSchemaType<InstitutionsQuery> = {
   additionalProperties: false,
 };
 
+const UNKNOWN_EDITION = problem('unknown or unpublished edition');
+const RESULTS_SCHEMA = {
+  type: 'object',
+  required: ['edition', 'by', 'nationalMethod', 'methodology', 'rounding', 'nodes', 'discrepancies', 'groups'],
+  properties: {
+    edition: { type: 'string' },
+    by: { type: 'string', enum: ['entity', 'type', 'level', 'national'] },
+    nationalMethod: { type: 'string', enum: [...NATIONAL_METHODS] },
+    methodology: stamp,
+    rounding: { type: 'string' },
+    nodes: { type: 'array', items: { type: 'string' } },
+    discrepancies: { type: 'integer', minimum: 0, description: 'rows whose given values differ from the recomputation' },
+    groups: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['group', 'n', 'values'],
+        properties: { group: { type: 'string' }, n: { type: 'integer' }, values: { type: 'object', additionalProperties: nullableNumber }, entityCount: { type: 'integer' } },
+      },
+    },
+  },
+};
+const INSTITUTIONS_SCHEMA = {
+  type: 'object',
+  required: ['total', 'offset', 'institutions'],
+  properties: { total: { type: 'integer' }, offset: { type: 'integer' }, institutions: { type: 'array', items: institutionRef } },
+};
 const label = { type: 'object', properties: { es: { type: 'string' }, en: { type: 'string' } } } as const;
 const institutionScoreSchema = {
   type: 'object',
@@ -88,17 +116,17 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
 
 export function registerResultsApi(api: ApiRegistry): void {
 
-  api.add({ method: 'get', path: '/editions', summary: 'Published editions', tag: 'results', public: true }, async (_req, res) => {
+  api.add({ method: 'get', path: '/editions', summary: 'Published editions', tag: 'results', public: true, responses: { 200: { description: 'the published editions, oldest first', schema: { type: 'object', required: ['editions'], properties: { editions: { type: 'array', items: editionSummary } } } } } }, async (_req, res) => {
     const editions = await EditionModel.find(PUBLIC_EDITIONS, { _id: 0, editionId: 1, year: 1, title: 1, status: 1, methodology: 1 }).sort({ year: 1 }).lean();
     res.json({ editions });
   });
 
-  api.add({ method: 'get', path: '/editions/:edition', summary: 'One published edition', tag: 'results', public: true }, async (req, res) => {
+  api.add({ method: 'get', path: '/editions/:edition', summary: 'One published edition', tag: 'results', public: true, responses: { 200: { description: 'the edition', schema: editionSummary }, 404: UNKNOWN_EDITION } }, async (req, res) => {
     const edition = await visibleEdition(String(req.params.edition));
     res.json({ editionId: edition.editionId, year: edition.year, title: edition.title, status: edition.status, methodology: edition.methodology });
   });
 
-  api.add({ method: 'get', path: '/editions/:edition/results', summary: 'Results by entity, type, level or national, with the methodology hash and national method', tag: 'results', public: true, query: resultsQuery }, validateQuery(resultsQuery), async (req, res) => {
+  api.add({ method: 'get', path: '/editions/:edition/results', summary: 'Results by entity, type, level or national, with the methodology hash and national method', tag: 'results', public: true, query: resultsQuery, responses: { 200: { description: 'one row per group with its n and values (null: not measured, never zero)', schema: RESULTS_SCHEMA }, 404: UNKNOWN_EDITION } }, validateQuery(resultsQuery), async (req, res) => {
     const query = res.locals.query as ResultsQuery;
     const edition = await visibleEdition(String(req.params.edition));
     const { table, grouping } = await editionGrouping(edition.editionId, query.by, query.nationalMethod);
@@ -121,7 +149,7 @@ export function registerResultsApi(api: ApiRegistry): void {
     });
   });
 
-  api.add({ method: 'get', path: '/editions/:edition/institutions', summary: 'Search the institutions of a published edition', tag: 'results', public: true, query: institutionsQuery }, validateQuery(institutionsQuery), async (req, res) => {
+  api.add({ method: 'get', path: '/editions/:edition/institutions', summary: 'Search the institutions of a published edition', tag: 'results', public: true, query: institutionsQuery, responses: { 200: { description: 'the matching institutions, a page at a time', schema: INSTITUTIONS_SCHEMA }, 400: problem('bad query (e.g. an unknown entity)'), 404: UNKNOWN_EDITION } }, validateQuery(institutionsQuery), async (req, res) => {
     const query = res.locals.query as InstitutionsQuery;
     const edition = await visibleEdition(String(req.params.edition));
     const filter: Record<string, unknown> = { scope: edition.editionId };
@@ -150,7 +178,7 @@ export function registerResultsApi(api: ApiRegistry): void {
       summary: 'An institution\'s score: every node with its formula, and the explanation in words (formulas with weights and numbers; each variable from the answers)',
       tag: 'results',
       public: true,
-      responses: { 200: { description: 'the score and its explanation', schema: institutionScoreSchema }, 404: 'unknown edition, or the institution has no score in it' },
+      responses: { 200: { description: 'the score and its explanation', schema: institutionScoreSchema }, 404: problem('unknown edition, or the institution has no score in it') },
     },
     async (req, res) => {
       const edition = await visibleEdition(String(req.params.edition));

@@ -110,7 +110,10 @@ export function registerJobsApi(api: ApiRegistry): void {
       access: 'signed-in users: their own jobs; admins: every job',
       query: noQuery,
       responses: {
-        200: { description: 'the file, as an attachment', contentType: 'application/octet-stream', schema: { type: 'string', format: 'binary' } },
+        200: {
+          description: 'the file, as an attachment: a zip (report cards) or JSON (analyses, with their parameters)',
+          content: { 'application/zip': { type: 'string', format: 'binary' }, 'application/json': { type: 'object', description: 'the analysis result; its parameters say what was run' } },
+        },
         404: problem('no such job, or it has no result file'),
         409: problem('the job is not done yet, or it failed'),
       },

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { RenderBusyError } from '../../reports/pages.js';
 import { findCached, renderOnce } from '../services/reportCache.js';
 import { prepareEntityPdf, prepareInstitutionPdf, prepareNationalPdf, type PreparedPdf } from '../services/reportDownloads.js';
-import type { ApiRegistry } from '../http/api.js';
+import { download, problem, type ApiRegistry } from '../http/api.js';
 import { currentUser, requireUser } from '../auth/access.js';
 import { CARDS_JOB } from '../jobs/cards.js';
 import { JOB_VIEW_SCHEMA, jobView, submitJob } from '../jobs/service.js';
@@ -111,12 +111,12 @@ function send(res: Response, file: ReportFile): void {
 
 const PROBLEM = { description: 'problem details', schema: { $ref: '#/components/schemas/Problem' }, contentType: 'application/problem+json' };
 const PDF_RESPONSES = {
-  200: { description: 'the PDF, as an attachment named after the edition; ETag identifies what it was made from', contentType: 'application/pdf', schema: { type: 'string', format: 'binary' } },
+  200: download('the PDF, as an attachment named after the edition; ETag identifies what it was made from', 'application/pdf'),
   304: 'not modified: the client has this PDF (If-None-Match)',
-  404: { ...PROBLEM, description: 'unknown or unpublished edition, entity or institution' },
-  503: { ...PROBLEM, description: 'too many PDFs are being printed: try again after the Retry-After header\'s seconds' },
+  404: problem('unknown or unpublished edition, entity or institution'),
+  503: problem("too many PDFs are being printed: try again after the Retry-After header's seconds"),
 };
-const XLSX_RESPONSES = { 200: 'XLSX workbook, as an attachment named after the edition', 404: 'unknown or unpublished edition' };
+const XLSX_RESPONSES = { 200: download('XLSX workbook, as an attachment named after the edition', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'), 404: problem('unknown or unpublished edition') };
 
 export function registerReportsApi(api: ApiRegistry): void {
   api.add(

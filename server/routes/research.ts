@@ -1,9 +1,8 @@
 /** Researchers' API: the open data package, what-if under a methodology variant, coherence. */
 import type { JSONSchemaType } from 'ajv';
-import { rateLimit } from 'express-rate-limit';
 import { WHAT_IF_GROUPINGS, type WhatIfGrouping } from '../../scoring/analysis/whatif.js';
 import type { ApiRegistry } from '../http/api.js';
-import { HttpProblem } from '../http/problem.js';
+import { requestLimit } from '../http/requestLimits.js';
 import { validateQuery } from '../http/validate.js';
 import { editionDataPackage } from '../services/dataPackage.js';
 import { coherenceForEdition, whatIfForEdition } from '../services/research.js';
@@ -12,14 +11,15 @@ import { JOB_VIEW_SCHEMA, jobView, submitJob } from '../jobs/service.js';
 
 /**
  * What-if recomputes a whole edition per request: MGA_WHAT_IF_PER_MINUTE requests per minute and
- * address (default 30). In-memory counts, per process.
+ * address (default 30), counted in MongoDB so the limit holds across every web process.
  */
-const whatIfLimiter = rateLimit({
-  windowMs: 60 * 1000,
-  limit: Number(process.env.MGA_WHAT_IF_PER_MINUTE) || 30,
-  standardHeaders: 'draft-8',
-  legacyHeaders: false,
-  handler: (_req, _res, next) => next(new HttpProblem(429, 'Too Many Requests', 'too many what-if requests; wait a minute')),
+const whatIfLimiter = requestLimit({
+  name: 'what-if',
+  points: () => Number(process.env.MGA_WHAT_IF_PER_MINUTE) || 30,
+  windowSeconds: 60,
+  detail: 'too many what-if requests from this address; wait a minute',
+  code: 'too-many-what-if-requests',
+  message: 'Hubo demasiadas consultas de «¿Y si…?» desde esta conexión. Espere un minuto e intente de nuevo.',
 });
 
 interface WhatIfQuery {

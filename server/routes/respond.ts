@@ -18,7 +18,9 @@ import { answeredCount, editionInstrument, loadResponse, saveDraft, submitAnswer
 import { refusal } from '../services/editionLifecycle.js';
 import { receiptPdf } from '../services/receipts.js';
 import { normaliseAnswers, progress, validateAnswers } from '../../questionnaires/engine.js';
-import type { ApiRegistry } from '../http/api.js';
+import { download, type ApiRegistry } from '../http/api.js';
+import { EVIDENCE_FILE_FIELD, commitEvidence, countEvidence, discardReceived, evidenceByItem, evidenceItems, evidenceSettings, listEvidence, megabytes, removeEvidence, EVIDENCE_TYPE_WORDS } from '../files/evidence.js';
+import { receiveEvidence, receivedFiles, recordEvidence, rejectionText } from './evidence.js';
 import { PROBLEM_RESPONSE } from '../http/apiSchemas.js';
 
 const EDITABLE = ['draft', 'returned'] as const;
@@ -82,7 +84,14 @@ async function renderQuestionnaire(req: Request, res: Response, override?: Overr
   const editable = (EDITABLE as readonly string[]).includes(current.status) && !closed;
   const answers = override?.answers ?? current.answers;
   const errors = override?.errors ?? [];
-  const sections = questionnaireView(instrument.definition, answers, { institution: current.context.institution, errors: errorsByPath(errors), comments: commentsOf(current), newRows: editable });
+  const settings = evidenceSettings();
+  const files = {
+    accepts: new Set(evidenceItems(instrument.definition).keys()),
+    byItem: evidenceByItem(await listEvidence(principal.edition, principal.institution)),
+    editable,
+    maxPerItem: settings.maxFilesPerItem,
+  };
+  const sections = questionnaireView(instrument.definition, answers, { institution: current.context.institution, errors: errorsByPath(errors), comments: commentsOf(current), newRows: editable, files });
   const confirmedRevision = override?.confirmedRevision ?? req.session?.draftConfirmed;
   if (req.session?.draftConfirmed !== undefined) delete req.session.draftConfirmed;
   renderPage(
@@ -111,6 +120,7 @@ async function renderQuestionnaire(req: Request, res: Response, override?: Overr
       confirmedRevision,
       receipt: latestReceipt(current),
       draftKey: `mga-borrador-${principal.invitationId}`,
+      evidenceLimits: `${EVIDENCE_TYPE_WORDS}; hasta ${megabytes(settings.maxBytes)} por archivo y ${settings.maxFilesPerItem} archivos por pregunta`,
       // Read-only pages still run it: it clears this browser's copy once the server holds the answers.
       scripts: ['/static/questionnaire.js'],
     },
@@ -183,7 +193,41 @@ async function saveFromForm(req: Request, res: Response, answers: FormAnswers, c
   }
 }
 
-async function afterDraft(req: Request, res: Response, answers: FormAnswers, saved: SaveResult, submit: boolean) {
+/** The evidence files of a page post: the accepted ones, or the Spanish reasons for refusing the post. */
+async function checkPostedFiles(req: Request, files: ReturnType<typeof receivedFiles>, ctx: RespondentContext): Promise<{ accepted: { evidenceId: string; item: string }[] } | { errors: FieldError[] }> {
+  const res = req.res!;
+  const principal = currentRespondent(res);
+  const settings = evidenceSettings();
+  if (res.locals.evidenceUploadError) {
+    return { errors: [{ field: '', reason: `El envío se interrumpió porque un archivo es mucho más grande que el límite de ${megabytes(settings.maxBytes)}. Vuelva a capturar sus cambios y adjunte archivos más pequeños.` }] };
+  }
+  const items = evidenceItems(ctx.instrument.definition);
+  const errors: FieldError[] = [];
+  const accepted: { evidenceId: string; item: string }[] = [];
+  const perItem = new Map<string, number>();
+  for (const file of files) {
+    const item = file.fieldname.startsWith(EVIDENCE_FILE_FIELD) ? file.fieldname.slice(EVIDENCE_FILE_FIELD.length) : '';
+    if (!items.has(item)) {
+      errors.push({ field: '', reason: `El archivo «${file.originalname}» no corresponde a una pregunta que pida evidencia; no se guardó.` });
+      continue;
+    }
+    const refused = rejectionText(file);
+    if (refused) {
+      errors.push({ field: `${item}:archivo`, reason: refused });
+      continue;
+    }
+    const count = (perItem.get(item) ?? (await countEvidence(principal.edition, principal.institution, item))) + 1;
+    perItem.set(item, count);
+    if (count > settings.maxFilesPerItem) {
+      errors.push({ field: `${item}:archivo`, reason: `Cada pregunta admite hasta ${settings.maxFilesPerItem} archivos; quite uno antes de adjuntar «${file.originalname}».` });
+      continue;
+    }
+    accepted.push({ evidenceId: file.evidenceId!, item });
+  }
+  return errors.length ? { errors } : { accepted };
+}
+
+async function afterDraft(req: Request, res: Response, answers: FormAnswers, saved: SaveResult, submit: boolean, note = '') {
   const principal = currentRespondent(res);
   const reason = field(req.body, 'reason');
   if (saved.rejected.length) {
@@ -192,7 +236,7 @@ async function afterDraft(req: Request, res: Response, answers: FormAnswers, sav
   }
   req.session.draftConfirmed = saved.revision;
   if (!submit) {
-    flash(req, `Borrador guardado: ${answeredCount(saved.answers)} respuestas.`);
+    flash(req, `Borrador guardado: ${answeredCount(saved.answers)} respuestas.${note ? ` ${note}` : ''}`);
     return res.redirect(303, '/responder');
   }
   // The draft is stored; submitting needs every required answer, then a confirmation.
@@ -251,11 +295,32 @@ export function respondRouter(): Router {
     await renderQuestionnaire(req, res);
   });
 
-  router.post('/responder', requireRespondent, async (req, res) => {
-    const ctx = await respondentContext(currentRespondent(res));
+  router.post('/responder', requireRespondent, receiveEvidence('page'), async (req, res) => {
+    const principal = currentRespondent(res);
+    const ctx = await respondentContext(principal);
+    const files = receivedFiles(req).filter((f) => f.evidenceId || f.rejected);
     const answers = answersFromForm(ctx.instrument.definition, req.body);
+    // Files first: a refused file means nothing of this post is kept, and the page says why.
+    const checked = await checkPostedFiles(req, files, ctx);
+    if ('errors' in checked) {
+      await discardReceived(files);
+      const upload = Boolean(res.locals.evidenceUploadError);
+      return renderQuestionnaire(req, res, { answers: upload ? ctx.current.answers : answers, errors: checked.errors, reason: upload ? '' : field(req.body, 'reason'), status: upload ? 413 : 400, errorsHeading: 'No se guardó nada:' });
+    }
     const saved = await saveFromForm(req, res, answers, ctx);
-    if (saved) await afterDraft(req, res, answers, saved, field(req.body, 'action') === 'submit');
+    if (!saved) return discardReceived(files);
+    const owner = { edition: principal.edition, institution: principal.institution, invitation: principal.invitationId };
+    await commitEvidence(owner, checked.accepted);
+    const attached = files.filter((f) => f.evidenceId).map((f) => ({ id: f.evidenceId!, name: f.originalname, item: f.fieldname.slice(EVIDENCE_FILE_FIELD.length) }));
+    await recordEvidence('evidence.attach', ctx.actor, principal, attached);
+    const removing = field(req.body, 'quitarArchivo');
+    const removed = removing ? await removeEvidence(principal.edition, principal.institution, removing) : undefined;
+    if (removed) await recordEvidence('evidence.remove', ctx.actor, principal, [removed]);
+    const note = [
+      checked.accepted.length ? (checked.accepted.length === 1 ? 'Se adjuntó 1 archivo.' : `Se adjuntaron ${checked.accepted.length} archivos.`) : '',
+      removed ? `Se quitó el archivo «${removed.name}».` : '',
+    ].filter(Boolean).join(' ');
+    await afterDraft(req, res, answers, saved, !removing && field(req.body, 'action') === 'submit', note);
   });
 
   /** The conflict view's choice: per item, the posted version or the stored one. */
@@ -343,7 +408,7 @@ export function respondRouter(): Router {
       instrument: { title: instrument.title },
       receipt,
       statusLabel: STATUS_LABELS[current.status],
-      sections: questionnaireView(instrument.definition, current.answers, { institution: current.context.institution }),
+      sections: questionnaireView(instrument.definition, current.answers, { institution: current.context.institution, files: await respondentFiles(principal, instrument, false) }),
       draftKey: `mga-borrador-${principal.invitationId}`,
       scripts: ['/static/questionnaire.js'],
     });
@@ -368,12 +433,22 @@ export function respondRouter(): Router {
   return router;
 }
 
+/** The institution's evidence files, for the questionnaire views. */
+async function respondentFiles(principal: RespondentPrincipal, instrument: RespondentContext['instrument'], editable: boolean) {
+  return {
+    accepts: new Set(evidenceItems(instrument.definition).keys()),
+    byItem: evidenceByItem(await listEvidence(principal.edition, principal.institution)),
+    editable,
+    maxPerItem: evidenceSettings().maxFilesPerItem,
+  };
+}
+
 async function sendReceipt(res: Response) {
   const principal = currentRespondent(res);
   const { instrument, current } = await respondentContext(principal);
   const receipt = latestReceipt(current);
   if (!receipt) throw new HttpProblem(404, 'Not Found', 'there is no receipt yet: it is issued when the answers are submitted', undefined, { code: 'no_receipt', message: 'Todavía no hay un acuse: se emite al enviar el cuestionario.' });
-  const pdf = await receiptPdf({ instrument, current, receipt });
+  const pdf = await receiptPdf({ instrument, current, receipt, files: await respondentFiles(principal, instrument, false) });
   res.attachment(`acuse-${receipt.folio}.pdf`).type('application/pdf');
   res.setHeader('Cache-Control', 'private, no-store');
   res.send(pdf);
@@ -508,7 +583,7 @@ export function registerRespondentApi(api: ApiRegistry): void {
       summary: 'The receipt of the latest submission (PDF): folio, date and time, and the submitted answers',
       tag: 'respondent',
       access,
-      responses: { 200: { description: 'the receipt (application/pdf, as an attachment named after its folio)' }, 404: { ...PROBLEM_RESPONSE, description: 'no submission yet (code no_receipt)' } },
+      responses: { 200: download('the receipt, as an attachment named after its folio', 'application/pdf'), 404: { ...PROBLEM_RESPONSE, description: 'no submission yet (code no_receipt)' } },
     },
     requireRespondent,
     async (_req, res) => sendReceipt(res),

@@ -33,6 +33,9 @@ import { explanationView, institutionExplanation } from '../services/explanation
 import { scoreExplanationSchema } from '../http/explanationSchema.js';
 import { progress } from '../../questionnaires/engine.js';
 import type { ApiRegistry } from '../http/api.js';
+import { evidenceByItem, evidenceItems, evidenceSettings, listEvidence } from '../files/evidence.js';
+import { mayDownloadEvidence } from './evidence.js';
+import { answers as answersSchema, institutionRef, progress as progressSchema, responseStatus, sha256, storedScore } from '../http/schemas.js';
 
 const OBJECT_ID = /^[0-9a-f]{24}$/;
 
@@ -142,7 +145,14 @@ async function renderReview(req: Request, res: Response, override?: ReviewOverri
   const institution = data.answers.context.institution;
   const comments = Object.fromEntries((data.answers.response?.comments ?? []).map((c) => [c.item, c.comment]));
   const reviewing = writable && data.answers.status === 'submitted';
-  const answerSections = questionnaireView(data.own.definition, data.answers.answers, { institution, comments });
+  const files = {
+    accepts: new Set(evidenceItems(data.own.definition).keys()),
+    byItem: evidenceByItem(await listEvidence(editionId, institutionId)),
+    editable: false,
+    maxPerItem: evidenceSettings().maxFilesPerItem,
+    ...(mayDownloadEvidence(user, editionId) && { downloadBase: `/api/v1/editions/${encodeURIComponent(editionId)}/institutions/${institutionId}/evidence/` }),
+  };
+  const answerSections = questionnaireView(data.own.definition, data.answers.answers, { institution, comments, files });
   const logAnswers = override?.logAnswers ?? data.logResponse?.answers ?? {};
   const logErrors = override?.logErrors ?? [];
   const logSections = data.logs ? questionnaireView(data.logs.definition, logAnswers, { institution, errors: errorsByPath(logErrors), newRows: writable }) : [];
@@ -224,7 +234,7 @@ async function reviewFormAction(req: Request, res: Response, kind: keyof typeof 
 }
 
 const STATE_NOW = (error: HttpProblem) => {
-  const status = error.extras.status as keyof typeof STATUS_LABELS | undefined;
+  const status = error.extras.responseStatus as keyof typeof STATUS_LABELS | undefined;
   return status && status in STATUS_LABELS ? `Ahora las respuestas están «${STATUS_LABELS[status]}».` : '';
 };
 
@@ -337,7 +347,35 @@ export function reviewRouter(): Router {
   return router;
 }
 
-const questionnaireRef = { type: 'object', required: ['id', 'hash'], properties: { id: { type: 'string' }, hash: { type: 'string' } } } as const;
+const NOT_YOURS = problem('unknown edition, or not assigned to the caller');
+const NOT_FOUND = problem('unknown edition or institution, or the edition is not assigned to the caller');
+const count = { type: 'integer', minimum: 0 };
+const statusCounts = { type: 'array', items: { type: 'object', required: ['status', 'count'], properties: { status: responseStatus, label: { type: 'string' }, count } } };
+const QUEUE_SCHEMA = {
+  type: 'object',
+  required: ['edition', 'dashboard', 'institutions'],
+  properties: {
+    edition: { type: 'string' },
+    dashboard: {
+      type: 'object',
+      required: ['total', 'statuses', 'entities'],
+      properties: {
+        total: count,
+        statuses: statusCounts,
+        logsComplete: count,
+        scored: count,
+        entities: { type: 'array', items: { type: 'object', required: ['entity', 'total', 'counts'], properties: { entity: { type: 'string' }, total: count, counts: statusCounts, logsComplete: count, scored: count } } },
+      },
+    },
+    institutions: {
+      type: 'array',
+      description: 'the review queue: submitted answers first',
+      items: { ...institutionRef, required: ['id', 'name', 'entity', 'answers', 'logs'], properties: { ...institutionRef.properties, answers: responseStatus, answersLabel: { type: 'string' }, submittedAt: { type: ['string', 'null'], format: 'date-time' }, logs: responseStatus, logsLabel: { type: 'string' } } },
+    },
+  },
+};
+const questionnaireRef = { type: 'object', required: ['id', 'hash'], properties: { id: { type: 'string' }, hash: sha256 } };
+const scoreOrNull = { anyOf: [storedScore, { type: 'null' }], description: 'the score as recomputed; null while it cannot be computed' };
 const reviewSchema = {
   type: 'object',
   required: ['edition', 'institution', 'answers', 'audit', 'score', 'explanation'],
@@ -363,13 +401,13 @@ export function registerReviewApi(api: ApiRegistry): void {
   const readers = 'admins; evaluators and viewers assigned to the edition (viewers read-only)';
   const writers = 'admins; evaluators assigned to the edition';
 
-  api.add({ method: 'get', path: '/editions/:edition/review', summary: 'Review queue and progress dashboard (counts by status and by entity)', tag: 'review', access: readers }, signedIn, async (req, res) => {
+  api.add({ method: 'get', path: '/editions/:edition/review', summary: 'Review queue and progress dashboard (counts by status and by entity)', tag: 'review', access: readers, responses: { 200: { description: 'the dashboard and the queue', schema: QUEUE_SCHEMA }, 404: NOT_YOURS } }, signedIn, async (req, res) => {
     const edition = await editionForUser(currentUser(res), String(req.params.edition), 'read');
     const rows = await reviewQueue(edition.editionId);
     res.json({ edition: edition.editionId, dashboard: progressDashboard(rows), institutions: rows });
   });
 
-  api.add({ method: 'get', path: '/editions/:edition/institutions/:id/review', summary: 'An institution\'s answers, comments, citizen logs, audit trail and score with its explanation', tag: 'review', access: readers, responses: { 200: { description: 'the review of one institution', schema: reviewSchema }, 404: 'unknown edition or institution' } }, signedIn, async (req, res) => {
+  api.add({ method: 'get', path: '/editions/:edition/institutions/:id/review', summary: 'An institution\'s answers, comments, citizen logs, audit trail and score with its explanation', tag: 'review', access: readers, responses: { 200: { description: 'the review of one institution', schema: reviewSchema }, 404: NOT_FOUND } }, signedIn, async (req, res) => {
     const edition = await editionForUser(currentUser(res), String(req.params.edition), 'read');
     const data = await reviewData(edition.editionId, institutionParam(req));
     res.json({
@@ -391,7 +429,7 @@ export function registerReviewApi(api: ApiRegistry): void {
     });
   });
 
-  const conflict409 = problem('someone acted first (code stale_revision or response_state, with the current status and currentRevision), or the edition is not open for review (edition_state, edition_published)');
+  const conflict409 = problem('someone acted first (code stale_revision or response_state, with responseStatus and currentRevision), or the edition is not open for review (edition_state, edition_published)');
 
   api.add(
     { method: 'post', path: '/editions/:edition/institutions/:id/return', summary: 'Return submitted answers to the institution with per-item comments', tag: 'review', access: writers, body: returnBody, responses: { 200: { description: 'returned', schema: reviewActionSchema }, 409: conflict409 } },

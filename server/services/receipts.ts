@@ -1,11 +1,11 @@
 /** The PDF receipt of a submission, from the stored answers, through the reports' renderer. */
-import { questionnaireView, type FieldView, type GroupView } from '../http/questionnaireForm.js';
+import { questionnaireView, type EvidenceFilesOptions, type FieldView, type GroupView } from '../http/questionnaireForm.js';
 import { renderReceiptPdf, type ReceiptData } from '../../reports/receipt.js';
 import type { Instrument } from './instruments.js';
 import type { LoadedResponse } from './responseStore.js';
 
-export function receiptData(instrument: Instrument, current: LoadedResponse, receipt: { folio: string; at: Date }): ReceiptData {
-  const sections = questionnaireView(instrument.definition, current.answers, { institution: current.context.institution });
+export function receiptData(instrument: Instrument, current: LoadedResponse, receipt: { folio: string; at: Date }, files?: EvidenceFilesOptions): ReceiptData {
+  const sections = questionnaireView(instrument.definition, current.answers, { institution: current.context.institution, ...(files && { files }) });
   return {
     folio: receipt.folio,
     submittedAt: receipt.at,
@@ -23,12 +23,14 @@ export function receiptData(instrument: Instrument, current: LoadedResponse, rec
         }
         const field = item as FieldView;
         if (field.hiddenNow) return [];
-        return [{ label: field.label, answer: field.display, ...(field.evidence?.value && { evidence: field.evidence.value }) }];
+        // Evidence: the link, and the names of the attached files (the files themselves stay in the service).
+        const evidence = [field.evidence?.value, ...(field.files?.list ?? []).map((f) => `archivo «${f.name}» (${f.typeLabel}, ${f.sizeLabel})`)].filter(Boolean).join('; ');
+        return [{ label: field.label, answer: field.display, ...(evidence && { evidence }) }];
       }),
     })),
   };
 }
 
-export async function receiptPdf(input: { instrument: Instrument; current: LoadedResponse; receipt: { folio: string; at: Date } }): Promise<Buffer> {
-  return renderReceiptPdf(receiptData(input.instrument, input.current, input.receipt));
+export async function receiptPdf(input: { instrument: Instrument; current: LoadedResponse; receipt: { folio: string; at: Date }; files?: EvidenceFilesOptions }): Promise<Buffer> {
+  return renderReceiptPdf(receiptData(input.instrument, input.current, input.receipt, input.files));
 }

@@ -110,7 +110,7 @@ export function stateConflict(current: { status?: string; revision?: number | nu
   return conflict(`the answers are ${status}; this needs them ${expected.join(' or ')}`, {
     code: 'response_state',
     message: STATE_MESSAGES[status],
-    status,
+    responseStatus: status,
     currentRevision: revisionOf(current),
   });
 }
@@ -120,7 +120,7 @@ export function staleConflict(current: { status?: string; revision?: number | nu
   return conflict(`the answers changed since revision ${baseRevision}; the current revision is ${revisionOf(current)}. Nothing was stored.`, {
     code: 'stale_revision',
     message: 'Las respuestas cambiaron (en otra ventana o por otra persona) desde que se abrió esta página. No se guardó nada.',
-    status: current?.status ?? 'draft',
+    responseStatus: current?.status ?? 'draft',
     currentRevision: revisionOf(current),
     answers: current?.answers ?? {},
   });

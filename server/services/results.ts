@@ -89,6 +89,9 @@ interface ValidatedInstitution {
   level: string;
   type: string;
   externalId?: string;
+  contactName?: string;
+  contactEmail?: string;
+  contactCc?: string[];
 }
 
 const VALIDATE_SLICE = 200;
@@ -105,10 +108,11 @@ async function validateRows(
   const errors: FieldError[] = [];
   for (let i = 0; i < rows.length && errors.length < MAX_VALIDATION_ERRORS; i++) {
     const row = rows[i]!;
-    const doc = new InstitutionModel({ scope: editionId, name: row.name, entity: row.entity, level: row.level, type: row.type });
+    const contacts = { ...(row.contactName !== undefined && { contactName: row.contactName }), ...(row.contactEmail !== undefined && { contactEmail: row.contactEmail }), ...(row.contactCc !== undefined && { contactCc: row.contactCc }) };
+    const doc = new InstitutionModel({ scope: editionId, name: row.name, entity: row.entity, level: row.level, type: row.type, ...contacts });
     try {
       await doc.validate();
-      institutions.push({ name: doc.name, normalizedName: doc.normalizedName, entity: doc.entity, entityCode: doc.entityCode, level: doc.level, type: doc.type, ...(row.externalId !== undefined && { externalId: row.externalId }) });
+      institutions.push({ name: doc.name, normalizedName: doc.normalizedName, entity: doc.entity, entityCode: doc.entityCode, level: doc.level, type: doc.type, ...(row.externalId !== undefined && { externalId: row.externalId }), ...contacts });
     } catch (error) {
       if (!(error instanceof mongoose.Error.ValidationError)) throw error;
       for (const [path, e] of Object.entries(error.errors)) errors.push({ field: columnOf(path), row: row.rowNumber, value: (e as { value?: unknown }).value, reason: e.message });
@@ -140,7 +144,16 @@ async function upsertInstitutions(editionId: string, institutions: readonly Vali
   );
   const fresh = institutions.filter((v) => !known.has(`${v.normalizedName}|${v.entityCode}`));
   const existing = institutions.filter((v) => known.has(`${v.normalizedName}|${v.entityCode}`));
-  const fields = (v: ValidatedInstitution) => ({ name: v.name, entity: v.entity, level: v.level, type: v.type });
+  // Contacts only when the file has them: a file without contact columns keeps the ones stored.
+  const fields = (v: ValidatedInstitution) => ({
+    name: v.name,
+    entity: v.entity,
+    level: v.level,
+    type: v.type,
+    ...(v.contactName !== undefined && { contactName: v.contactName }),
+    ...(v.contactEmail !== undefined && { contactEmail: v.contactEmail }),
+    ...(v.contactCc !== undefined && { contactCc: v.contactCc }),
+  });
   const ids = new Map(known);
   await inChunks(fresh, async (chunk) => {
     const docs = chunk.map((v) => ({

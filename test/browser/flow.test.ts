@@ -8,7 +8,7 @@ import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
 import { makeUser } from '../setup/client.js';
 import { PILOT_SAMPLE_CSV, createPilot } from '../setup/pilot.js';
-import { chromiumPath } from '../../reports/browser.js';
+import { resolveChromium } from '../../reports/chromium.js';
 import { DEMO_CITIZEN_ANSWERS, DEMO_GOVERNMENT_ANSWERS } from '../../questionnaires/demo-answers.js';
 import { DEMO_SCORE } from '../questionnaires/demoScore.js';
 import { ResponseModel } from '../../server/models/response.js';
@@ -54,7 +54,7 @@ describe('browser: admin invites, the institution answers, the evaluator returns
     await useTestDatabase('browser_flow');
     server = await startTestServer();
     browser = await chromium.launch({
-      executablePath: chromiumPath(),
+      executablePath: (await resolveChromium()).path,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
   });

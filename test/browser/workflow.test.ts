@@ -8,7 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
 import { createPilot, type Pilot } from '../setup/pilot.js';
-import { chromiumPath } from '../../reports/browser.js';
+import { resolveChromium } from '../../reports/chromium.js';
 import { ResponseModel } from '../../server/models/response.js';
 
 const stored = async (institution: string) => (await ResponseModel.findOne({ institution }).lean())?.answers as Record<string, unknown> | undefined;
@@ -24,7 +24,7 @@ describe('browser: drafts keep every valid answer; a stale tab gets the conflict
     server = await startTestServer();
     pilot = await createPilot('piloto-sin-perdidas');
     browser = await chromium.launch({
-      executablePath: chromiumPath(),
+      executablePath: (await resolveChromium()).path,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
   });

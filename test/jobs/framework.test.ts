@@ -111,6 +111,17 @@ describe('job framework (real MongoDB)', function () {
     for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
   });
 
+  it('starting queues and running a job creates no collection: every one exists from start (the Wine mongod dies when two processes create one at once)', async () => {
+    const collections = async () => (await mongoose.connection.db!.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).sort();
+    const before = await collections();
+    expect(before).to.include.members(['agendaJobs', 'agenda_logs', 'jobs', `${BUCKETS.jobs}.files`, `${BUCKETS.jobs}.chunks`]);
+    // Two workers starting at the same moment, as two worker processes do.
+    workers.push(...(await Promise.all([startWorker({ logger, settings: FAST }), startWorker({ logger, settings: FAST })])));
+    const found = await ended((await submitJob('test-lines', { parts: 2, units: 2, delayMs: 1 }, owner))._id);
+    expect(found.status).to.equal('done');
+    expect(await collections()).to.deep.equal(before);
+  });
+
   it('one worker runs every part and finishes; intermediate files are deleted', async () => {
     workers.push(await startWorker({ logger, settings: FAST }));
     const params = { parts: 3, units: 4, delayMs: 5 };

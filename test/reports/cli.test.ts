@@ -29,13 +29,13 @@ function mongodbUri(): string {
   return url.toString();
 }
 
-function report(args: readonly string[]): Promise<Run> {
+function report(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
   const started = performance.now();
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', 'scripts/mga.ts', 'report', ...args],
-      { cwd: REPO_ROOT, encoding: 'utf-8', env: { ...process.env, MONGODB_URI: mongodbUri(), LOG_LEVEL: 'silent' } },
+      { cwd: REPO_ROOT, encoding: 'utf-8', env: { ...process.env, MONGODB_URI: mongodbUri(), LOG_LEVEL: 'silent', ...env } },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr, ms: performance.now() - started }),
     );
   });
@@ -79,6 +79,14 @@ describe('mga report (command line, real MongoDB)', function () {
       expect(run.stderr, args.join(' ')).to.match(/^mga report: [^\n]+\n$/);
       expect(run.stderr, args.join(' ')).to.match(reason);
     }
+  });
+
+  it('a browser that is not there: exit 2 and one line naming it and CHROMIUM_PATH, before any work', async () => {
+    const file = join(dir, 'sin-navegador.pdf');
+    const run = await report(['--kind', 'national', '--edition', 'mga-2017', '--format', 'pdf', '--out', file], { CHROMIUM_PATH: join(dir, 'no-such-chromium') });
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.match(/^mga report: Chromium not found at .*no-such-chromium .*CHROMIUM_PATH[^\n]*\n$/);
+    expect(await readFile(file).catch(() => undefined)).to.equal(undefined);
   });
 
   it('national PDF 2017/2019/2021 and the edition workbook', async () => {

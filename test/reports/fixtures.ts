@@ -1,15 +1,14 @@
 /** Shared inputs of the report tests: the real 2017 edition and the published figures, loaded once. */
-import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { computeEditionResults, type EditionResults } from '../../reports/data.js';
 import { parseResultsTable } from '../../scoring/import/index.js';
 import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
 import { parsePublishedAggregates, type ParsePublishedResult } from '../../scoring/published.js';
 import { DATA_2017, REPO_ROOT } from '../scoring/helpers.js';
+import { readPdfText } from '../setup/pdfText.js';
 
 export const PUBLISHED_CSV = 'data/published/national_results.csv';
 /** The 2019, 2021 and 2023 sample sizes (METHODOLOGY.md §4); not in the published CSV. */
@@ -39,7 +38,6 @@ export function load2017(): Promise<Fixture> {
   return loading;
 }
 
-const run = promisify(execFile);
 let scratch: Promise<string> | undefined;
 
 /** A temporary folder for this test run, removed when the process exits. */
@@ -51,13 +49,14 @@ export function scratchDir(): Promise<string> {
   return scratch;
 }
 
-/** Text of a PDF (pdftotext: reading order, and physical layout for table rows) and its page count (pdfinfo). */
+/**
+ * Text of a PDF in reading order and in physical layout (table rows on one line), and its page count,
+ * read with pdfjs-dist (no system tool). `name` labels the PDF in failure messages.
+ */
 export async function pdfFacts(pdf: Buffer, name: string): Promise<{ text: string; layout: string; pages: number }> {
-  const file = join(await scratchDir(), `${name}.pdf`);
-  await writeFile(file, pdf);
-  const { stdout: text } = await run('pdftotext', ['-enc', 'UTF-8', file, '-'], { maxBuffer: 64 * 2 ** 20 });
-  const { stdout: layout } = await run('pdftotext', ['-layout', '-enc', 'UTF-8', file, '-'], { maxBuffer: 64 * 2 ** 20 });
-  const { stdout: info } = await run('pdfinfo', [file]);
-  const pages = Number(/^Pages:\s+(\d+)/m.exec(info)?.[1] ?? NaN);
-  return { text, layout, pages };
+  try {
+    return await readPdfText(pdf);
+  } catch (error) {
+    throw new Error(`${name}.pdf could not be read: ${(error as Error).message}`);
+  }
 }

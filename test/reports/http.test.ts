@@ -1,6 +1,6 @@
 /**
  * Reports over HTTP and the results pages, on the 2017 edition loaded into a real MongoDB as on
- * first start: PDFs read back with pdftotext, the workbook with exceljs, bad parameters as problems.
+ * first start: PDFs read back with pdfjs-dist, the workbook with exceljs, bad parameters as problems.
  */
 import { expect } from 'chai';
 import ExcelJS from 'exceljs';

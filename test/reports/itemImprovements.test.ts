@@ -1,8 +1,4 @@
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { improvementGaps, itemImprovements } from '../../reports/data.js';
 import { variablesFromAnswers } from '../../questionnaires/answers.js';
 import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
@@ -14,6 +10,7 @@ import { createPilot } from '../setup/pilot.js';
 import { approveResponse, editionInstrument, saveCitizenLogs, submitAnswers } from '../../server/services/responses.js';
 import { institutionReportPdf } from '../../server/services/reports.js';
 import { closeBrowser } from '../../reports/browser.js';
+import { readPdfText } from '../setup/pdfText.js';
 
 describe('institution card: the questionnaire items that would raise the index most', function () {
   this.timeout(120_000);
@@ -48,9 +45,7 @@ describe('institution card: the questionnaire items that would raise the index m
     await approveResponse(pilot.editionId, id, own, { actor });
     await saveCitizenLogs(pilot.editionId, id, logs, DEMO_ANSWERS['mga-2017-ciudadano'], { actor, complete: true });
     const file = await institutionReportPdf(pilot.editionId, id, { publishedOnly: false });
-    const dir = mkdtempSync(join(tmpdir(), 'mga-card-'));
-    writeFileSync(join(dir, 'card.pdf'), file.body);
-    const text = execFileSync('pdftotext', ['-layout', join(dir, 'card.pdf'), '-'], { encoding: 'utf8' });
+    const { layout: text } = await readPdfText(file.body);
     expect(text).to.include('Preguntas de su cuestionario que más elevarían su índice');
     expect(text).to.match(/seguimiento/i);
     await closeBrowser();

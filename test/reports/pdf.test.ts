@@ -13,7 +13,7 @@ import {
 import { ENTITIES } from '../../scoring/catalogue.js';
 import { GENERATED_AT, load2017, pdfFacts, SAMPLE_SIZES, type Fixture } from './fixtures.js';
 
-/** pdftotext may break a line inside a long name: compare with white space collapsed. */
+/** A long name may wrap onto a second line: compare with white space collapsed. */
 const flat = (text: string) => text.replace(/\s+/g, ' ');
 const svgCount = (html: string) => (html.match(/<svg\b/g) ?? []).length;
 

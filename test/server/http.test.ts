@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import mongoose from 'mongoose';
 import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
+import { connectMongoose } from '../../server/db/connection.js';
 
 describe('HTTP skeleton', () => {
   let server: TestServer;
@@ -54,7 +55,7 @@ describe('HTTP skeleton', () => {
       expect(res.headers.get('content-type')).to.match(/^application\/problem\+json/);
       expect(((await res.json()) as { detail: string }).detail).to.match(/database is unreachable \(disconnected\)/);
     } finally {
-      await mongoose.connect(uri, { dbName: 'test_http' });
+      await connectMongoose(uri, 'test_http');
     }
     expect((await fetch(`${server.url}/healthz`)).status).to.equal(200);
   });

@@ -3,46 +3,12 @@
  * data folder, shuts down cleanly on SIGTERM/SIGINT and restarts on the same data.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-interface Service {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exit: Promise<number | null>;
-}
-
-function startService(env: Record<string, string>): Promise<Service> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/localhost:\d+)/.exec(output);
-      if (match) resolve({ child, url: match[1]!, output: () => output, exit });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exit.then((code) => reject(new Error(`service exited with ${code} before listening:\n${output}`)));
-  });
-}
+import { freePort, startService } from '../setup/service.js';
 
 describe('service lifecycle (real process, embedded MongoDB)', function () {
   this.timeout(120_000);
@@ -68,6 +34,7 @@ describe('service lifecycle (real process, embedded MongoDB)', function () {
     const health = await fetch(`${first.url}/healthz`);
     expect(health.status).to.equal(200);
     expect(first.output()).to.match(/embedded MongoDB \d+\.\d+\.\d+ ready/);
+    expect(first.output()).to.match(/PDF browser: .+ at \/.+ \((CHROMIUM_PATH|PATH)/);
 
     const client = await MongoClient.connect(`mongodb://127.0.0.1:${mongoPort}/?directConnection=true`);
     await client.db('mga').collection('lifecycle_probe').insertOne({ written: 'before restart' });
@@ -102,6 +69,21 @@ describe('service lifecycle (real process, embedded MongoDB)', function () {
       service.child.kill('SIGTERM');
       expect(await service.exit).to.equal(0);
     }
+  });
+
+  it('exits non-zero, naming the browser and CHROMIUM_PATH, when the PDF browser is not there', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      env: { ...process.env, ...env, CHROMIUM_PATH: path.join(dataDir, 'no-such-chromium') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).to.equal(1);
+    expect(output).to.match(/Chromium not found at .*no-such-chromium/);
+    expect(output).to.include('CHROMIUM_PATH');
+    expect(output).not.to.include('starting embedded MongoDB');
   });
 
   it('exits non-zero with the ways out when no mongod can run', async () => {

@@ -200,7 +200,7 @@ describe('questionnaires over the API: respond, review, score (real MongoDB)', f
       const opened = await page.get(`/responder/${b.token}`);
       expect(opened.status).to.equal(303);
       const html = await page.page('/responder');
-      expect(html).to.include('Municipio de Tonalá').and.not.include('Municipio de Zapopan');
+      expect(html, html.replace(/\s+/g, ' ').slice(0, 3000)).to.include('Municipio de Tonalá').and.not.include('Municipio de Zapopan');
       const review = await page.get(`/evaluacion/${pilot.editionId}/sujetos/${a.id}`, { accept: 'application/json' });
       expect(review.status).to.equal(403);
       const forged = respondent(server, 'inv_' + 'A'.repeat(43));

@@ -68,7 +68,8 @@ describe('researchers over HTTP: uncertainty job and pages (real MongoDB)', func
     expect(html).to.match(/\/resultados\/mga-2017\/y-si\?por(=|&#x3D;)entidad&amp;GA\.T(=|&#x3D;)0\.70/);
     expect(html).to.match(/<td class="num">1<\/td><th scope="row">Ciudad de México<\/th>/);
     expect(html).to.include('Variante aplicada');
-    expect(html).to.include('<script src="/static/whatif.js" defer></script>');
+    // The script's address carries its fingerprint (long-lived caching of static files).
+    expect(html).to.match(/<script src="\/static\/whatif\.js\?v(=|&#x3D;)[0-9a-z]+" defer><\/script>/);
     const byType = await (await fetch(`${server.url}/resultados/mga-2017/y-si?por=tipo`)).text();
     expect(byType).to.include('Tipo de sujeto obligado');
     expect(byType).to.not.match(/change-(up|down)/); // official weights: no rank moves

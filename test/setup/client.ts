@@ -9,6 +9,11 @@ export class Client {
 
   constructor(readonly baseUrl: string) {}
 
+  /** The Cookie header this client would send (for requests made without it, e.g. through node:http). */
+  cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
   async request(method: string, path: string, options: { json?: unknown; form?: Record<string, string | string[]>; body?: BodyInit; headers?: Record<string, string>; csrf?: boolean } = {}): Promise<Response> {
     const headers: Record<string, string> = { ...options.headers };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');

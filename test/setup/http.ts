@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../server/app.js';
 import { createLogger } from '../../server/logger.js';
+import { setListenUrl } from '../../server/http/publicUrl.js';
 
 export interface TestServer {
   url: string;
@@ -13,6 +14,8 @@ export async function listen(app: Express): Promise<TestServer> {
   const server = app.listen(0);
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
+  // As the service does once it listens: links that leave it (invitations) use this address.
+  setListenUrl(`http://127.0.0.1:${port}`);
   return {
     url: `http://127.0.0.1:${port}`,
     close: () =>

@@ -4,6 +4,7 @@
  */
 import mongoose from 'mongoose';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../../server/db/embedded.js';
+import { describeChromium, resolveChromium } from '../../reports/chromium.js';
 
 let embedded: EmbeddedMongo | undefined;
 
@@ -14,7 +15,12 @@ process.env.MGA_LOGIN_ATTEMPTS ??= '100000';
 
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
-    this.timeout(600_000); // a first run may provision the offline MongoDB route
+    this.timeout(900_000); // a first run may provision the PDF browser and the offline MongoDB route
+    // One after the other: both may use apt-get, which takes one lock. Child processes (the CLI, the
+    // service) inherit the choice through CHROMIUM_PATH instead of looking again.
+    const browser = await resolveChromium((msg) => console.log(`[test browser] ${msg}`));
+    process.env.CHROMIUM_PATH = browser.path;
+    console.log(`[test browser] ${describeChromium(browser)}`);
     if (process.env.MGA_TEST_MONGODB_URI) return;
     embedded = await startEmbeddedMongo({ log: (msg) => console.log(`[test db] ${msg}`) });
     process.env.MGA_TEST_MONGODB_URI = embedded.uri;

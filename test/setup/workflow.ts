@@ -7,6 +7,7 @@ export interface Problem {
   code?: string;
   detail?: string;
   currentRevision?: number;
+  responseStatus?: string;
   answers?: Record<string, unknown>;
   errors?: { field: string; reason: string }[];
   [member: string]: unknown;

@@ -106,7 +106,7 @@ describe('workflow: drafts keep every valid answer; revisions (real MongoDB)', f
     expect(res.status).to.equal(409);
     expect(res.headers.get('content-type')).to.match(/^application\/problem\+json/);
     const problem = await json<Problem>(res);
-    expect(problem).to.include({ code: 'stale_revision', currentRevision: 1, status: 'draft' });
+    expect(problem).to.include({ code: 'stale_revision', currentRevision: 1, responseStatus: 'draft', status: 409 });
     expect(problem.answers).to.deep.equal({ aiUnit: 'yes', aiStaffCount: 4 });
     expect(await stored(inst.id)).to.deep.equal(before);
 

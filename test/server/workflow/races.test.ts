@@ -134,7 +134,7 @@ describe('workflow races, each at least 20 times (real MongoDB)', function () {
       const doc = await stored(inst.id);
       const loser = await json<Problem>(approve.status === 409 ? approve : ret);
       expect(loser.code).to.equal('response_state');
-      expect(loser.status).to.equal(doc!.status);
+      expect(loser.responseStatus).to.equal(doc!.status);
       if (approve.status === 200) {
         wins.approve++;
         expect(doc!.status).to.equal('approved');

@@ -1,0 +1,380 @@
+/**
+ * E-mail over HTTP: institution contacts (API and an admin page), reminders by hand (a job), the
+ * record of every e-mail sent, which is also the outbox without SMTP (/admin/correo), and password
+ * reset by e-mail (/entrar/recuperar, and the public auth API).
+ */
+import { Router, type Request, type RequestHandler } from 'express';
+import type { JSONSchemaType } from 'ajv';
+import { Types } from 'mongoose';
+import { currentUser, requireUser, userActor } from '../auth/access.js';
+import { record, type Actor } from '../services/audit.js';
+import { HttpProblem, type FieldError } from '../http/problem.js';
+import { formFields, validator } from '../http/validate.js';
+import { flash, renderPage } from '../http/render.js';
+import type { ApiRegistry } from '../http/api.js';
+import { InstitutionModel } from '../models/institution.js';
+import { EditionModel } from '../models/edition.js';
+import { findEdition } from '../services/results.js';
+import { JOB_VIEW_SCHEMA, jobView, submitJob } from '../jobs/service.js';
+import { MailModel, MAIL_STATUSES, type MailStatus } from '../mail/model.js';
+import { mailSettings } from '../mail/settings.js';
+import { requestPasswordReset, resetPassword, resetTokenIsValid } from '../mail/passwordReset.js';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+
+const OBJECT_ID = /^[0-9a-f]{24}$/;
+
+/** Password-reset requests and uses: MGA_RESET_ATTEMPTS per 15 minutes and address (e-mail flooding, token guessing), counted per process. */
+const resetAttempts = new RateLimiterMemory({ points: Number(process.env.MGA_RESET_ATTEMPTS) || 20, duration: 15 * 60 });
+const loginLimiter: RequestHandler = (req, _res, next) => {
+  resetAttempts.consume(req.ip ?? 'unknown').then(
+    () => next(),
+    (error: unknown) => next(error instanceof RateLimiterRes ? new HttpProblem(429, 'Too Many Requests', 'too many password-reset attempts; wait a few minutes', undefined, { code: 'rate_limited', message: 'Demasiados intentos: espere unos minutos.' }) : error),
+  );
+};
+const PROBLEM = { $ref: '#/components/schemas/Problem' };
+const problem = (description: string) => ({ description, schema: PROBLEM, contentType: 'application/problem+json' });
+
+export const MAIL_KIND_LABELS: Record<string, string> = { invitation: 'Invitación', reminder: 'Recordatorio', 'password-reset': 'Cambio de contraseña' };
+export const MAIL_STATUS_LABELS: Record<MailStatus, string> = { sent: 'Enviado', failed: 'Falló el envío', outbox: 'En la bandeja (sin servidor de correo)' };
+
+export function publicBaseUrl(req: Request): string {
+  return process.env.MGA_PUBLIC_URL?.replace(/\/$/, '') ?? `${req.protocol}://${req.get('host')}`;
+}
+
+// ---- contacts ----
+
+interface Contacts {
+  contactName?: string | null;
+  contactEmail?: string | null;
+  contactCc?: string[] | null;
+}
+
+const EMAIL_PATTERN = '^[^\\s@<>,;"]+@[^\\s@<>,;"]+\\.[^\\s@<>,;"]+$';
+const contactsSchema: JSONSchemaType<Contacts> = {
+  type: 'object',
+  properties: {
+    contactName: { type: 'string', maxLength: 200, nullable: true },
+    contactEmail: { type: 'string', maxLength: 254, pattern: EMAIL_PATTERN, nullable: true },
+    contactCc: { type: 'array', maxItems: 10, items: { type: 'string', maxLength: 254, pattern: EMAIL_PATTERN }, nullable: true },
+  },
+  additionalProperties: false,
+};
+const checkContacts = validator(contactsSchema, 'body');
+const CONTACTS_SCHEMA = {
+  type: 'object',
+  properties: { id: { type: 'string' }, name: { type: 'string' }, contactName: { type: 'string', nullable: true }, contactEmail: { type: 'string', nullable: true }, contactCc: { type: 'array', items: { type: 'string' } } },
+  required: ['id', 'name', 'contactCc'],
+};
+
+async function institutionOf(editionId: string, id: string) {
+  await findEdition(editionId);
+  const institution = OBJECT_ID.test(id) ? await InstitutionModel.findOne({ _id: id, scope: editionId }).lean() : null;
+  if (!institution) throw new HttpProblem(404, 'Not Found', `institution "${id}" is not part of edition "${editionId}"`, undefined, { code: 'institution_not_found' });
+  return institution;
+}
+
+const contactsView = (i: { _id: Types.ObjectId; name: string; contactName?: string | null; contactEmail?: string | null; contactCc?: string[] | null }) => ({
+  id: String(i._id),
+  name: i.name,
+  contactName: i.contactName ?? null,
+  contactEmail: i.contactEmail ?? null,
+  contactCc: i.contactCc ?? [],
+});
+
+/** Sets the given fields; null or "" clears one. */
+async function updateContacts(editionId: string, id: string, contacts: Contacts, actor: Actor) {
+  const institution = await institutionOf(editionId, id);
+  const set: Record<string, unknown> = {};
+  const unset: Record<string, ''> = {};
+  const name = contacts.contactName?.trim();
+  const email = contacts.contactEmail?.trim().toLowerCase();
+  if (contacts.contactName !== undefined) (name ? (set.contactName = name) : (unset.contactName = ''));
+  if (contacts.contactEmail !== undefined) (email ? (set.contactEmail = email) : (unset.contactEmail = ''));
+  if (contacts.contactCc !== undefined) set.contactCc = [...new Set((contacts.contactCc ?? []).map((a) => a.trim().toLowerCase()))];
+  await InstitutionModel.updateOne({ _id: institution._id }, { ...(Object.keys(set).length && { $set: set }), ...(Object.keys(unset).length && { $unset: unset }) });
+  const after = contactsView((await InstitutionModel.findById(institution._id).lean())!);
+  const before = contactsView(institution);
+  if (JSON.stringify(before) !== JSON.stringify(after)) {
+    const { id: _id, name: _name, ...oldValue } = before;
+    const { id: _id2, name: _name2, ...newValue } = after;
+    await record({ action: 'institution.contacts', actor, edition: editionId, institution: institution._id, oldValue, newValue });
+  }
+  return after;
+}
+
+/** The form's fields: the copies as one text, split on ";", "," or spaces. */
+function contactsFromForm(body: unknown): Contacts {
+  const fields = formFields(body);
+  const text = (key: string) => (typeof fields[key] === 'string' ? (fields[key] as string).trim() : '');
+  return { contactName: text('contactName'), contactEmail: text('contactEmail'), contactCc: text('contactCc').split(/[;,\s]+/).filter(Boolean) };
+}
+
+const CONTACT_FIELD_LABELS: Record<string, string> = { contactName: 'Nombre del contacto', contactEmail: 'Correo del contacto', contactCc: 'Copias' };
+
+function spanishContactErrors(errors: readonly FieldError[] | undefined): (FieldError & { label: string })[] {
+  return (errors ?? []).map((e) => {
+    const field = e.field.replace(/^\/?body\/?/, '').replace(/^\//, '').split('/')[0] || 'contactEmail';
+    const reason = field === 'contactName' ? 'a lo más 200 caracteres' : field === 'contactCc' ? 'escriba direcciones de correo válidas (a lo más 10), separadas por punto y coma' : 'escriba una dirección de correo válida, como nombre@institucion.gob.mx';
+    return { field, reason, label: CONTACT_FIELD_LABELS[field] ?? 'Contacto' };
+  });
+}
+
+// ---- the record of e-mails ----
+
+async function listMails(query: { limit: number; offset: number; status?: MailStatus; edition?: string }) {
+  const filter: Record<string, unknown> = {};
+  if (query.status) filter.status = query.status;
+  if (query.edition) filter.edition = query.edition;
+  const [total, mails] = await Promise.all([MailModel.countDocuments(filter), MailModel.find(filter).sort({ createdAt: -1, _id: -1 }).skip(query.offset).limit(query.limit).lean()]);
+  return { total, mails };
+}
+
+const mailJson = (m: Awaited<ReturnType<typeof listMails>>['mails'][number]) => ({
+  id: String(m._id),
+  kind: m.kind,
+  to: m.to,
+  cc: m.cc ?? [],
+  subject: m.subject,
+  status: m.status,
+  ...(m.error && { error: m.error }),
+  ...(m.edition && { edition: m.edition }),
+  ...(m.institution && { institution: String(m.institution) }),
+  createdAt: (m as { createdAt: Date }).createdAt,
+  ...(m.text !== undefined && { text: m.text }),
+});
+
+const MAIL_SCHEMA = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    kind: { type: 'string', enum: ['invitation', 'reminder', 'password-reset'] },
+    to: { type: 'array', items: { type: 'string' } },
+    cc: { type: 'array', items: { type: 'string' } },
+    subject: { type: 'string' },
+    status: { type: 'string', enum: [...MAIL_STATUSES] },
+    error: { type: 'string' },
+    edition: { type: 'string' },
+    institution: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+    text: { type: 'string', description: 'the body; absent for password-reset e-mails that went through SMTP' },
+  },
+  required: ['id', 'kind', 'to', 'subject', 'status', 'createdAt'],
+};
+
+const mailQuery: JSONSchemaType<{ limit: number; offset: number; status?: MailStatus; edition?: string }> = {
+  type: 'object',
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+    offset: { type: 'integer', minimum: 0, default: 0 },
+    status: { type: 'string', enum: [...MAIL_STATUSES], nullable: true },
+    edition: { type: 'string', maxLength: 64, nullable: true },
+  },
+  required: ['limit', 'offset'],
+  additionalProperties: false,
+};
+const checkMailQuery = validator(mailQuery, 'query');
+
+const DATE_TIME = new Intl.DateTimeFormat('es-MX', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'America/Mexico_City' });
+
+export function mailRouter(): Router {
+  const router = Router();
+  const admin = requireUser('admin');
+
+  router.get('/admin/correo', admin, async (req, res) => {
+    const page = Math.max(1, Number.parseInt(String(req.query.pagina ?? '1'), 10) || 1);
+    const { total, mails } = await listMails({ limit: 50, offset: (page - 1) * 50 });
+    const editions = await EditionModel.find({ status: 'collecting' }, { editionId: 1, title: 1 }).sort({ editionId: 1 }).lean();
+    renderPage(
+      req,
+      res,
+      'admin/mail',
+      {
+        title: 'Correo',
+        smtp: Boolean(mailSettings().smtpUrl),
+        total,
+        page,
+        previous: page > 1 ? page - 1 : undefined,
+        next: page * 50 < total ? page + 1 : undefined,
+        editions,
+        mails: mails.map((m) => ({
+          id: String(m._id),
+          when: DATE_TIME.format((m as { createdAt: Date }).createdAt),
+          kind: MAIL_KIND_LABELS[m.kind] ?? m.kind,
+          to: [...m.to, ...(m.cc ?? [])].join(', '),
+          subject: m.subject,
+          status: MAIL_STATUS_LABELS[m.status as MailStatus],
+          failed: m.status === 'failed',
+          error: m.error,
+          text: m.text,
+        })),
+      },
+      { form: true },
+    );
+  });
+
+  router.post('/admin/correo/recordatorios', admin, async (req, res) => {
+    const editionId = String(formFields(req.body).edition ?? '');
+    try {
+      const job = await submitJob('reminders', { edition: editionId }, currentUser(res));
+      flash(req, `Recordatorios en camino a ${job.total} sujetos obligados que no han enviado sus respuestas. El avance se ve en Trabajos.`);
+    } catch (error) {
+      if (!(error instanceof HttpProblem) || error.status >= 500) throw error;
+      flash(req, `No se enviaron recordatorios: ${error.extras.message ?? 'revise la edición elegida.'}`);
+    }
+    res.redirect(303, '/admin/correo');
+  });
+
+  router.get('/admin/ediciones/:edition/sujetos/:id/contacto', admin, async (req, res) => {
+    const institution = await institutionOf(String(req.params.edition), String(req.params.id));
+    renderPage(req, res, 'admin/contact', { title: `Contacto de ${institution.name}`, editionId: String(req.params.edition), institution: { ...contactsView(institution), contactCcText: (institution.contactCc ?? []).join('; ') } }, { form: true });
+  });
+
+  router.post('/admin/ediciones/:edition/sujetos/:id/contacto', admin, async (req, res) => {
+    const editionId = String(req.params.edition);
+    const id = String(req.params.id);
+    const submitted = contactsFromForm(req.body);
+    try {
+      await updateContacts(editionId, id, checkContacts(submitted), userActor(currentUser(res)));
+    } catch (error) {
+      if (!(error instanceof HttpProblem) || error.status !== 400) throw error;
+      const institution = await institutionOf(editionId, id);
+      return renderPage(
+        req,
+        res,
+        'admin/contact',
+        { title: `Contacto de ${institution.name}`, editionId, institution: { id, name: institution.name, contactName: submitted.contactName, contactEmail: submitted.contactEmail, contactCcText: (submitted.contactCc ?? []).join('; ') }, errors: spanishContactErrors(error.errors) },
+        { form: true, status: 400 },
+      );
+    }
+    flash(req, 'Contacto guardado.');
+    res.redirect(303, `/admin/ediciones/${editionId}`);
+  });
+
+  // ---- password reset ----
+  router.get('/entrar/recuperar', (req, res) => renderPage(req, res, 'auth/forgot', { title: 'Recuperar la contraseña' }, { form: true }));
+
+  router.post('/entrar/recuperar', loginLimiter, async (req, res) => {
+    await requestPasswordReset(formFields(req.body).email, publicBaseUrl(req));
+    renderPage(req, res, 'auth/forgot', { title: 'Recuperar la contraseña', sent: true }, { form: true });
+  });
+
+  router.get('/entrar/restablecer/:token', async (req, res) => {
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    const valid = await resetTokenIsValid(String(req.params.token));
+    renderPage(req, res, 'auth/reset', { title: 'Nueva contraseña', valid, token: String(req.params.token) }, { form: true, status: valid ? 200 : 400 });
+  });
+
+  router.post('/entrar/restablecer/:token', loginLimiter, async (req, res) => {
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    const fields = formFields(req.body);
+    const token = String(req.params.token);
+    const errors: (FieldError & { label: string })[] = [];
+    if (typeof fields.password !== 'string' || fields.password.length < 10) errors.push({ field: 'password', label: 'Nueva contraseña', reason: 'debe tener al menos 10 caracteres' });
+    else if (fields.password.length > 200) errors.push({ field: 'password', label: 'Nueva contraseña', reason: 'debe tener a lo más 200 caracteres' });
+    else if (fields.password !== fields.confirmation) errors.push({ field: 'confirmation', label: 'Repita la contraseña', reason: 'no coincide con la nueva contraseña' });
+    if (errors.length) return renderPage(req, res, 'auth/reset', { title: 'Nueva contraseña', valid: true, token, errors }, { form: true, status: 400 });
+    try {
+      await resetPassword(token, fields.password);
+    } catch (error) {
+      if (!(error instanceof HttpProblem) || error.status !== 400) throw error;
+      return renderPage(req, res, 'auth/reset', { title: 'Nueva contraseña', valid: false, token }, { form: true, status: 400 });
+    }
+    flash(req, 'Contraseña cambiada. Entre con la nueva.');
+    res.redirect(303, '/entrar');
+  });
+
+  return router;
+}
+
+export function registerMailApi(api: ApiRegistry): void {
+  const admin = requireUser('admin');
+
+  api.add(
+    {
+      method: 'patch',
+      path: '/editions/:edition/institutions/:id/contacts',
+      summary: 'Change an institution\'s contacts for e-mails (contactName, contactEmail, contactCc: more addresses); null clears one',
+      tag: 'admin',
+      access: 'admin',
+      body: contactsSchema,
+      responses: { 200: { description: 'the contacts now', schema: CONTACTS_SCHEMA }, 404: problem('no such edition or institution') },
+    },
+    admin,
+    async (req, res) => {
+      res.json(await updateContacts(String(req.params.edition), String(req.params.id), checkContacts(req.body ?? {}), userActor(currentUser(res))));
+    },
+  );
+
+  api.add(
+    {
+      method: 'post',
+      path: '/editions/:edition/reminders',
+      summary: 'E-mail a reminder now to every institution of the edition that has not handed its answers in (a job)',
+      tag: 'admin',
+      access: 'admin',
+      responses: {
+        202: { description: 'the reminders job', schema: JOB_VIEW_SCHEMA },
+        404: problem('no such edition'),
+        409: problem('the edition is not collecting answers, or everybody has answered (edition_state, nothing_to_remind)'),
+      },
+    },
+    admin,
+    async (req, res) => {
+      const job = await submitJob('reminders', { edition: String(req.params.edition) }, currentUser(res));
+      res.status(202).location(`/api/v1/jobs/${job._id}`).json(jobView(job));
+    },
+  );
+
+  api.add(
+    {
+      method: 'get',
+      path: '/mail',
+      summary: 'Every e-mail the service sent or keeps in its outbox, newest first, with its outcome',
+      tag: 'admin',
+      access: 'admin',
+      query: mailQuery,
+      responses: { 200: { description: 'a page of e-mails', schema: { type: 'object', properties: { total: { type: 'integer' }, items: { type: 'array', items: MAIL_SCHEMA } }, required: ['total', 'items'] } } },
+    },
+    admin,
+    async (req, res) => {
+      const { total, mails } = await listMails(checkMailQuery(req.query));
+      res.json({ total, items: mails.map(mailJson) });
+    },
+  );
+
+  api.add(
+    {
+      method: 'post',
+      path: '/auth/password-reset',
+      summary: 'Ask for a password-reset e-mail; answers 202 whether or not the account exists',
+      tag: 'auth',
+      public: true,
+      body: { type: 'object', properties: { email: { type: 'string', maxLength: 254 } }, required: ['email'] },
+      responses: { 202: { description: 'if an active account has this address, a reset link is on its way', schema: { type: 'object', properties: { accepted: { type: 'boolean' } }, required: ['accepted'] } } },
+    },
+    loginLimiter,
+    async (req, res) => {
+      await requestPasswordReset((req.body as { email?: unknown } | undefined)?.email, publicBaseUrl(req));
+      res.status(202).json({ accepted: true });
+    },
+  );
+
+  api.add(
+    {
+      method: 'post',
+      path: '/auth/password-reset/confirm',
+      summary: 'Set a new password with the token of a reset e-mail (single use, expiring)',
+      tag: 'auth',
+      public: true,
+      body: { type: 'object', properties: { token: { type: 'string' }, password: { type: 'string' } }, required: ['token', 'password'] },
+      responses: { 204: 'password changed; the account\'s sessions are closed', 400: problem('unknown, used or expired token (reset_token_invalid), or a password too short or long (password_invalid)') },
+    },
+    loginLimiter,
+    async (req, res) => {
+      const body = (req.body ?? {}) as { token?: unknown; password?: unknown };
+      await resetPassword(body.token, body.password);
+      res.status(204).end();
+    },
+  );
+}
+
