@@ -8,11 +8,6 @@ import { describeChromium, resolveChromium } from '../../reports/chromium.js';
 
 let embedded: EmbeddedMongo | undefined;
 
-// The sign-in limit (30 per 15 minutes and address by default) counts every test file's logins: the
-// whole suite signs in from 127.0.0.1 within minutes, so a file late in the run got 429s once the
-// suite had grown past 30 logins. Tests of the limit itself set their own value.
-process.env.MGA_LOGIN_ATTEMPTS ??= '100000';
-
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
     this.timeout(900_000); // a first run may provision the PDF browser and the offline MongoDB route
