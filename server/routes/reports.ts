@@ -98,7 +98,7 @@ function busy(req: Request, res: Response, error: RenderBusyError): void {
     });
     return;
   }
-  throw new HttpProblem(503, 'Service Unavailable', `${error.message}; retry after the Retry-After header's seconds`);
+  throw new HttpProblem(503, 'Service Unavailable', `${error.message}; retry after the Retry-After header's seconds`, undefined, { code: 'pdf_busy', retryAfterSeconds: error.retryAfterSeconds });
 }
 
 function send(res: Response, file: ReportFile): void {

@@ -94,7 +94,9 @@ describe('bounded PDF rendering and the PDF cache (real MongoDB)', function () {
       expect(Number(api.headers.get('retry-after'))).to.be.at.least(1);
       expect(api.headers.get('content-type')).to.match(/^application\/problem\+json/);
       expect(api.headers.get('content-disposition')).to.equal(null);
-      expect(((await api.json()) as { status: number; detail: string }).detail).to.match(/busy/);
+      const problem = (await api.json()) as { status: number; detail: string; code: string };
+      expect(problem.detail).to.match(/busy/);
+      expect(problem.code).to.equal('pdf_busy');
       const page = await fetch(server.url + cardPaths[0]!, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
       expect(page.status).to.equal(503);
       expect(page.headers.get('retry-after')).to.match(/^\d+$/);
