@@ -2,7 +2,8 @@
  * Loaded on every page (layouts/main.hbs). Small helps for keyboard and screen-reader users; every
  * page works without it.
  * - The skip link: the focus goes to the main content (browsers that do not move it to the target).
- * - After a failed post, the focus goes to the error summary (browsers that ignore `autofocus` on it).
+ * - After a failed post, the focus goes to the error summary or the error message (browsers that
+ *   ignore `autofocus` on them).
  * - A data table that scrolls sideways in its box can be scrolled with the keyboard (it takes the
  *   focus) and is announced with its caption.
  */
@@ -20,7 +21,7 @@
   var skip = document.querySelector('a.skip');
   if (skip) skip.addEventListener('click', function () { setTimeout(function () { if (document.activeElement === document.body) focusTarget(skip.getAttribute('href')); }, 0); });
 
-  var summary = document.querySelector('.error-summary[autofocus]');
+  var summary = document.querySelector('main [autofocus]');
   if (summary && (document.activeElement === document.body || !document.activeElement)) summary.focus();
 
   function markScrollingTables() {

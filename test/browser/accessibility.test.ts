@@ -77,9 +77,11 @@ describe('browser: accessibility of every page kind', function () {
       });
       if (duplicateIds.length) problems.push(`${kind.kind}: ids used more than once: ${duplicateIds.slice(0, 5).join(', ')}`);
       if (bareUrls.length) problems.push(`${kind.kind}: web addresses that are not links: ${bareUrls.slice(0, 3).join(' ')}`);
-      if (status >= 400 && (await page.locator('.error-summary').count()) > 0) {
+      // A failed post (a 4xx page with an error summary, or a redirect to a page with an error message): the focus on it.
+      const errorShown = (await page.locator('.flash.error').count()) > 0 ? '.flash.error' : status >= 400 && (await page.locator('.error-summary').count()) > 0 ? '.error-summary' : undefined;
+      if (errorShown && !(await page.evaluate((selector) => document.activeElement?.matches(selector), errorShown))) {
         const now = await focused(page);
-        if (!now.className.includes('error-summary')) problems.push(`${kind.kind}: the focus is on ${now.tag}#${now.id}.${now.className}, not on the error summary`);
+        problems.push(`${kind.kind}: the focus is on ${now.tag}#${now.id}.${now.className}, not on ${errorShown}`);
       }
       if (SHOTS) await shoot(page, `${SHOTS}/${slug(kind.kind)}-1280.png`);
       const width = await measureWidth(page, NARROW_WIDTH);
