@@ -2,8 +2,8 @@
  * Loaded on every page (layouts/main.hbs). Small helps for keyboard and screen-reader users; every
  * page works without it.
  * - The skip link: the focus goes to the main content (browsers that do not move it to the target).
- * - After a failed post, the focus goes to the error summary or the error message (browsers that
- *   ignore `autofocus` on them).
+ * - After a post, the focus goes to the error summary or to the message saying what happened
+ *   (browsers that ignore `autofocus` on them).
  * - A data table that scrolls sideways in its box can be scrolled with the keyboard (it takes the
  *   focus) and is announced with its caption.
  */

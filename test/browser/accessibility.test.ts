@@ -165,7 +165,7 @@ describe('browser: accessibility of every page kind', function () {
     expect(await page.locator('.flash').textContent()).to.match(/Borrador guardado/);
     const stored = await ResponseModel.findOne({ institution: String(puebla!._id) }).lean();
     expect((stored?.answers as Record<string, unknown>).aiCommittee).to.equal('yes');
-    expect((await focused(page)).tag, 'a new page starts at the top').to.equal('BODY');
+    expect((await focused(page)).className, 'the confirmation has the focus').to.equal('flash');
 
     // Send, confirm with Space, send with Enter: the receipt.
     await tabTo(page, '«Enviar cuestionario…»', (el) => el.tag === 'BUTTON' && el.text === 'Enviar cuestionario…');
