@@ -43,6 +43,7 @@ describe('browser: accessibility of every page kind', function () {
     const table: string[] = [];
     const only = process.env.A11Y_KINDS ? new RegExp(process.env.A11Y_KINDS) : undefined; // while developing: some kinds only
     for (const kind of world.kinds.filter((k) => !only || only.test(k.kind))) {
+      const started = Date.now();
       const { page, shared } = await world.pageFor(kind);
       await page.setViewportSize({ width: WIDE_WIDTH, height: 900 });
       let status: number;
@@ -91,7 +92,7 @@ describe('browser: accessibility of every page kind', function () {
       const narrowBad = severe(await axeScan(page, LAYOUT_RULES)).filter((f) => !bad.some((b) => b.id === f.id));
       for (const f of narrowBad) problems.push(`${kind.kind} at ${NARROW_WIDTH} px: axe ${f.impact} ${f.id}: ${f.help}\n      ${f.nodes.join('\n      ')}`);
       if (SHOTS) await shoot(page, `${SHOTS}/${slug(kind.kind)}-390.png`);
-      table.push(`${kind.kind.padEnd(40)} ${String(status).padEnd(4)} axe serious/critical ${String(bad.length + narrowBad.length).padStart(2)} (all ${String(findings.length).padStart(2)}: ${findings.map((f) => `${f.id}/${f.impact}`).join(', ')}) · tables ${tables.count}, uncaptioned ${tables.uncaptioned.length}, th without scope ${tables.unscoped} · ${width.scrollWidth} px at 390`);
+      table.push(`${kind.kind.padEnd(40)} ${String(status).padEnd(4)} axe serious/critical ${String(bad.length + narrowBad.length).padStart(2)} (all ${String(findings.length).padStart(2)}: ${findings.map((f) => `${f.id}/${f.impact}`).join(', ')}) · tables ${tables.count}, uncaptioned ${tables.uncaptioned.length}, th without scope ${tables.unscoped} · ${width.scrollWidth} px at 390 · ${Date.now() - started} ms`);
       if (!shared) await page.close();
     }
     if (process.env.A11Y_REPORT) console.log(table.join('\n'));

@@ -119,7 +119,6 @@ export async function pageWorld(browser: Browser, baseUrl: string): Promise<Page
   const kinds: PageKind[] = [
     // Public
     simple('inicio', 'public', '/'),
-    simple('resultados', 'public', '/resultados'),
     simple('nacional', 'public', `/resultados/${PUBLIC_EDITION}`),
     simple('mapa', 'public', `/resultados/${PUBLIC_EDITION}?indice=PC#mapa`),
     simple('entidad', 'public', entity),
@@ -224,7 +223,6 @@ export async function pageWorld(browser: Browser, baseUrl: string): Promise<Page
     simple('edición', 'admin', edition),
     simple('publicar (revisión previa)', 'admin', `${edition}/publicar`),
     simple('asignaciones', 'admin', `${edition}/asignaciones`),
-    simple('asignaciones filtradas', 'admin', `${edition}/asignaciones?entity=Jalisco`),
     simple('contacto del sujeto obligado', 'admin', `${edition}/sujetos/${idOf('Municipio de Puebla')}/contacto`),
     simple('cuentas', 'admin', '/admin/cuentas'),
     simple('correo', 'admin', '/admin/correo'),
