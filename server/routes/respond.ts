@@ -13,8 +13,11 @@ import { HttpProblem, badRequest, type FieldError } from '../http/problem.js';
 import { validator } from '../http/validate.js';
 import { startSession } from '../auth/session.js';
 import { flash, renderPage } from '../http/render.js';
-import { answerConflicts, answersFromForm, errorsByPath, labelledErrors, questionnaireView, resolveConflicts, type FormAnswers } from '../http/questionnaireForm.js';
-import { answeredCount, editionInstrument, loadResponse, saveDraft, submitAnswers, STATUS_LABELS, type Actor, type SaveResult } from '../services/responses.js';
+import { answerConflicts, answersFromForm, errorsByPath, labelledErrors, questionnaireView, reasonsFromForm, resolveConflicts, type FormAnswers } from '../http/questionnaireForm.js';
+import { answeredCount, editionInstrument, loadResponse, saveDraft, submitAnswers, withinScope, STATUS_LABELS, type Actor, type SaveResult } from '../services/responses.js';
+import { changesSinceReturn } from '../services/answerChanges.js';
+import { cachedInstitution } from '../services/responseStore.js';
+import { commentedItems, errorLinks, sectionIndex, sectionNav, sectionScope, sectionOfItems } from '../http/questionnaireSections.js';
 import { refusal } from '../services/editionLifecycle.js';
 import { receiptPdf } from '../services/receipts.js';
 import { normaliseAnswers, progress, validateAnswers } from '../../questionnaires/engine.js';
@@ -66,6 +69,8 @@ interface Override {
   answers: FormAnswers;
   errors: FieldError[];
   reason: string;
+  /** The per-item reasons as posted ("motivo[<item>]"). */
+  reasons?: Record<string, string>;
   status: number;
   /** The heading of the error summary ("Se guardaron 11 respuestas; 1 no se guardó"). */
   errorsHeading?: string;
@@ -75,6 +80,19 @@ function savedSummary(saved: SaveResult): string {
   const stored = answeredCount(saved.answers);
   const notStored = new Set(saved.rejected.map((e) => e.field.replace(/\[\d+\].*$/, ''))).size;
   return `Se ${stored === 1 ? 'guardó 1 respuesta' : `guardaron ${stored} respuestas`}; ${notStored === 1 ? '1 no se guardó' : `${notStored} no se guardaron`}:`;
+}
+
+/** The section a page shows (1-based), or undefined for the whole questionnaire on one page. */
+function pageSection(res: Response): number | undefined {
+  return res.locals.questionnaireSection as number | undefined;
+}
+
+/** Where a page of the questionnaire lives: a section page, or the whole questionnaire. */
+const pageUrl = (section: number | undefined) => (section ? `/responder/seccion/${section}` : '/responder/todas');
+
+/** The latest reason given for each item changed since the answers came back: the reason fields start with it. */
+function lastReasons(changes: Awaited<ReturnType<typeof changesSinceReturn>>['changes']): Record<string, string> {
+  return Object.fromEntries(changes.flatMap((c) => (c.reasons.length ? [[c.item, c.reasons[c.reasons.length - 1]!.text]] : [])));
 }
 
 async function renderQuestionnaire(req: Request, res: Response, override?: Override) {
@@ -91,41 +109,77 @@ async function renderQuestionnaire(req: Request, res: Response, override?: Overr
     editable,
     maxPerItem: settings.maxFilesPerItem,
   };
-  const sections = questionnaireView(instrument.definition, answers, { institution: current.context.institution, errors: errorsByPath(errors), comments: commentsOf(current), newRows: editable, files });
+  const needsReason = Boolean(current.response?.firstSubmittedAt);
+  const changes = editable && needsReason ? (await changesSinceReturn(principal.edition, principal.institution, instrument.id)).changes : [];
+  const changeReasons = editable && needsReason ? { values: { ...lastReasons(changes), ...override?.reasons }, changed: new Set(changes.map((c) => c.item)) } : undefined;
+  const allSections = questionnaireView(instrument.definition, answers, { institution: current.context.institution, errors: errorsByPath(errors), comments: commentsOf(current), newRows: editable, files, changeReasons });
+  const section = editable ? pageSection(res) : undefined;
+  const sections = section ? allSections.filter((s) => s.number === section) : allSections;
+  const sectionOf = sectionOfItems(allSections);
   const confirmedRevision = override?.confirmedRevision ?? req.session?.draftConfirmed;
   if (req.session?.draftConfirmed !== undefined) delete req.session.draftConfirmed;
+  const answersProgress = progress(instrument.definition, answers, current.context);
   renderPage(
     req,
     res,
     'respond/questionnaire',
     {
-      title: instrument.title,
+      title: section ? `${sections[0]!.title} · ${instrument.title}` : instrument.title,
       instrument: { id: instrument.id, title: instrument.title, hash: instrument.hash },
       edition: current.edition,
       deadline: current.edition.deadline,
       institution: current.institution,
       status: current.status,
       statusLabel: STATUS_LABELS[current.status],
-      progress: progress(instrument.definition, answers, current.context),
+      progress: answersProgress,
       editable,
       closed,
       reopenReason: current.status === 'returned' ? current.response?.reopenReason : undefined,
-      needsReason: Boolean(current.response?.firstSubmittedAt),
+      needsReason,
       reason: override?.reason ?? '',
       sections,
-      errors: labelledErrors(instrument.definition, errors),
+      section: section && sectionNav(allSections, section, answersProgress),
+      commented: commentedItems(instrument.definition, current.status === 'returned' ? (current.response?.comments ?? []) : [], sectionOf, section ?? 'all'),
+      errors: errorLinks(labelledErrors(instrument.definition, errors), sectionOf, section),
       errorsHeading: override?.errorsHeading,
       savedAt: current.response?.updatedAt,
       revision: current.revision,
       confirmedRevision,
       receipt: latestReceipt(current),
-      draftKey: `mga-borrador-${principal.invitationId}`,
+      // One copy per page in this browser: a section's copy never restores into another section.
+      draftKey: `mga-borrador-${principal.invitationId}${section ? `-s${section}` : ''}`,
+      draftKeyPrefix: `mga-borrador-${principal.invitationId}`,
       evidenceLimits: `${EVIDENCE_TYPE_WORDS}; hasta ${megabytes(settings.maxBytes)} por archivo y ${settings.maxFilesPerItem} archivos por pregunta`,
       // Read-only pages still run it: it clears this browser's copy once the server holds the answers.
-      scripts: ['/static/questionnaire.js'],
+      scripts: ['/static/conditions.js', '/static/questionnaire.js'],
     },
     { status: override?.status },
   );
+}
+
+/** The respondent's starting page: the sections with their progress, the evaluators' comments first. */
+async function renderIndex(req: Request, res: Response) {
+  const principal = currentRespondent(res);
+  const { instrument, current } = await respondentContext(principal);
+  const sections = questionnaireView(instrument.definition, current.answers, { institution: current.context.institution, comments: commentsOf(current) });
+  const answersProgress = progress(instrument.definition, current.answers, current.context);
+  const needsReason = Boolean(current.response?.firstSubmittedAt);
+  const changes = needsReason ? (await changesSinceReturn(principal.edition, principal.institution, instrument.id)).changes : [];
+  renderPage(req, res, 'respond/index', {
+    title: instrument.title,
+    instrument: { title: instrument.title },
+    edition: current.edition,
+    deadline: current.edition.deadline,
+    institution: current.institution,
+    status: current.status,
+    statusLabel: STATUS_LABELS[current.status],
+    progress: answersProgress,
+    savedAt: current.response?.updatedAt,
+    reopenReason: current.status === 'returned' ? current.response?.reopenReason : undefined,
+    commented: commentedItems(instrument.definition, current.status === 'returned' ? (current.response?.comments ?? []) : [], sectionOfItems(sections), 'index'),
+    changedCount: changes.length,
+    sections: sectionIndex(sections, answersProgress),
+  });
 }
 
 function field(body: unknown, name: string): string {
@@ -170,24 +224,27 @@ async function renderConflict(req: Request, res: Response, mine: FormAnswers, re
  * a stale revision shows the conflict view, a closed edition or a submitted response explains why;
  * returns the result when something could be saved.
  */
-async function saveFromForm(req: Request, res: Response, answers: FormAnswers, ctx?: RespondentContext): Promise<SaveResult | undefined> {
+async function saveFromForm(req: Request, res: Response, answers: FormAnswers, ctx?: RespondentContext, scope?: readonly string[]): Promise<SaveResult | undefined> {
   const principal = currentRespondent(res);
   const { instrument, actor, current } = ctx ?? (await respondentContext(principal));
   const reason = field(req.body, 'reason');
+  const reasons = reasonsFromForm(req.body);
+  // A section's post stands for the whole answers with that section replaced (what the pages show).
+  const whole = scope ? (withinScope(current.answers, answers, scope) as FormAnswers) : answers;
   try {
-    return await saveDraft(principal.edition, principal.institution, instrument, answers, { actor, reason, baseRevision: baseRevisionOf(req.body), editableIn: EDITABLE, preloaded: current });
+    return await saveDraft(principal.edition, principal.institution, instrument, answers, { actor, reason, reasons, scope, baseRevision: baseRevisionOf(req.body), editableIn: EDITABLE, preloaded: current });
   } catch (error) {
     if (!(error instanceof HttpProblem)) throw error;
-    if (error.code === 'stale_revision') return void (await renderConflict(req, res, answers, reason));
+    if (error.code === 'stale_revision') return void (await renderConflict(req, res, whole, reason));
     if (error.status === 400) {
-      return void (await renderQuestionnaire(req, res, { answers, errors: error.errors ?? [{ field: '', reason: error.pageMessage ?? error.title }], reason, status: 400, errorsHeading: 'No se guardó nada:' }));
+      return void (await renderQuestionnaire(req, res, { answers: whole, errors: error.errors ?? [{ field: '', reason: error.pageMessage ?? error.title }], reason, reasons, status: 400, errorsHeading: 'No se guardó nada:' }));
     }
     if (error.code === 'response_state') {
       flash(req, 'Sus respuestas ya fueron enviadas: no se pueden cambiar hasta que la evaluación las devuelva.');
       return void res.redirect(303, '/responder');
     }
     if (error.status === 409) {
-      return void (await renderQuestionnaire(req, res, { answers, errors: [{ field: '', reason: error.pageMessage ?? error.title }], reason, status: 409, errorsHeading: 'No se guardó nada:' }));
+      return void (await renderQuestionnaire(req, res, { answers: whole, errors: [{ field: '', reason: error.pageMessage ?? error.title }], reason, reasons, status: 409, errorsHeading: 'No se guardó nada:' }));
     }
     throw error;
   }
@@ -227,26 +284,28 @@ async function checkPostedFiles(req: Request, files: ReturnType<typeof receivedF
   return errors.length ? { errors } : { accepted };
 }
 
-async function afterDraft(req: Request, res: Response, answers: FormAnswers, saved: SaveResult, submit: boolean, note = '') {
+async function afterDraft(req: Request, res: Response, answers: FormAnswers, saved: SaveResult, submit: boolean, note = '', next = '/responder') {
   const principal = currentRespondent(res);
   const reason = field(req.body, 'reason');
+  const reasons = reasonsFromForm(req.body);
   if (saved.rejected.length) {
     const heading = `${savedSummary(saved)}${submit ? ' por eso todavía no se puede enviar.' : ''}`;
-    return renderQuestionnaire(req, res, { answers, errors: saved.rejected, reason, status: 400, errorsHeading: heading, confirmedRevision: saved.revision });
+    return renderQuestionnaire(req, res, { answers: { ...saved.answers, ...answers }, errors: saved.rejected, reason, reasons, status: 400, errorsHeading: heading, confirmedRevision: saved.revision });
   }
   req.session.draftConfirmed = saved.revision;
   if (!submit) {
     flash(req, `Borrador guardado: ${answeredCount(saved.answers)} respuestas.${note ? ` ${note}` : ''}`);
-    return res.redirect(303, '/responder');
+    return res.redirect(303, next);
   }
   // The draft is stored; submitting needs every required answer, then a confirmation.
   const { instrument, current } = await respondentContext(principal);
   const check = validateAnswers(instrument.definition, current.answers, { ...current.context, mode: 'submit' });
   if (!check.ok) {
     return renderQuestionnaire(req, res, {
-      answers,
+      answers: current.answers,
       errors: check.errors.map((e) => ({ field: e.item, reason: e.reason })),
       reason,
+      reasons,
       status: 400,
       errorsHeading: 'Se guardó el borrador, pero todavía no se puede enviar:',
       confirmedRevision: saved.revision,
@@ -277,7 +336,8 @@ async function renderConfirmation(req: Request, res: Response, error?: string) {
       revision: current.revision,
       ready: check.ok,
       closed: closedMessage(current),
-      missing: labelledErrors(instrument.definition, check.errors.map((e) => ({ field: e.item, reason: e.reason }))),
+      // Each missing answer links to its section's page.
+      missing: errorLinks(labelledErrors(instrument.definition, check.errors.map((e) => ({ field: e.item, reason: e.reason }))), sectionOfItems(sections), 0),
       errors: error ? [{ field: 'confirmar', label: 'Confirmación', reason: error }] : [],
       draftKey: `mga-borrador-${principal.invitationId}`,
       scripts: ['/static/questionnaire.js'],
@@ -286,12 +346,48 @@ async function renderConfirmation(req: Request, res: Response, error?: string) {
   );
 }
 
+/** The number of a section shown to this institution ("3" → 3), or undefined when there is none. */
+function sectionNumber(text: string, def: RespondentContext['instrument']['definition'], institution: RespondentContext['current']['context']['institution']): number | undefined {
+  if (!/^\d{1,3}$/.test(text)) return undefined;
+  const number = Number(text);
+  return sectionScope(def, institution, number) ? number : undefined;
+}
+
+/**
+ * Where a saved page leads: «Guardar y seguir» to the next section (the index after the last),
+ * «Guardar» and removing a file back to the same page; the whole questionnaire back to itself.
+ */
+function nextPage(action: string, section: number | undefined, def: RespondentContext['instrument']['definition'], institution: RespondentContext['current']['context']['institution'], stay: boolean): string {
+  if (!section) return pageUrl(undefined);
+  if (action === 'next' && !stay) return sectionScope(def, institution, section + 1) ? pageUrl(section + 1) : '/responder';
+  if (action === 'index' && !stay) return '/responder';
+  return pageUrl(section);
+}
+
 export function respondRouter(): Router {
   const router = Router();
 
   router.get('/responder', async (req, res) => {
     const valid = principalOf(res)?.kind === 'respondent' && (await invitationCheck(res).then(() => true, () => false));
     if (!valid) return renderPage(req, res, 'respond/invalid', { title: 'Abra su liga de invitación' }, { status: 401 });
+    const { current } = await respondentContext(currentRespondent(res));
+    // While the answers can be changed: the sections and their progress; otherwise the answers as sent.
+    if ((EDITABLE as readonly string[]).includes(current.status) && !closedMessage(current)) return renderIndex(req, res);
+    await renderQuestionnaire(req, res);
+  });
+
+  router.get('/responder/todas', requireRespondent, async (req, res) => {
+    await renderQuestionnaire(req, res);
+  });
+
+  router.get('/responder/seccion/:number', requireRespondent, async (req, res) => {
+    const { instrument, current } = await respondentContext(currentRespondent(res));
+    if (!(EDITABLE as readonly string[]).includes(current.status) || closedMessage(current)) return res.redirect(303, '/responder');
+    const number = sectionNumber(String(req.params.number), instrument.definition, current.context.institution);
+    if (number === undefined) {
+      return renderPage(req, res, 'error', { title: 'Sección no encontrada', message: `El cuestionario no tiene una sección ${String(req.params.number).slice(0, 20)}. Vuelva al índice de secciones.` }, { status: 404 });
+    }
+    res.locals.questionnaireSection = number;
     await renderQuestionnaire(req, res);
   });
 
@@ -300,14 +396,24 @@ export function respondRouter(): Router {
     const ctx = await respondentContext(principal);
     const files = receivedFiles(req).filter((f) => f.evidenceId || f.rejected);
     const answers = answersFromForm(ctx.instrument.definition, req.body);
+    // A section's page posts its number: only that section's answers are replaced.
+    const posted = field(req.body, 'seccion');
+    const section = posted ? sectionNumber(posted, ctx.instrument.definition, ctx.current.context.institution) : undefined;
+    if (posted && section === undefined) {
+      await discardReceived(files);
+      return renderQuestionnaire(req, res, { answers: ctx.current.answers, errors: [{ field: 'seccion', reason: `Sección: el cuestionario no tiene una sección «${posted.slice(0, 20)}»; no se guardó nada. Vuelva al índice de secciones.` }], reason: '', status: 400, errorsHeading: 'No se guardó nada:' });
+    }
+    res.locals.questionnaireSection = section;
+    const scope = section ? sectionScope(ctx.instrument.definition, ctx.current.context.institution, section) : undefined;
     // Files first: a refused file means nothing of this post is kept, and the page says why.
     const checked = await checkPostedFiles(req, files, ctx);
     if ('errors' in checked) {
       await discardReceived(files);
       const upload = Boolean(res.locals.evidenceUploadError);
-      return renderQuestionnaire(req, res, { answers: upload ? ctx.current.answers : answers, errors: checked.errors, reason: upload ? '' : field(req.body, 'reason'), status: upload ? 413 : 400, errorsHeading: 'No se guardó nada:' });
+      const shown = upload ? ctx.current.answers : scope ? (withinScope(ctx.current.answers, answers, scope) as FormAnswers) : answers;
+      return renderQuestionnaire(req, res, { answers: shown, errors: checked.errors, reason: upload ? '' : field(req.body, 'reason'), reasons: upload ? {} : reasonsFromForm(req.body), status: upload ? 413 : 400, errorsHeading: 'No se guardó nada:' });
     }
-    const saved = await saveFromForm(req, res, answers, ctx);
+    const saved = await saveFromForm(req, res, answers, ctx, scope);
     if (!saved) return discardReceived(files);
     const owner = { edition: principal.edition, institution: principal.institution, invitation: principal.invitationId };
     await commitEvidence(owner, checked.accepted);
@@ -320,7 +426,9 @@ export function respondRouter(): Router {
       checked.accepted.length ? (checked.accepted.length === 1 ? 'Se adjuntó 1 archivo.' : `Se adjuntaron ${checked.accepted.length} archivos.`) : '',
       removed ? `Se quitó el archivo «${removed.name}».` : '',
     ].filter(Boolean).join(' ');
-    await afterDraft(req, res, answers, saved, !removing && field(req.body, 'action') === 'submit', note);
+    const action = field(req.body, 'action');
+    const next = nextPage(action, section, ctx.instrument.definition, ctx.current.context.institution, removing !== '');
+    await afterDraft(req, res, answers, saved, !removing && action === 'submit', note, next);
   });
 
   /** The conflict view's choice: per item, the posted version or the stored one. */
@@ -339,7 +447,7 @@ export function respondRouter(): Router {
     const takeMine = new Set(Object.entries(body).flatMap(([key, value]) => (value === 'mine' ? [/^choice\[(.{1,100})\]$/.exec(key)?.[1] ?? ''] : [])).filter(Boolean));
     const merged = resolveConflicts(instrument.definition, mine, current.answers, takeMine);
     const saved = await saveFromForm(req, res, merged);
-    if (saved) await afterDraft(req, res, merged, saved, false);
+    if (saved) await afterDraft(req, res, merged, saved, false, '', '/responder');
   });
 
   /**
@@ -350,9 +458,20 @@ export function respondRouter(): Router {
     const principal = currentRespondent(res);
     const instrument = await editionInstrument(principal.edition, 'institution');
     const answers = answersFromForm(instrument.definition, req.body);
+    // A section page's save covers only its section (the other answers are kept as stored).
+    const posted = field(req.body, 'seccion');
+    let scope: string[] | undefined;
+    if (posted) {
+      const cached = await cachedInstitution(principal.edition, principal.institution);
+      const institution = { type: cached.type, level: cached.level };
+      scope = /^\d{1,3}$/.test(posted) ? sectionScope(instrument.definition, institution, Number(posted)) : undefined;
+      if (!scope) throw badRequest(`the questionnaire has no section "${posted.slice(0, 20)}"`, [{ field: 'seccion', reason: `Sección: el cuestionario no tiene una sección «${posted.slice(0, 20)}»` }]);
+    }
     const saved = await saveDraft(principal.edition, principal.institution, instrument, answers, {
       actor: (name) => respondentActor(principal, name),
       reason: field(req.body, 'reason'),
+      reasons: reasonsFromForm(req.body),
+      scope,
       baseRevision: baseRevisionOf(req.body),
       editableIn: EDITABLE,
       verified: invitationCheck(res),
@@ -477,6 +596,7 @@ function questionnairePayload(ctx: RespondentContext, principal: RespondentPrinc
 interface AnswersBody {
   answers: Record<string, unknown>;
   reason?: string;
+  reasons?: Record<string, string>;
   baseRevision?: number;
 }
 
@@ -485,7 +605,15 @@ const answersBody = {
   type: 'object',
   properties: {
     answers: { type: 'object', description: 'item id → value; group id → rows; "<item>:evidence" → URL' },
-    reason: { type: 'string', maxLength: 1000, nullable: true },
+    reason: { type: 'string', maxLength: 1000, nullable: true, description: 'why the answers change (needed once they were submitted): for every changed item without its own reason' },
+    reasons: {
+      type: 'object',
+      nullable: true,
+      maxProperties: 500,
+      propertyNames: { pattern: '^[A-Za-z0-9_]{1,100}$' },
+      additionalProperties: { type: 'string', maxLength: 1000 },
+      description: 'item id → why that answer changes (after the first submission); stored with the change in the audit trail and shown to the evaluators beside the answer',
+    },
     baseRevision: { type: 'integer', minimum: 0, nullable: true, description: 'the revision these answers are based on; a stale one gets 409 and nothing is stored' },
   },
   required: ['answers'],
@@ -496,6 +624,7 @@ const checkAnswersBody = validator(answersBody, 'body');
 interface SubmitBody {
   answers?: Record<string, unknown>;
   reason?: string;
+  reasons?: Record<string, string>;
   baseRevision?: number;
 }
 const submitBody = {
@@ -550,8 +679,8 @@ export function registerRespondentApi(api: ApiRegistry): void {
     async (req, res) => {
       const principal = currentRespondent(res);
       const ctx = await respondentContext(principal);
-      const { answers, reason = '', baseRevision } = checkAnswersBody(req.body);
-      await saveDraft(principal.edition, principal.institution, ctx.instrument, answers, { actor: ctx.actor, reason, baseRevision: baseRevision ?? undefined, editableIn: EDITABLE, allOrNothing: true, preloaded: ctx.current });
+      const { answers, reason = '', reasons, baseRevision } = checkAnswersBody(req.body);
+      await saveDraft(principal.edition, principal.institution, ctx.instrument, answers, { actor: ctx.actor, reason, reasons: reasons ?? undefined, baseRevision: baseRevision ?? undefined, editableIn: EDITABLE, allOrNothing: true, preloaded: ctx.current });
       res.json(questionnairePayload(await respondentContext(principal), principal));
     },
   );
@@ -570,8 +699,8 @@ export function registerRespondentApi(api: ApiRegistry): void {
     async (req, res) => {
       const principal = currentRespondent(res);
       const ctx = await respondentContext(principal);
-      const { answers, reason = '', baseRevision } = checkSubmitBody(req.body ?? {});
-      await submitAnswers(principal.edition, principal.institution, ctx.instrument, answers ?? undefined, { actor: ctx.actor, reason, baseRevision: baseRevision ?? undefined, editableIn: EDITABLE });
+      const { answers, reason = '', reasons, baseRevision } = checkSubmitBody(req.body ?? {});
+      await submitAnswers(principal.edition, principal.institution, ctx.instrument, answers ?? undefined, { actor: ctx.actor, reason, reasons: reasons ?? undefined, baseRevision: baseRevision ?? undefined, editableIn: EDITABLE });
       res.json(questionnairePayload(await respondentContext(principal), principal));
     },
   );
