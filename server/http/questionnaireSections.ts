@@ -75,7 +75,8 @@ export function sectionIndex(sections: readonly SectionView[], progress: Progres
       missing,
       done: missing === 0,
       comments,
-      state: missing === 0 ? (counts.answered === counts.total ? 'Completa' : 'Obligatorias respondidas') : missing === 1 ? 'Falta 1 obligatoria' : `Faltan ${missing} obligatorias`,
+      state:
+        counts.answered === counts.total ? 'Completa' : missing === 0 ? (counts.required === 0 ? 'Opcional' : 'Obligatorias respondidas') : missing === 1 ? 'Falta 1 obligatoria' : `Faltan ${missing} obligatorias`,
     };
   });
 }
