@@ -36,6 +36,7 @@
   var saving = false;
   var dirty = false;
   var conflicted = false;
+  var pendingSubmit = null;
   var NOT_ANSWERS = { _csrf: true, baseRevision: true, action: true };
 
   function say(text) {
@@ -169,7 +170,16 @@
         say('Sin conexión: sus respuestas se guardaron en este navegador y se enviarán al reconectar.');
         dirty = true;
       })
-      .finally(function () { saving = false; });
+      .finally(function () {
+        saving = false;
+        if (pendingSubmit) {
+          var submitter = pendingSubmit.submitter;
+          pendingSubmit = null;
+          if (submitter && form.requestSubmit) form.requestSubmit(submitter);
+          else if (form.requestSubmit) form.requestSubmit();
+          else form.submit();
+        }
+      });
   }
   function changed() {
     dirty = true;
@@ -222,7 +232,14 @@
 
   form.addEventListener('input', changed);
   form.addEventListener('change', changed);
-  form.addEventListener('submit', function () {
+  form.addEventListener('submit', function (event) {
+    // A background save still on its way would make this post look stale (its revision is about
+    // to change): wait for it, then post with the revision it confirmed.
+    if (saving) {
+      event.preventDefault();
+      pendingSubmit = { submitter: event.submitter || null };
+      return;
+    }
     // The copy stays until the next page shows the values stored: only then are they confirmed.
     keep();
     dirty = false;
