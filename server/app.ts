@@ -16,6 +16,10 @@ import { editionAdminRouter } from './routes/editionAdmin.js';
 import { crosswalksRouter } from './routes/crosswalks.js';
 import { respondRouter } from './routes/respond.js';
 import { reviewRouter } from './routes/review.js';
+import { queueRouter } from './routes/queue.js';
+import { assignmentsRouter } from './routes/assignments.js';
+import { auditRouter } from './routes/audit.js';
+import { institutionGate } from './services/assignments.js';
 import { accountsRouter } from './routes/accounts.js';
 import { methodologyPagesRouter } from './routes/methodologyPages.js';
 import { jobsRouter } from './routes/jobs.js';
@@ -101,6 +105,11 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(editionAdminRouter());
   app.use(crosswalksRouter());
   app.use(respondRouter());
+  // Evaluators open an institution's review pages only when assigned to it.
+  app.use('/evaluacion/:edition/sujetos/:id', institutionGate());
+  app.use(queueRouter());
+  app.use(assignmentsRouter());
+  app.use(auditRouter());
   app.use(reviewRouter());
   app.use(accountsRouter());
   app.use(jobsRouter());

@@ -392,7 +392,7 @@ export function questionnaireView(def: QuestionnaireDefinition, answers: FormAns
             rows: rows.map(({ values, index, isNew }) => ({
               index,
               isNew,
-              label: isNew ? `${rowLabel} nuevo` : `${rowLabel} ${index + 1}`,
+              label: isNew ? `${rowLabel} (nueva fila)` : `${rowLabel} ${index + 1}`,
               fields: children
                 .map((child) =>
                   fieldView(def, child, values, { path: `${item.id}[${index}].${child.id}`, name: (id) => `${item.id}[${index}][${id}]` }, options, !child.showIf || !isNew, item.items),

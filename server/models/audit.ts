@@ -33,6 +33,8 @@ export const AUDIT_ACTIONS = [
   'institution.contacts',
   'account.create',
   'account.change',
+  'assignment.add',
+  'assignment.remove',
   'crosswalk.decide',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

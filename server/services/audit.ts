@@ -67,6 +67,8 @@ export const ACTION_LABELS: Record<AuditAction, string> = {
   'institution.contacts': 'Contacto del sujeto obligado modificado',
   'account.create': 'Cuenta creada',
   'account.change': 'Cuenta modificada',
+  'assignment.add': 'Evaluador asignado',
+  'assignment.remove': 'Asignación de evaluador retirada',
   'crosswalk.decide': 'Decisión de correspondencia entre ediciones',
 };
 

@@ -11,6 +11,7 @@ import { startTestServer, type TestServer } from '../setup/http.js';
 import { makeUser } from '../setup/client.js';
 import { apiRespondent, stored } from '../setup/workflow.js';
 import { createPilot, type Pilot } from '../setup/pilot.js';
+import { assignEditionToEvaluators } from '../setup/assignments.js';
 import { resolveChromium } from '../../reports/chromium.js';
 import { DEMO_GOVERNMENT_ANSWERS } from '../../questionnaires/demo-answers.js';
 import { instrumentById } from '../../server/services/instruments.js';
@@ -143,6 +144,7 @@ describe('browser: the questionnaire by sections, and a review with comments, re
   it('an evaluator comments an item and returns; the respondent starts from the commented items, changes the answer with a reason and resubmits; the evaluator sees the reason and approves', async () => {
     const institution = pilot.institutions[2]!;
     const evaluatorUser = await makeUser('evaluator', [pilot.editionId]);
+    await assignEditionToEvaluators(pilot.editionId);
     const api = apiRespondent(server.url, institution.token);
     expect((await api.request('POST', '/api/v1/respondent/submit', { json: { answers: DEMO_GOVERNMENT_ANSWERS } })).status).to.equal(200);
 

@@ -9,6 +9,7 @@ import { useTestDatabase } from '../../setup/database.js';
 import { startTestServer, type TestServer } from '../../setup/http.js';
 import { createPilot, manyMunicipalities, type Pilot } from '../../setup/pilot.js';
 import { loggedIn } from '../../setup/client.js';
+import { assignEditionToEvaluators } from '../../setup/assignments.js';
 import { apiRespondent, json, pageRespondent, pageText, revisionIn, stored, type Problem } from '../../setup/workflow.js';
 import { DEMO_GOVERNMENT_ANSWERS } from '../../../questionnaires/demo-answers.js';
 import { AuditEntryModel } from '../../../server/models/audit.js';
@@ -36,6 +37,7 @@ describe('workflow: the questionnaire by sections; reasons beside changed answer
     const api = apiRespondent(server.url, inst.token);
     expect((await api.request('POST', '/api/v1/respondent/submit', { json: { answers: DEMO_GOVERNMENT_ANSWERS } })).status).to.equal(200);
     const evaluator = await loggedIn(server.url, 'evaluator', [pilot.editionId]);
+    await assignEditionToEvaluators(pilot.editionId);
     const back = await evaluator.request('POST', `/api/v1/editions/${pilot.editionId}/institutions/${inst.id}/return`, { json: { comments: [{ item: 'tpUrl', comment: 'La liga no abre.' }] } });
     expect(back.status, await back.clone().text()).to.equal(200);
     return { inst, api, evaluator };
@@ -113,6 +115,7 @@ describe('workflow: the questionnaire by sections; reasons beside changed answer
     expect(section1.match(/Algunas preguntas de esta sección se responden solo según otra respuesta/g)).to.have.length(1);
     expect(section1).to.include('Cuando «¿La institución cuenta con una Unidad de Transparencia formalmente constituida?» es «Sí»: «¿La Unidad de Transparencia tiene una persona titular designada?»');
     const evaluator = await loggedIn(server.url, 'evaluator', [pilot.editionId]);
+    await assignEditionToEvaluators(pilot.editionId);
     const review = await evaluator.page(`/evaluacion/${pilot.editionId}/sujetos/${inst.id}`);
     const text = pageText(review);
     expect(text).to.not.include('Se responde cuando');
