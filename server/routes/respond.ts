@@ -3,14 +3,13 @@
  * questionnaire with its progress, drafts that keep every valid answer (also saved in the
  * background by the page script), the «su versión / versión guardada» choice when the answers
  * changed elsewhere, submission behind a confirmation page, and the receipt with its folio and PDF.
- * The same actions in the JSON API, authenticated by the invitation token as a bearer token.
+ * The questionnaire is shown one section per page from an index with the progress of each section.
+ * The same actions in the JSON API: respondApi.ts.
  */
 import { Router, type Request, type Response } from 'express';
 import { InvitationModel } from '../models/invitation.js';
 import { activeInvitation, currentRespondent, invitationCheck, principalOf, requireRespondent, requireRespondentLater, type RespondentPrincipal } from '../auth/access.js';
-import type { JSONSchemaType } from 'ajv';
 import { HttpProblem, badRequest, type FieldError } from '../http/problem.js';
-import { validator } from '../http/validate.js';
 import { startSession } from '../auth/session.js';
 import { flash, renderPage } from '../http/render.js';
 import { answerConflicts, answersFromForm, errorsByPath, labelledErrors, questionnaireView, reasonsFromForm, resolveConflicts, type FormAnswers } from '../http/questionnaireForm.js';
@@ -21,24 +20,22 @@ import { commentedItems, errorLinks, sectionIndex, sectionNav, sectionScope, sec
 import { refusal } from '../services/editionLifecycle.js';
 import { receiptPdf } from '../services/receipts.js';
 import { normaliseAnswers, progress, validateAnswers } from '../../questionnaires/engine.js';
-import { download, type ApiRegistry } from '../http/api.js';
 import { EVIDENCE_FILE_FIELD, commitEvidence, countEvidence, discardReceived, evidenceByItem, evidenceItems, evidenceSettings, listEvidence, megabytes, removeEvidence, EVIDENCE_TYPE_WORDS } from '../files/evidence.js';
 import { receiveEvidence, receivedFiles, recordEvidence, rejectionText } from './evidence.js';
-import { PROBLEM_RESPONSE } from '../http/apiSchemas.js';
 
-const EDITABLE = ['draft', 'returned'] as const;
+export const EDITABLE = ['draft', 'returned'] as const;
 
 function respondentActor(principal: RespondentPrincipal, institutionName: string): Actor {
   return { kind: 'respondent', id: principal.invitationId, label: `Sujeto obligado: ${institutionName}`, role: 'respondent' };
 }
 
-async function respondentContext(principal: RespondentPrincipal) {
+export async function respondentContext(principal: RespondentPrincipal) {
   const instrument = await editionInstrument(principal.edition, 'institution');
   const current = await loadResponse(principal.edition, principal.institution, instrument);
   return { instrument, current, actor: respondentActor(principal, current.institution.name) };
 }
 
-type RespondentContext = Awaited<ReturnType<typeof respondentContext>>;
+export type RespondentContext = Awaited<ReturnType<typeof respondentContext>>;
 
 function commentsOf(current: RespondentContext['current']): Record<string, string> {
   if (current.status !== 'returned') return {};
@@ -51,7 +48,7 @@ function closedMessage(current: RespondentContext['current']): string | undefine
   return refusal(current.edition, 'respond')?.pageMessage;
 }
 
-function latestReceipt(current: RespondentContext['current']) {
+export function latestReceipt(current: RespondentContext['current']) {
   const receipts = current.response?.receipts ?? [];
   return ['submitted', 'approved'].includes(current.status) ? receipts[receipts.length - 1] : undefined;
 }
@@ -562,7 +559,7 @@ async function respondentFiles(principal: RespondentPrincipal, instrument: Respo
   };
 }
 
-async function sendReceipt(res: Response) {
+export async function sendReceipt(res: Response) {
   const principal = currentRespondent(res);
   const { instrument, current } = await respondentContext(principal);
   const receipt = latestReceipt(current);
@@ -571,150 +568,4 @@ async function sendReceipt(res: Response) {
   res.attachment(`acuse-${receipt.folio}.pdf`).type('application/pdf');
   res.setHeader('Cache-Control', 'private, no-store');
   res.send(pdf);
-}
-
-function questionnairePayload(ctx: RespondentContext, principal: RespondentPrincipal) {
-  const { instrument, current } = ctx;
-  const receipt = latestReceipt(current);
-  const closed = refusal(current.edition, 'respond');
-  return {
-    edition: principal.edition,
-    editionState: { status: current.edition.status, deadline: current.edition.deadline ?? null, open: !closed, ...(closed && { code: closed.code }) },
-    institution: { id: String(current.institution._id), name: current.institution.name, entity: current.institution.entity, type: current.institution.type, level: current.institution.level },
-    questionnaire: { id: instrument.id, hash: instrument.hash, definition: instrument.definition },
-    status: current.status,
-    revision: current.revision,
-    answers: current.answers,
-    progress: current.progress,
-    comments: current.status === 'returned' ? (current.response?.comments ?? []).map((c) => ({ item: c.item, comment: c.comment })) : [],
-    reopenReason: current.status === 'returned' ? (current.response?.reopenReason ?? null) : null,
-    receipt: receipt ? { folio: receipt.folio, at: receipt.at, revision: receipt.revision } : null,
-    updatedAt: current.response?.updatedAt ?? null,
-  };
-}
-
-interface AnswersBody {
-  answers: Record<string, unknown>;
-  reason?: string;
-  reasons?: Record<string, string>;
-  baseRevision?: number;
-}
-
-/** The engine checks the answers item by item; the schema only the envelope. */
-const answersBody = {
-  type: 'object',
-  properties: {
-    answers: { type: 'object', description: 'item id → value; group id → rows; "<item>:evidence" → URL' },
-    reason: { type: 'string', maxLength: 1000, nullable: true, description: 'why the answers change (needed once they were submitted): for every changed item without its own reason' },
-    reasons: {
-      type: 'object',
-      nullable: true,
-      maxProperties: 500,
-      propertyNames: { pattern: '^[A-Za-z0-9_]{1,100}$' },
-      additionalProperties: { type: 'string', maxLength: 1000 },
-      description: 'item id → why that answer changes (after the first submission); stored with the change in the audit trail and shown to the evaluators beside the answer',
-    },
-    baseRevision: { type: 'integer', minimum: 0, nullable: true, description: 'the revision these answers are based on; a stale one gets 409 and nothing is stored' },
-  },
-  required: ['answers'],
-  additionalProperties: false,
-} as unknown as JSONSchemaType<AnswersBody>;
-const checkAnswersBody = validator(answersBody, 'body');
-
-interface SubmitBody {
-  answers?: Record<string, unknown>;
-  reason?: string;
-  reasons?: Record<string, string>;
-  baseRevision?: number;
-}
-const submitBody = {
-  ...answersBody,
-  properties: { ...(answersBody as { properties: object }).properties, answers: { type: 'object', nullable: true, description: 'the answers to submit; absent: the stored draft' } },
-  required: [],
-} as unknown as JSONSchemaType<SubmitBody>;
-const checkSubmitBody = validator(submitBody, 'body');
-
-const questionnaireSchema = {
-  type: 'object',
-  required: ['edition', 'institution', 'questionnaire', 'status', 'revision', 'answers', 'progress'],
-  properties: {
-    edition: { type: 'string' },
-    editionState: { type: 'object', properties: { status: { type: 'string' }, deadline: { type: ['string', 'null'] }, open: { type: 'boolean' }, code: { type: 'string' } } },
-    institution: { type: 'object' },
-    questionnaire: { type: 'object' },
-    status: { type: 'string', enum: ['draft', 'submitted', 'returned', 'approved'] },
-    revision: { type: 'integer', minimum: 0 },
-    answers: { type: 'object' },
-    progress: { type: 'object' },
-    comments: { type: 'array' },
-    reopenReason: { type: ['string', 'null'] },
-    receipt: { type: ['object', 'null'] },
-    updatedAt: { type: ['string', 'null'] },
-  },
-};
-
-export function registerRespondentApi(api: ApiRegistry): void {
-  const access = 'the respondent of the institution (invitation token as bearer, or the session opened by the link)';
-  const stale = { ...PROBLEM_RESPONSE, description: 'stale baseRevision (code stale_revision, with currentRevision and the current answers; nothing stored), answers not editable now (response_state), or the edition closed (edition_state, deadline_passed)' };
-  api.add(
-    { method: 'get', path: '/respondent/questionnaire', summary: 'The questionnaire of the invited institution, its answers, revision, status, progress, review comments and receipt', tag: 'respondent', access, responses: { 200: { description: 'the questionnaire and its answers', schema: questionnaireSchema } } },
-    requireRespondent,
-    async (_req, res) => {
-      const principal = currentRespondent(res);
-      res.json(questionnairePayload(await respondentContext(principal), principal));
-    },
-  );
-
-  api.add(
-    {
-      method: 'put',
-      path: '/respondent/answers',
-      summary: 'Save the answers as a draft. All or nothing: any invalid answer is a 400 listing every error, and nothing is stored (the questionnaire page instead keeps every valid answer). Send baseRevision to be told (409) when the answers changed meanwhile.',
-      tag: 'respondent',
-      access,
-      body: answersBody,
-      responses: { 200: { description: 'stored; the questionnaire with its new revision', schema: questionnaireSchema }, 409: stale },
-    },
-    requireRespondent,
-    async (req, res) => {
-      const principal = currentRespondent(res);
-      const ctx = await respondentContext(principal);
-      const { answers, reason = '', reasons, baseRevision } = checkAnswersBody(req.body);
-      await saveDraft(principal.edition, principal.institution, ctx.instrument, answers, { actor: ctx.actor, reason, reasons: reasons ?? undefined, baseRevision: baseRevision ?? undefined, editableIn: EDITABLE, allOrNothing: true, preloaded: ctx.current });
-      res.json(questionnairePayload(await respondentContext(principal), principal));
-    },
-  );
-
-  api.add(
-    {
-      method: 'post',
-      path: '/respondent/submit',
-      summary: 'Submit the answers (or the stored draft when none are sent): every required item must be answered; read-only until returned. The answer carries the receipt (folio, date and time).',
-      tag: 'respondent',
-      access,
-      body: submitBody,
-      responses: { 200: { description: 'submitted; the questionnaire with its receipt', schema: questionnaireSchema }, 409: stale },
-    },
-    requireRespondent,
-    async (req, res) => {
-      const principal = currentRespondent(res);
-      const ctx = await respondentContext(principal);
-      const { answers, reason = '', reasons, baseRevision } = checkSubmitBody(req.body ?? {});
-      await submitAnswers(principal.edition, principal.institution, ctx.instrument, answers ?? undefined, { actor: ctx.actor, reason, reasons: reasons ?? undefined, baseRevision: baseRevision ?? undefined, editableIn: EDITABLE });
-      res.json(questionnairePayload(await respondentContext(principal), principal));
-    },
-  );
-
-  api.add(
-    {
-      method: 'get',
-      path: '/respondent/receipt.pdf',
-      summary: 'The receipt of the latest submission (PDF): folio, date and time, and the submitted answers',
-      tag: 'respondent',
-      access,
-      responses: { 200: download('the receipt, as an attachment named after its folio', 'application/pdf'), 404: { ...PROBLEM_RESPONSE, description: 'no submission yet (code no_receipt)' } },
-    },
-    requireRespondent,
-    async (_req, res) => sendReceipt(res),
-  );
 }
