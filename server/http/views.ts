@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { formatFixed } from '../../scoring/rounding.js';
 import { EDITION_STATUS_LABELS, fieldLabel, ROLE_LABELS, spanishReason } from './messages.js';
 import { assetUrl } from './assets.js';
+import { linkUrls, wrapTables } from './pageHtml.js';
 
 const VIEWS = fileURLToPath(new URL('../views/', import.meta.url));
 
@@ -36,6 +37,10 @@ export const viewHelpers = {
   count: (value: unknown, one: unknown, many: unknown) => `${typeof value === 'number' ? value.toLocaleString('es-MX') : String(value ?? 0)} ${value === 1 ? String(one) : String(many)}`,
   /** A file of server/public with its fingerprint, cached for a year by browsers. */
   asset: (url: unknown) => new Handlebars.SafeString(assetUrl(String(url)).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)),
+  /** The layout's page body, data tables wrapped to scroll in their own box (server/http/pageHtml.ts). */
+  pageBody: (html: unknown) => new Handlebars.SafeString(wrapTables(String(html ?? ''))),
+  /** Text with its web addresses as links (sources, data notes). */
+  linkUrls: (text: unknown) => new Handlebars.SafeString(linkUrls(typeof text === 'string' ? text : String(text ?? ''), Handlebars.escapeExpression)),
   percent: (value: unknown) => (typeof value === 'number' ? `${Math.round(value)} %` : ''),
 };
 
