@@ -16,8 +16,10 @@ import {
 } from '../../questionnaires/engine.js';
 
 /** Form fields that carry no answer (file inputs are "archivo:<item>"; the remove buttons "quitarArchivo"). */
-const RESERVED_FIELDS = new Set(['_csrf', 'action', 'reason', 'complete', 'baseRevision', 'confirmar', 'quitarArchivo']);
+const RESERVED_FIELDS = new Set(['_csrf', 'action', 'reason', 'complete', 'baseRevision', 'confirmar', 'quitarArchivo', 'seccion', 'motivo']);
 const FILE_FIELD_PREFIX = 'archivo:';
+/** Per-item reasons of a change: "motivo[<item>]". */
+const REASON_FIELD = /^motivo\[([A-Za-z0-9_]{1,100})\]$/;
 const ROW_FIELD = /^([A-Za-z0-9_]+)\[(\d{1,4})\]\[([A-Za-z0-9_]+(?::evidence)?)\]$/;
 
 export type FormAnswers = Record<string, unknown>;
@@ -44,7 +46,7 @@ export function answersFromForm(def: QuestionnaireDefinition, body: unknown): Fo
     return list.length === 1 ? list[0] : list;
   };
   for (const [key, value] of Object.entries((body ?? {}) as Record<string, unknown>)) {
-    if (RESERVED_FIELDS.has(key) || key.startsWith(FILE_FIELD_PREFIX)) continue;
+    if (RESERVED_FIELDS.has(key) || key.startsWith(FILE_FIELD_PREFIX) || REASON_FIELD.test(key)) continue;
     const row = ROW_FIELD.exec(key);
     if (row) {
       const [, group, index, child] = row as unknown as [string, string, string, string];
@@ -65,6 +67,31 @@ export function answersFromForm(def: QuestionnaireDefinition, body: unknown): Fo
     if (ordered.length) answers[group] = ordered;
   }
   return answers;
+}
+
+/** The per-item reasons of a posted form ("motivo[tpUrl]" → tpUrl), blank ones left out. */
+export function reasonsFromForm(body: unknown): Record<string, string> {
+  const reasons: Record<string, string> = {};
+  const take = (item: string | undefined, value: unknown) => {
+    const text = Array.isArray(value) ? value.find((v) => typeof v === 'string') : value;
+    if (item && /^[A-Za-z0-9_]{1,100}$/.test(item) && typeof text === 'string' && text.trim()) reasons[item] = text;
+  };
+  const fields = (body ?? {}) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(fields)) take(REASON_FIELD.exec(key)?.[1], value);
+  // Multipart forms arrive through multer, which nests "motivo[tpUrl]" as { motivo: { tpUrl } }.
+  const nested = fields.motivo;
+  if (nested && typeof nested === 'object' && !Array.isArray(nested)) for (const [item, value] of Object.entries(nested)) take(item, value);
+  return reasons;
+}
+
+/** The field beside an answer where the respondent says why it changes (answers already submitted once). */
+export interface ChangeReasonView {
+  name: string;
+  domId: string;
+  value: string;
+  error?: string;
+  /** Shown open: the answer already changed since it was returned, or the field has text or an error. */
+  open: boolean;
 }
 
 export interface ChoiceView {
@@ -99,10 +126,13 @@ export interface FieldView {
   /** Hidden now because its condition does not hold for the saved answers (the script may reveal it). */
   hiddenNow: boolean;
   evidence?: { name: string; domId: string; value: string; error?: string };
+  /** The id of the question's block on its page (top-level items only): links from comments and errors lead there. */
+  anchor?: string;
   /** Evidence files of an item that takes them (top-level items only). */
   files?: FilesView;
   error?: string;
   comment?: string;
+  changeReason?: ChangeReasonView;
   /** The answer as text, for read-only pages. */
   display: string;
   links?: string[];
@@ -111,6 +141,7 @@ export interface FieldView {
 
 export interface GroupView {
   isGroup: true;
+  anchor: string;
   path: string;
   itemId: string;
   domId: string;
@@ -119,15 +150,28 @@ export interface GroupView {
   required: boolean;
   rowLabel: string;
   rows: { index: number; label: string; fields: FieldView[]; isNew: boolean }[];
+  /** The conditions of the row fields, said once for the whole group. */
+  conditions: ConditionNote[];
   error?: string;
   comment?: string;
+  changeReason?: ChangeReasonView;
   display: string;
+}
+
+/** One condition said once: «Si «¿Se respondió?» es «Sí»»: the questions it governs. */
+export interface ConditionNote {
+  text: string;
+  items: string[];
 }
 
 export interface SectionView {
   id: string;
+  /** 1-based position among the sections shown to this institution (the section pages' numbers). */
+  number: number;
   title: string;
   description?: string;
+  /** The conditions of the section's items, said once for the section. */
+  conditions: ConditionNote[];
   items: (FieldView | GroupView)[];
 }
 
@@ -168,6 +212,30 @@ export interface FormViewOptions {
   newRows?: boolean;
   /** Evidence files attached to items (their errors come in `errors` under "<item>:archivo"). */
   files?: EvidenceFilesOptions;
+  /**
+   * A reason field beside each top-level answer (answers already submitted once): the values typed so
+   * far, by item, and the items that already changed since the answers came back (shown open).
+   */
+  changeReasons?: { values: Readonly<Record<string, string>>; changed: ReadonlySet<string> };
+}
+
+function changeReasonView(itemId: string, options: FormViewOptions): ChangeReasonView | undefined {
+  if (!options.changeReasons) return undefined;
+  const path = itemId + ':motivo';
+  const value = options.changeReasons.values[itemId] ?? '';
+  const error = options.errors?.[path];
+  return { name: `motivo[${itemId}]`, domId: domIdOf(path), value, error, open: Boolean(value || error || options.changeReasons.changed.has(itemId)) };
+}
+
+/** The conditions of some items, each said once with the questions it governs, in order of appearance. */
+function conditionNotes(def: QuestionnaireDefinition, items: readonly RowItem[] | readonly QuestionnaireItem[], row?: readonly RowItem[]): ConditionNote[] {
+  const notes = new Map<string, string[]>();
+  for (const item of items) {
+    if (!item.showIf) continue;
+    const text = conditionSentence(def, item.showIf, row);
+    notes.set(text, [...(notes.get(text) ?? []), item.label.es]);
+  }
+  return [...notes].map(([text, labels]) => ({ text, items: labels }));
 }
 
 function filesView(itemId: string, options: FormViewOptions): FilesView | undefined {
@@ -199,7 +267,7 @@ function labelOfItem(def: QuestionnaireDefinition, id: string, row?: readonly Ro
 }
 
 /** "Se responde cuando «…» es «Sí»" for readers without the page script. */
-function conditionSentence(def: QuestionnaireDefinition, condition: Condition, row?: readonly RowItem[]): string {
+export function conditionSentence(def: QuestionnaireDefinition, condition: Condition, row?: readonly RowItem[]): string {
   if ('all' in condition) return condition.all.map((c) => conditionSentence(def, c, row)).join(' y ');
   if ('any' in condition) return condition.any.map((c) => conditionSentence(def, c, row)).join(' o ');
   const item = labelOfItem(def, condition.item, row);
@@ -278,7 +346,7 @@ function fieldView(
         error: options.errors?.[evidencePath],
       },
     }),
-    ...(!row && { files: filesView(item.id, options) }),
+    ...(!row && { anchor: `pregunta-${item.id}`, files: filesView(item.id, options), changeReason: changeReasonView(item.id, options) }),
     error: options.errors?.[names.path],
     comment: options.comments?.[names.path],
     ...displayOf(item, value, options.institution),
@@ -289,12 +357,14 @@ function fieldView(
 export function questionnaireView(def: QuestionnaireDefinition, answers: FormAnswers, options: FormViewOptions): SectionView[] {
   const shownIds = new Set(visibleItems(def, answers, options.institution).map((view) => view.item.id));
   return def.sections
-    .map((section): SectionView => ({
+    .map((section): Omit<SectionView, 'number'> => {
+      const applying = section.items.filter((item) => appliesToInstitution(item.appliesTo, options.institution));
+      return {
       id: section.id,
       title: section.title.es,
       description: section.description?.es,
-      items: section.items
-        .filter((item) => appliesToInstitution(item.appliesTo, options.institution))
+      conditions: conditionNotes(def, applying),
+      items: applying
         .map((item): FieldView | GroupView => {
           if (item.kind !== 'group') {
             return fieldView(def, item, answers, { path: item.id, name: (id) => id }, options, shownIds.has(item.id));
@@ -303,8 +373,12 @@ export function questionnaireView(def: QuestionnaireDefinition, answers: FormAns
           const rows = stored.map((values, index) => ({ values, index, isNew: false }));
           if (options.newRows && rows.length < item.maxRows) rows.push({ values: {}, index: rows.length, isNew: true });
           const rowLabel = item.rowLabel?.es ?? 'Registro';
+          const children = item.items.filter((child) => appliesToInstitution(child.appliesTo, options.institution));
           return {
             isGroup: true,
+            anchor: `pregunta-${item.id}`,
+            conditions: conditionNotes(def, children, item.items),
+            changeReason: changeReasonView(item.id, options),
             path: item.id,
             itemId: item.id,
             domId: domIdOf(item.id),
@@ -319,16 +393,17 @@ export function questionnaireView(def: QuestionnaireDefinition, answers: FormAns
               index,
               isNew,
               label: isNew ? `${rowLabel} (nueva fila)` : `${rowLabel} ${index + 1}`,
-              fields: item.items
-                .filter((child) => appliesToInstitution(child.appliesTo, options.institution))
+              fields: children
                 .map((child) =>
                   fieldView(def, child, values, { path: `${item.id}[${index}].${child.id}`, name: (id) => `${item.id}[${index}][${id}]` }, options, !child.showIf || !isNew, item.items),
                 ),
             })),
           };
         }),
-    }))
-    .filter((section) => section.items.length > 0);
+      };
+    })
+    .filter((section) => section.items.length > 0)
+    .map((section, index) => ({ ...section, number: index + 1 }));
 }
 
 /** Engine errors keyed by path, for the fields; the summary keeps their order. */
@@ -342,10 +417,10 @@ export function errorsByPath(errors: readonly { field: string; reason: string }[
 export function labelledErrors(def: QuestionnaireDefinition, errors: readonly { field: string; reason: string }[]) {
   return errors.map((error) => {
     if (error.field === 'reason') return { ...error, label: 'Motivo de los cambios' };
-    const match = /^([A-Za-z0-9_]+)(?:\[(\d+)\]\.([A-Za-z0-9_]+))?(:evidence|:archivo)?$/.exec(error.field);
+    const match = /^([A-Za-z0-9_]+)(?:\[(\d+)\]\.([A-Za-z0-9_]+))?(:evidence|:archivo|:motivo)?$/.exec(error.field);
     if (!match) return { ...error, label: error.field || 'Respuestas' };
     const [, top, index, child, suffix] = match;
-    const evidence = suffix === ':evidence' ? 'evidencia' : suffix === ':archivo' ? 'archivo de evidencia' : undefined;
+    const evidence = suffix === ':evidence' ? 'evidencia' : suffix === ':archivo' ? 'archivo de evidencia' : suffix === ':motivo' ? 'motivo del cambio' : undefined;
     const item = labelOfItem(def, top!);
     const childItem = item?.kind === 'group' && child ? item.items.find((c) => c.id === child) : undefined;
     const label = [item?.label.es ?? top, index !== undefined ? `registro ${Number(index) + 1}` : undefined, childItem?.label.es ?? child, evidence].filter(Boolean).join(' › ');

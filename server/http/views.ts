@@ -45,7 +45,7 @@ export const viewHelpers = {
 };
 
 export function configureViews(app: Express): void {
-  app.engine('hbs', engine({ extname: '.hbs', defaultLayout: 'main', layoutsDir: `${VIEWS}layouts`, partialsDir: `${VIEWS}partials`, helpers: viewHelpers }));
+  app.engine('hbs', engine({ extname: '.hbs', defaultLayout: 'main', layoutsDir: `${VIEWS}layouts`, partialsDir: `${VIEWS}partials`, helpers: viewHelpers, compilerOptions: { preventIndent: true } }));
   app.set('view engine', 'hbs');
   app.set('views', VIEWS);
 }

@@ -15,9 +15,13 @@
     });
   }
   // Pages that show the answers stored (the confirmation, the receipt, read-only answers): the copy is done.
+  // The key is the invitation's prefix: the copies of every section page (prefix + "-s<N>") go too.
   var done = document.querySelector('[data-draft-confirmed][data-draft-key]');
   if (done) {
-    try { localStorage.removeItem(done.getAttribute('data-draft-key')); } catch (e) { /* ignore */ }
+    var prefix = done.getAttribute('data-draft-key');
+    try {
+      Object.keys(localStorage).forEach(function (k) { if (k === prefix || k.indexOf(prefix + '-s') === 0) localStorage.removeItem(k); });
+    } catch (e) { /* ignore */ }
   }
   var form = document.getElementById('cuestionario');
   if (!form) return;
@@ -32,44 +36,16 @@
   var saving = false;
   var dirty = false;
   var conflicted = false;
+  var pendingSubmit = null;
   var NOT_ANSWERS = { _csrf: true, baseRevision: true, action: true };
 
   function say(text) {
     if (statusLine) statusLine.textContent = text;
   }
 
-  // ---- conditions ----
-  function wrapperOf(itemId, scope) {
-    var inRow = scope ? scope.querySelector('[data-item="' + itemId + '"]') : null;
-    return inRow || form.querySelector(':scope [data-item="' + itemId + '"]:not(.q-row [data-item])');
-  }
-  function valuesOf(wrapper) {
-    if (!wrapper || wrapper.classList.contains('q-hidden')) return null;
-    var values = [];
-    wrapper.querySelectorAll('input, select, textarea').forEach(function (input) {
-      if (input.closest('.evidence')) return;
-      if ((input.type === 'radio' || input.type === 'checkbox') && !input.checked) return;
-      if (input.value !== '') values.push(input.value);
-    });
-    return values;
-  }
-  function holds(condition, scope) {
-    if (condition.all) return condition.all.every(function (c) { return holds(c, scope); });
-    if (condition.any) return condition.any.some(function (c) { return holds(c, scope); });
-    var values = valuesOf(wrapperOf(condition.item, scope));
-    if (!values || values.length === 0) return false;
-    var wanted = condition.in ? condition.in.map(String) : [String(condition.equals)];
-    return values.some(function (v) { return wanted.indexOf(v) >= 0; });
-  }
+  // Conditions live in conditions.js (also used by the citizen logs); settle them after restoring values.
   function applyConditions() {
-    // Items only look back, so one pass in document order settles every condition.
-    form.querySelectorAll('[data-show-if]').forEach(function (el) {
-      var scope = el.closest('.q-row');
-      var visible = holds(JSON.parse(el.getAttribute('data-show-if')), scope);
-      el.classList.toggle('q-hidden', !visible);
-      var hint = el.querySelector('.condition');
-      if (hint) hint.hidden = true;
-    });
+    if (window.mgaConditions) window.mgaConditions.apply(form);
   }
 
   // ---- drafts ----
@@ -182,8 +158,8 @@
           }
         } else if (result.status === 409 && json.code === 'stale_revision') {
           showConflict();
-        } else if (result.status === 400 && (json.errors || []).some(function (e) { return e.field === 'reason'; })) {
-          say('Escriba el motivo de los cambios para guardarlos en el servidor; mientras tanto se guardan en este navegador.');
+        } else if (result.status === 400 && (json.errors || []).some(function (e) { return e.field === 'reason' || /:motivo$/.test(e.field); })) {
+          say('Escriba junto a cada respuesta cambiada el motivo del cambio para guardarla en el servidor; mientras tanto se guarda en este navegador.');
         } else if (result.status === 409) {
           say('No se pudo guardar: las respuestas ya no se pueden cambiar ahora. Recargue la página para ver por qué; sus cambios siguen en este navegador.');
         } else {
@@ -194,7 +170,16 @@
         say('Sin conexión: sus respuestas se guardaron en este navegador y se enviarán al reconectar.');
         dirty = true;
       })
-      .finally(function () { saving = false; });
+      .finally(function () {
+        saving = false;
+        if (pendingSubmit) {
+          var submitter = pendingSubmit.submitter;
+          pendingSubmit = null;
+          if (submitter && form.requestSubmit) form.requestSubmit(submitter);
+          else if (form.requestSubmit) form.requestSubmit();
+          else form.submit();
+        }
+      });
   }
   function changed() {
     dirty = true;
@@ -247,7 +232,14 @@
 
   form.addEventListener('input', changed);
   form.addEventListener('change', changed);
-  form.addEventListener('submit', function () {
+  form.addEventListener('submit', function (event) {
+    // A background save still on its way would make this post look stale (its revision is about
+    // to change): wait for it, then post with the revision it confirmed.
+    if (saving) {
+      event.preventDefault();
+      pendingSubmit = { submitter: event.submitter || null };
+      return;
+    }
     // The copy stays until the next page shows the values stored: only then are they confirmed.
     keep();
     dirty = false;

@@ -4,7 +4,7 @@ import { registerResultsApi } from './editions.js';
 import { registerAuthApi } from './auth.js';
 import { registerAdminApi } from './admin.js';
 import { registerEditionAdminApi } from './editionAdmin.js';
-import { registerRespondentApi } from './respond.js';
+import { registerRespondentApi } from './respondApi.js';
 import { registerReviewApi } from './review.js';
 import { registerQueueApi } from './queue.js';
 import { registerAssignmentsApi } from './assignments.js';

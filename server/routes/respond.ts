@@ -3,39 +3,39 @@
  * questionnaire with its progress, drafts that keep every valid answer (also saved in the
  * background by the page script), the «su versión / versión guardada» choice when the answers
  * changed elsewhere, submission behind a confirmation page, and the receipt with its folio and PDF.
- * The same actions in the JSON API, authenticated by the invitation token as a bearer token.
+ * The questionnaire is shown one section per page from an index with the progress of each section.
+ * The same actions in the JSON API: respondApi.ts.
  */
 import { Router, type Request, type Response } from 'express';
 import { InvitationModel } from '../models/invitation.js';
 import { activeInvitation, currentRespondent, invitationCheck, principalOf, requireRespondent, requireRespondentLater, type RespondentPrincipal } from '../auth/access.js';
-import type { JSONSchemaType } from 'ajv';
 import { HttpProblem, badRequest, type FieldError } from '../http/problem.js';
-import { validator } from '../http/validate.js';
 import { startSession } from '../auth/session.js';
 import { flash, renderPage } from '../http/render.js';
-import { answerConflicts, answersFromForm, errorsByPath, labelledErrors, questionnaireView, resolveConflicts, type FormAnswers } from '../http/questionnaireForm.js';
-import { answeredCount, editionInstrument, loadResponse, saveDraft, submitAnswers, STATUS_LABELS, type Actor, type SaveResult } from '../services/responses.js';
+import { answerConflicts, answersFromForm, errorsByPath, labelledErrors, questionnaireView, reasonsFromForm, resolveConflicts, type FormAnswers } from '../http/questionnaireForm.js';
+import { answeredCount, editionInstrument, loadResponse, saveDraft, submitAnswers, withinScope, STATUS_LABELS, type Actor, type SaveResult } from '../services/responses.js';
+import { changesSinceReturn } from '../services/answerChanges.js';
+import { cachedInstitution } from '../services/responseStore.js';
+import { commentedItems, errorLinks, sectionIndex, sectionNav, sectionScope, sectionOfItems } from '../http/questionnaireSections.js';
 import { refusal } from '../services/editionLifecycle.js';
 import { receiptPdf } from '../services/receipts.js';
 import { normaliseAnswers, progress, validateAnswers } from '../../questionnaires/engine.js';
-import { download, type ApiRegistry } from '../http/api.js';
 import { EVIDENCE_FILE_FIELD, commitEvidence, countEvidence, discardReceived, evidenceByItem, evidenceItems, evidenceSettings, listEvidence, megabytes, removeEvidence, EVIDENCE_TYPE_WORDS } from '../files/evidence.js';
 import { receiveEvidence, receivedFiles, recordEvidence, rejectionText } from './evidence.js';
-import { PROBLEM_RESPONSE } from '../http/apiSchemas.js';
 
-const EDITABLE = ['draft', 'returned'] as const;
+export const EDITABLE = ['draft', 'returned'] as const;
 
 function respondentActor(principal: RespondentPrincipal, institutionName: string): Actor {
   return { kind: 'respondent', id: principal.invitationId, label: `Sujeto obligado: ${institutionName}`, role: 'respondent' };
 }
 
-async function respondentContext(principal: RespondentPrincipal) {
+export async function respondentContext(principal: RespondentPrincipal) {
   const instrument = await editionInstrument(principal.edition, 'institution');
   const current = await loadResponse(principal.edition, principal.institution, instrument);
   return { instrument, current, actor: respondentActor(principal, current.institution.name) };
 }
 
-type RespondentContext = Awaited<ReturnType<typeof respondentContext>>;
+export type RespondentContext = Awaited<ReturnType<typeof respondentContext>>;
 
 function commentsOf(current: RespondentContext['current']): Record<string, string> {
   if (current.status !== 'returned') return {};
@@ -48,7 +48,7 @@ function closedMessage(current: RespondentContext['current']): string | undefine
   return refusal(current.edition, 'respond')?.pageMessage;
 }
 
-function latestReceipt(current: RespondentContext['current']) {
+export function latestReceipt(current: RespondentContext['current']) {
   const receipts = current.response?.receipts ?? [];
   return ['submitted', 'approved'].includes(current.status) ? receipts[receipts.length - 1] : undefined;
 }
@@ -66,6 +66,8 @@ interface Override {
   answers: FormAnswers;
   errors: FieldError[];
   reason: string;
+  /** The per-item reasons as posted ("motivo[<item>]"). */
+  reasons?: Record<string, string>;
   status: number;
   /** The heading of the error summary ("Se guardaron 11 respuestas; 1 no se guardó"). */
   errorsHeading?: string;
@@ -75,6 +77,19 @@ function savedSummary(saved: SaveResult): string {
   const stored = answeredCount(saved.answers);
   const notStored = new Set(saved.rejected.map((e) => e.field.replace(/\[\d+\].*$/, ''))).size;
   return `Se ${stored === 1 ? 'guardó 1 respuesta' : `guardaron ${stored} respuestas`}; ${notStored === 1 ? '1 no se guardó' : `${notStored} no se guardaron`}:`;
+}
+
+/** The section a page shows (1-based), or undefined for the whole questionnaire on one page. */
+function pageSection(res: Response): number | undefined {
+  return res.locals.questionnaireSection as number | undefined;
+}
+
+/** Where a page of the questionnaire lives: a section page, or the whole questionnaire. */
+const pageUrl = (section: number | undefined) => (section ? `/responder/seccion/${section}` : '/responder/todas');
+
+/** The latest reason given for each item changed since the answers came back: the reason fields start with it. */
+function lastReasons(changes: Awaited<ReturnType<typeof changesSinceReturn>>['changes']): Record<string, string> {
+  return Object.fromEntries(changes.flatMap((c) => (c.reasons.length ? [[c.item, c.reasons[c.reasons.length - 1]!.text]] : [])));
 }
 
 async function renderQuestionnaire(req: Request, res: Response, override?: Override) {
@@ -91,41 +106,77 @@ async function renderQuestionnaire(req: Request, res: Response, override?: Overr
     editable,
     maxPerItem: settings.maxFilesPerItem,
   };
-  const sections = questionnaireView(instrument.definition, answers, { institution: current.context.institution, errors: errorsByPath(errors), comments: commentsOf(current), newRows: editable, files });
+  const needsReason = Boolean(current.response?.firstSubmittedAt);
+  const changes = editable && needsReason ? (await changesSinceReturn(principal.edition, principal.institution, instrument.id)).changes : [];
+  const changeReasons = editable && needsReason ? { values: { ...lastReasons(changes), ...override?.reasons }, changed: new Set(changes.map((c) => c.item)) } : undefined;
+  const allSections = questionnaireView(instrument.definition, answers, { institution: current.context.institution, errors: errorsByPath(errors), comments: commentsOf(current), newRows: editable, files, changeReasons });
+  const section = editable ? pageSection(res) : undefined;
+  const sections = section ? allSections.filter((s) => s.number === section) : allSections;
+  const sectionOf = sectionOfItems(allSections);
   const confirmedRevision = override?.confirmedRevision ?? req.session?.draftConfirmed;
   if (req.session?.draftConfirmed !== undefined) delete req.session.draftConfirmed;
+  const answersProgress = progress(instrument.definition, answers, current.context);
   renderPage(
     req,
     res,
     'respond/questionnaire',
     {
-      title: instrument.title,
+      title: section ? `${sections[0]!.title} · ${instrument.title}` : instrument.title,
       instrument: { id: instrument.id, title: instrument.title, hash: instrument.hash },
       edition: current.edition,
       deadline: current.edition.deadline,
       institution: current.institution,
       status: current.status,
       statusLabel: STATUS_LABELS[current.status],
-      progress: progress(instrument.definition, answers, current.context),
+      progress: answersProgress,
       editable,
       closed,
       reopenReason: current.status === 'returned' ? current.response?.reopenReason : undefined,
-      needsReason: Boolean(current.response?.firstSubmittedAt),
+      needsReason,
       reason: override?.reason ?? '',
       sections,
-      errors: labelledErrors(instrument.definition, errors),
+      section: section && sectionNav(allSections, section, answersProgress),
+      commented: commentedItems(instrument.definition, current.status === 'returned' ? (current.response?.comments ?? []) : [], sectionOf, section ?? 'all'),
+      errors: errorLinks(labelledErrors(instrument.definition, errors), sectionOf, section),
       errorsHeading: override?.errorsHeading,
       savedAt: current.response?.updatedAt,
       revision: current.revision,
       confirmedRevision,
       receipt: latestReceipt(current),
-      draftKey: `mga-borrador-${principal.invitationId}`,
+      // One copy per page in this browser: a section's copy never restores into another section.
+      draftKey: `mga-borrador-${principal.invitationId}${section ? `-s${section}` : ''}`,
+      draftKeyPrefix: `mga-borrador-${principal.invitationId}`,
       evidenceLimits: `${EVIDENCE_TYPE_WORDS}; hasta ${megabytes(settings.maxBytes)} por archivo y ${settings.maxFilesPerItem} archivos por pregunta`,
       // Read-only pages still run it: it clears this browser's copy once the server holds the answers.
-      scripts: ['/static/questionnaire.js'],
+      scripts: ['/static/conditions.js', '/static/questionnaire.js'],
     },
     { status: override?.status },
   );
+}
+
+/** The respondent's starting page: the sections with their progress, the evaluators' comments first. */
+async function renderIndex(req: Request, res: Response) {
+  const principal = currentRespondent(res);
+  const { instrument, current } = await respondentContext(principal);
+  const sections = questionnaireView(instrument.definition, current.answers, { institution: current.context.institution, comments: commentsOf(current) });
+  const answersProgress = progress(instrument.definition, current.answers, current.context);
+  const needsReason = Boolean(current.response?.firstSubmittedAt);
+  const changes = needsReason ? (await changesSinceReturn(principal.edition, principal.institution, instrument.id)).changes : [];
+  renderPage(req, res, 'respond/index', {
+    title: instrument.title,
+    instrument: { title: instrument.title },
+    edition: current.edition,
+    deadline: current.edition.deadline,
+    institution: current.institution,
+    status: current.status,
+    statusLabel: STATUS_LABELS[current.status],
+    progress: answersProgress,
+    savedAt: current.response?.updatedAt,
+    reopenReason: current.status === 'returned' ? current.response?.reopenReason : undefined,
+    commented: commentedItems(instrument.definition, current.status === 'returned' ? (current.response?.comments ?? []) : [], sectionOfItems(sections), 'index'),
+    changedCount: changes.length,
+    sections: sectionIndex(sections, answersProgress),
+  });
 }
 
 function field(body: unknown, name: string): string {
@@ -170,24 +221,27 @@ async function renderConflict(req: Request, res: Response, mine: FormAnswers, re
  * a stale revision shows the conflict view, a closed edition or a submitted response explains why;
  * returns the result when something could be saved.
  */
-async function saveFromForm(req: Request, res: Response, answers: FormAnswers, ctx?: RespondentContext): Promise<SaveResult | undefined> {
+async function saveFromForm(req: Request, res: Response, answers: FormAnswers, ctx?: RespondentContext, scope?: readonly string[]): Promise<SaveResult | undefined> {
   const principal = currentRespondent(res);
   const { instrument, actor, current } = ctx ?? (await respondentContext(principal));
   const reason = field(req.body, 'reason');
+  const reasons = reasonsFromForm(req.body);
+  // A section's post stands for the whole answers with that section replaced (what the pages show).
+  const whole = scope ? (withinScope(current.answers, answers, scope) as FormAnswers) : answers;
   try {
-    return await saveDraft(principal.edition, principal.institution, instrument, answers, { actor, reason, baseRevision: baseRevisionOf(req.body), editableIn: EDITABLE, preloaded: current });
+    return await saveDraft(principal.edition, principal.institution, instrument, answers, { actor, reason, reasons, scope, baseRevision: baseRevisionOf(req.body), editableIn: EDITABLE, preloaded: current });
   } catch (error) {
     if (!(error instanceof HttpProblem)) throw error;
-    if (error.code === 'stale_revision') return void (await renderConflict(req, res, answers, reason));
+    if (error.code === 'stale_revision') return void (await renderConflict(req, res, whole, reason));
     if (error.status === 400) {
-      return void (await renderQuestionnaire(req, res, { answers, errors: error.errors ?? [{ field: '', reason: error.pageMessage ?? error.title }], reason, status: 400, errorsHeading: 'No se guardó nada:' }));
+      return void (await renderQuestionnaire(req, res, { answers: whole, errors: error.errors ?? [{ field: '', reason: error.pageMessage ?? error.title }], reason, reasons, status: 400, errorsHeading: 'No se guardó nada:' }));
     }
     if (error.code === 'response_state') {
       flash(req, 'Sus respuestas ya fueron enviadas: no se pueden cambiar hasta que la evaluación las devuelva.', 'error');
       return void res.redirect(303, '/responder');
     }
     if (error.status === 409) {
-      return void (await renderQuestionnaire(req, res, { answers, errors: [{ field: '', reason: error.pageMessage ?? error.title }], reason, status: 409, errorsHeading: 'No se guardó nada:' }));
+      return void (await renderQuestionnaire(req, res, { answers: whole, errors: [{ field: '', reason: error.pageMessage ?? error.title }], reason, reasons, status: 409, errorsHeading: 'No se guardó nada:' }));
     }
     throw error;
   }
@@ -227,26 +281,28 @@ async function checkPostedFiles(req: Request, files: ReturnType<typeof receivedF
   return errors.length ? { errors } : { accepted };
 }
 
-async function afterDraft(req: Request, res: Response, answers: FormAnswers, saved: SaveResult, submit: boolean, note = '') {
+async function afterDraft(req: Request, res: Response, answers: FormAnswers, saved: SaveResult, submit: boolean, note = '', next = '/responder') {
   const principal = currentRespondent(res);
   const reason = field(req.body, 'reason');
+  const reasons = reasonsFromForm(req.body);
   if (saved.rejected.length) {
     const heading = `${savedSummary(saved)}${submit ? ' por eso todavía no se puede enviar.' : ''}`;
-    return renderQuestionnaire(req, res, { answers, errors: saved.rejected, reason, status: 400, errorsHeading: heading, confirmedRevision: saved.revision });
+    return renderQuestionnaire(req, res, { answers: { ...saved.answers, ...answers }, errors: saved.rejected, reason, reasons, status: 400, errorsHeading: heading, confirmedRevision: saved.revision });
   }
   req.session.draftConfirmed = saved.revision;
   if (!submit) {
     flash(req, `Borrador guardado: ${answeredCount(saved.answers)} respuestas.${note ? ` ${note}` : ''}`);
-    return res.redirect(303, '/responder');
+    return res.redirect(303, next);
   }
   // The draft is stored; submitting needs every required answer, then a confirmation.
   const { instrument, current } = await respondentContext(principal);
   const check = validateAnswers(instrument.definition, current.answers, { ...current.context, mode: 'submit' });
   if (!check.ok) {
     return renderQuestionnaire(req, res, {
-      answers,
+      answers: current.answers,
       errors: check.errors.map((e) => ({ field: e.item, reason: e.reason })),
       reason,
+      reasons,
       status: 400,
       errorsHeading: 'Se guardó el borrador, pero todavía no se puede enviar:',
       confirmedRevision: saved.revision,
@@ -277,7 +333,8 @@ async function renderConfirmation(req: Request, res: Response, error?: string) {
       revision: current.revision,
       ready: check.ok,
       closed: closedMessage(current),
-      missing: labelledErrors(instrument.definition, check.errors.map((e) => ({ field: e.item, reason: e.reason }))),
+      // Each missing answer links to its section's page.
+      missing: errorLinks(labelledErrors(instrument.definition, check.errors.map((e) => ({ field: e.item, reason: e.reason }))), sectionOfItems(sections), 0),
       errors: error ? [{ field: 'confirmar', label: 'Confirmación', reason: error }] : [],
       draftKey: `mga-borrador-${principal.invitationId}`,
       scripts: ['/static/questionnaire.js'],
@@ -286,12 +343,48 @@ async function renderConfirmation(req: Request, res: Response, error?: string) {
   );
 }
 
+/** The number of a section shown to this institution ("3" → 3), or undefined when there is none. */
+function sectionNumber(text: string, def: RespondentContext['instrument']['definition'], institution: RespondentContext['current']['context']['institution']): number | undefined {
+  if (!/^\d{1,3}$/.test(text)) return undefined;
+  const number = Number(text);
+  return sectionScope(def, institution, number) ? number : undefined;
+}
+
+/**
+ * Where a saved page leads: «Guardar y seguir» to the next section (the index after the last),
+ * «Guardar» and removing a file back to the same page; the whole questionnaire back to itself.
+ */
+function nextPage(action: string, section: number | undefined, def: RespondentContext['instrument']['definition'], institution: RespondentContext['current']['context']['institution'], stay: boolean): string {
+  if (!section) return pageUrl(undefined);
+  if (action === 'next' && !stay) return sectionScope(def, institution, section + 1) ? pageUrl(section + 1) : '/responder';
+  if (action === 'index' && !stay) return '/responder';
+  return pageUrl(section);
+}
+
 export function respondRouter(): Router {
   const router = Router();
 
   router.get('/responder', async (req, res) => {
     const valid = principalOf(res)?.kind === 'respondent' && (await invitationCheck(res).then(() => true, () => false));
     if (!valid) return renderPage(req, res, 'respond/invalid', { title: 'Abra su liga de invitación' }, { status: 401 });
+    const { current } = await respondentContext(currentRespondent(res));
+    // While the answers can be changed: the sections and their progress; otherwise the answers as sent.
+    if ((EDITABLE as readonly string[]).includes(current.status) && !closedMessage(current)) return renderIndex(req, res);
+    await renderQuestionnaire(req, res);
+  });
+
+  router.get('/responder/todas', requireRespondent, async (req, res) => {
+    await renderQuestionnaire(req, res);
+  });
+
+  router.get('/responder/seccion/:number', requireRespondent, async (req, res) => {
+    const { instrument, current } = await respondentContext(currentRespondent(res));
+    if (!(EDITABLE as readonly string[]).includes(current.status) || closedMessage(current)) return res.redirect(303, '/responder');
+    const number = sectionNumber(String(req.params.number), instrument.definition, current.context.institution);
+    if (number === undefined) {
+      return renderPage(req, res, 'error', { title: 'Sección no encontrada', message: `El cuestionario no tiene una sección ${String(req.params.number).slice(0, 20)}. Vuelva al índice de secciones.` }, { status: 404 });
+    }
+    res.locals.questionnaireSection = number;
     await renderQuestionnaire(req, res);
   });
 
@@ -300,14 +393,24 @@ export function respondRouter(): Router {
     const ctx = await respondentContext(principal);
     const files = receivedFiles(req).filter((f) => f.evidenceId || f.rejected);
     const answers = answersFromForm(ctx.instrument.definition, req.body);
+    // A section's page posts its number: only that section's answers are replaced.
+    const posted = field(req.body, 'seccion');
+    const section = posted ? sectionNumber(posted, ctx.instrument.definition, ctx.current.context.institution) : undefined;
+    if (posted && section === undefined) {
+      await discardReceived(files);
+      return renderQuestionnaire(req, res, { answers: ctx.current.answers, errors: [{ field: 'seccion', reason: `Sección: el cuestionario no tiene una sección «${posted.slice(0, 20)}»; no se guardó nada. Vuelva al índice de secciones.` }], reason: '', status: 400, errorsHeading: 'No se guardó nada:' });
+    }
+    res.locals.questionnaireSection = section;
+    const scope = section ? sectionScope(ctx.instrument.definition, ctx.current.context.institution, section) : undefined;
     // Files first: a refused file means nothing of this post is kept, and the page says why.
     const checked = await checkPostedFiles(req, files, ctx);
     if ('errors' in checked) {
       await discardReceived(files);
       const upload = Boolean(res.locals.evidenceUploadError);
-      return renderQuestionnaire(req, res, { answers: upload ? ctx.current.answers : answers, errors: checked.errors, reason: upload ? '' : field(req.body, 'reason'), status: upload ? 413 : 400, errorsHeading: 'No se guardó nada:' });
+      const shown = upload ? ctx.current.answers : scope ? (withinScope(ctx.current.answers, answers, scope) as FormAnswers) : answers;
+      return renderQuestionnaire(req, res, { answers: shown, errors: checked.errors, reason: upload ? '' : field(req.body, 'reason'), reasons: upload ? {} : reasonsFromForm(req.body), status: upload ? 413 : 400, errorsHeading: 'No se guardó nada:' });
     }
-    const saved = await saveFromForm(req, res, answers, ctx);
+    const saved = await saveFromForm(req, res, answers, ctx, scope);
     if (!saved) return discardReceived(files);
     const owner = { edition: principal.edition, institution: principal.institution, invitation: principal.invitationId };
     await commitEvidence(owner, checked.accepted);
@@ -320,7 +423,9 @@ export function respondRouter(): Router {
       checked.accepted.length ? (checked.accepted.length === 1 ? 'Se adjuntó 1 archivo.' : `Se adjuntaron ${checked.accepted.length} archivos.`) : '',
       removed ? `Se quitó el archivo «${removed.name}».` : '',
     ].filter(Boolean).join(' ');
-    await afterDraft(req, res, answers, saved, !removing && field(req.body, 'action') === 'submit', note);
+    const action = field(req.body, 'action');
+    const next = nextPage(action, section, ctx.instrument.definition, ctx.current.context.institution, removing !== '');
+    await afterDraft(req, res, answers, saved, !removing && action === 'submit', note, next);
   });
 
   /** The conflict view's choice: per item, the posted version or the stored one. */
@@ -339,7 +444,7 @@ export function respondRouter(): Router {
     const takeMine = new Set(Object.entries(body).flatMap(([key, value]) => (value === 'mine' ? [/^choice\[(.{1,100})\]$/.exec(key)?.[1] ?? ''] : [])).filter(Boolean));
     const merged = resolveConflicts(instrument.definition, mine, current.answers, takeMine);
     const saved = await saveFromForm(req, res, merged);
-    if (saved) await afterDraft(req, res, merged, saved, false);
+    if (saved) await afterDraft(req, res, merged, saved, false, '', '/responder');
   });
 
   /**
@@ -350,9 +455,20 @@ export function respondRouter(): Router {
     const principal = currentRespondent(res);
     const instrument = await editionInstrument(principal.edition, 'institution');
     const answers = answersFromForm(instrument.definition, req.body);
+    // A section page's save covers only its section (the other answers are kept as stored).
+    const posted = field(req.body, 'seccion');
+    let scope: string[] | undefined;
+    if (posted) {
+      const cached = await cachedInstitution(principal.edition, principal.institution);
+      const institution = { type: cached.type, level: cached.level };
+      scope = /^\d{1,3}$/.test(posted) ? sectionScope(instrument.definition, institution, Number(posted)) : undefined;
+      if (!scope) throw badRequest(`the questionnaire has no section "${posted.slice(0, 20)}"`, [{ field: 'seccion', reason: `Sección: el cuestionario no tiene una sección «${posted.slice(0, 20)}»` }]);
+    }
     const saved = await saveDraft(principal.edition, principal.institution, instrument, answers, {
       actor: (name) => respondentActor(principal, name),
       reason: field(req.body, 'reason'),
+      reasons: reasonsFromForm(req.body),
+      scope,
       baseRevision: baseRevisionOf(req.body),
       editableIn: EDITABLE,
       verified: invitationCheck(res),
@@ -443,7 +559,7 @@ async function respondentFiles(principal: RespondentPrincipal, instrument: Respo
   };
 }
 
-async function sendReceipt(res: Response) {
+export async function sendReceipt(res: Response) {
   const principal = currentRespondent(res);
   const { instrument, current } = await respondentContext(principal);
   const receipt = latestReceipt(current);
@@ -452,140 +568,4 @@ async function sendReceipt(res: Response) {
   res.attachment(`acuse-${receipt.folio}.pdf`).type('application/pdf');
   res.setHeader('Cache-Control', 'private, no-store');
   res.send(pdf);
-}
-
-function questionnairePayload(ctx: RespondentContext, principal: RespondentPrincipal) {
-  const { instrument, current } = ctx;
-  const receipt = latestReceipt(current);
-  const closed = refusal(current.edition, 'respond');
-  return {
-    edition: principal.edition,
-    editionState: { status: current.edition.status, deadline: current.edition.deadline ?? null, open: !closed, ...(closed && { code: closed.code }) },
-    institution: { id: String(current.institution._id), name: current.institution.name, entity: current.institution.entity, type: current.institution.type, level: current.institution.level },
-    questionnaire: { id: instrument.id, hash: instrument.hash, definition: instrument.definition },
-    status: current.status,
-    revision: current.revision,
-    answers: current.answers,
-    progress: current.progress,
-    comments: current.status === 'returned' ? (current.response?.comments ?? []).map((c) => ({ item: c.item, comment: c.comment })) : [],
-    reopenReason: current.status === 'returned' ? (current.response?.reopenReason ?? null) : null,
-    receipt: receipt ? { folio: receipt.folio, at: receipt.at, revision: receipt.revision } : null,
-    updatedAt: current.response?.updatedAt ?? null,
-  };
-}
-
-interface AnswersBody {
-  answers: Record<string, unknown>;
-  reason?: string;
-  baseRevision?: number;
-}
-
-/** The engine checks the answers item by item; the schema only the envelope. */
-const answersBody = {
-  type: 'object',
-  properties: {
-    answers: { type: 'object', description: 'item id → value; group id → rows; "<item>:evidence" → URL' },
-    reason: { type: 'string', maxLength: 1000, nullable: true },
-    baseRevision: { type: 'integer', minimum: 0, nullable: true, description: 'the revision these answers are based on; a stale one gets 409 and nothing is stored' },
-  },
-  required: ['answers'],
-  additionalProperties: false,
-} as unknown as JSONSchemaType<AnswersBody>;
-const checkAnswersBody = validator(answersBody, 'body');
-
-interface SubmitBody {
-  answers?: Record<string, unknown>;
-  reason?: string;
-  baseRevision?: number;
-}
-const submitBody = {
-  ...answersBody,
-  properties: { ...(answersBody as { properties: object }).properties, answers: { type: 'object', nullable: true, description: 'the answers to submit; absent: the stored draft' } },
-  required: [],
-} as unknown as JSONSchemaType<SubmitBody>;
-const checkSubmitBody = validator(submitBody, 'body');
-
-const questionnaireSchema = {
-  type: 'object',
-  required: ['edition', 'institution', 'questionnaire', 'status', 'revision', 'answers', 'progress'],
-  properties: {
-    edition: { type: 'string' },
-    editionState: { type: 'object', properties: { status: { type: 'string' }, deadline: { type: ['string', 'null'] }, open: { type: 'boolean' }, code: { type: 'string' } } },
-    institution: { type: 'object' },
-    questionnaire: { type: 'object' },
-    status: { type: 'string', enum: ['draft', 'submitted', 'returned', 'approved'] },
-    revision: { type: 'integer', minimum: 0 },
-    answers: { type: 'object' },
-    progress: { type: 'object' },
-    comments: { type: 'array' },
-    reopenReason: { type: ['string', 'null'] },
-    receipt: { type: ['object', 'null'] },
-    updatedAt: { type: ['string', 'null'] },
-  },
-};
-
-export function registerRespondentApi(api: ApiRegistry): void {
-  const access = 'the respondent of the institution (invitation token as bearer, or the session opened by the link)';
-  const stale = { ...PROBLEM_RESPONSE, description: 'stale baseRevision (code stale_revision, with currentRevision and the current answers; nothing stored), answers not editable now (response_state), or the edition closed (edition_state, deadline_passed)' };
-  api.add(
-    { method: 'get', path: '/respondent/questionnaire', summary: 'The questionnaire of the invited institution, its answers, revision, status, progress, review comments and receipt', tag: 'respondent', access, responses: { 200: { description: 'the questionnaire and its answers', schema: questionnaireSchema } } },
-    requireRespondent,
-    async (_req, res) => {
-      const principal = currentRespondent(res);
-      res.json(questionnairePayload(await respondentContext(principal), principal));
-    },
-  );
-
-  api.add(
-    {
-      method: 'put',
-      path: '/respondent/answers',
-      summary: 'Save the answers as a draft. All or nothing: any invalid answer is a 400 listing every error, and nothing is stored (the questionnaire page instead keeps every valid answer). Send baseRevision to be told (409) when the answers changed meanwhile.',
-      tag: 'respondent',
-      access,
-      body: answersBody,
-      responses: { 200: { description: 'stored; the questionnaire with its new revision', schema: questionnaireSchema }, 409: stale },
-    },
-    requireRespondent,
-    async (req, res) => {
-      const principal = currentRespondent(res);
-      const ctx = await respondentContext(principal);
-      const { answers, reason = '', baseRevision } = checkAnswersBody(req.body);
-      await saveDraft(principal.edition, principal.institution, ctx.instrument, answers, { actor: ctx.actor, reason, baseRevision: baseRevision ?? undefined, editableIn: EDITABLE, allOrNothing: true, preloaded: ctx.current });
-      res.json(questionnairePayload(await respondentContext(principal), principal));
-    },
-  );
-
-  api.add(
-    {
-      method: 'post',
-      path: '/respondent/submit',
-      summary: 'Submit the answers (or the stored draft when none are sent): every required item must be answered; read-only until returned. The answer carries the receipt (folio, date and time).',
-      tag: 'respondent',
-      access,
-      body: submitBody,
-      responses: { 200: { description: 'submitted; the questionnaire with its receipt', schema: questionnaireSchema }, 409: stale },
-    },
-    requireRespondent,
-    async (req, res) => {
-      const principal = currentRespondent(res);
-      const ctx = await respondentContext(principal);
-      const { answers, reason = '', baseRevision } = checkSubmitBody(req.body ?? {});
-      await submitAnswers(principal.edition, principal.institution, ctx.instrument, answers ?? undefined, { actor: ctx.actor, reason, baseRevision: baseRevision ?? undefined, editableIn: EDITABLE });
-      res.json(questionnairePayload(await respondentContext(principal), principal));
-    },
-  );
-
-  api.add(
-    {
-      method: 'get',
-      path: '/respondent/receipt.pdf',
-      summary: 'The receipt of the latest submission (PDF): folio, date and time, and the submitted answers',
-      tag: 'respondent',
-      access,
-      responses: { 200: download('the receipt, as an attachment named after its folio', 'application/pdf'), 404: { ...PROBLEM_RESPONSE, description: 'no submission yet (code no_receipt)' } },
-    },
-    requireRespondent,
-    async (_req, res) => sendReceipt(res),
-  );
 }

@@ -32,6 +32,7 @@ import { scoreExplanationSchema } from '../http/explanationSchema.js';
 import { progress } from '../../questionnaires/engine.js';
 import type { ApiRegistry } from '../http/api.js';
 import { evidenceByItem, evidenceItems, evidenceSettings, listEvidence } from '../files/evidence.js';
+import { changesSinceReturn, type AnswerChange } from '../services/answerChanges.js';
 import { mayDownloadEvidence } from './evidence.js';
 import { answers as answersSchema, institutionRef, progress as progressSchema, responseStatus, sha256, storedScore } from '../http/schemas.js';
 
@@ -61,8 +62,12 @@ async function reviewData(editionId: string, institutionId: string) {
   });
   const answers = await loadResponse(editionId, institutionId, own);
   const logResponse = logs ? await loadResponse(editionId, institutionId, logs) : undefined;
-  const [audit, scored] = await Promise.all([auditEntries({ edition: editionId, institution: answers.institution._id }), scoreWithExplanation(editionId, institutionId)]);
-  return { own, logs, answers, logResponse, audit: audit.rows, scored };
+  const [audit, scored, changes] = await Promise.all([
+    auditEntries({ edition: editionId, institution: answers.institution._id }),
+    scoreWithExplanation(editionId, institutionId),
+    changesSinceReturn(editionId, answers.institution._id, own.id),
+  ]);
+  return { own, logs, answers, logResponse, audit: audit.rows, scored, changes };
 }
 
 /** Comments posted as "comment[<item path>]" fields; empty ones are not comments. */
@@ -150,7 +155,14 @@ async function renderReview(req: Request, res: Response, override?: ReviewOverri
     maxPerItem: evidenceSettings().maxFilesPerItem,
     ...(mayDownloadEvidence(user, editionId) && { downloadBase: `/api/v1/editions/${encodeURIComponent(editionId)}/institutions/${institutionId}/evidence/` }),
   };
-  const answerSections = questionnaireView(data.own.definition, data.answers.answers, { institution, comments, files });
+  // What the respondent changed since the answers were given back, with the reasons, beside each answer.
+  const changes = new Map<string, AnswerChange>(data.changes.changes.map((c) => [c.item, c]));
+  // Comments typed on a refused «Devolver» stay in their boxes.
+  const typed = req.method === 'POST' ? new Map(commentsFromForm(req.body).map((c) => [c.item, c.comment])) : new Map<string, string>();
+  const answerSections = questionnaireView(data.own.definition, data.answers.answers, { institution, comments, files }).map((section) => ({
+    ...section,
+    items: section.items.map((item) => ({ ...item, change: changes.get(item.itemId), draftComment: typed.get(item.path) })),
+  }));
   const logAnswers = override?.logAnswers ?? data.logResponse?.answers ?? {};
   const logErrors = override?.logErrors ?? [];
   const logSections = data.logs ? questionnaireView(data.logs.definition, logAnswers, { institution, errors: errorsByPath(logErrors), newRows: writable }) : [];
@@ -175,7 +187,9 @@ async function renderReview(req: Request, res: Response, override?: ReviewOverri
         sections: answerSections,
         submittedAt: data.answers.response?.submittedAt,
         reopenReason: data.answers.response?.reopenReason,
+        changes: data.changes.changes,
       },
+      commentsSent: data.answers.status !== 'draft',
       logs: data.logs && {
         status: data.logResponse!.status,
         revision: data.logResponse!.revision,
@@ -189,6 +203,7 @@ async function renderReview(req: Request, res: Response, override?: ReviewOverri
       errorsHeading: override?.errorsHeading,
       audit: data.audit,
       score: await scoreView(editionId, institutionId, data.scored),
+      scripts: ['/static/conditions.js'],
     },
     { status: override?.status },
   );
@@ -350,6 +365,28 @@ const QUEUE_SCHEMA = {
     },
   },
 };
+const changesSchema = {
+  type: 'object',
+  description: 'What the respondent changed since the answers were last returned (or the approval reopened), per question, with the reasons given; since is null when they never were',
+  required: ['since', 'items'],
+  properties: {
+    since: { type: ['string', 'null'], format: 'date-time' },
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['item', 'before', 'after', 'reasons'],
+        properties: {
+          item: { type: 'string' },
+          label: { type: 'string' },
+          before: { type: 'string', description: 'the answer (and evidence link) when returned, in words' },
+          after: { type: 'string', description: 'the answer now, in words' },
+          reasons: { type: 'array', items: { type: 'object', required: ['text', 'at'], properties: { text: { type: 'string' }, at: { type: 'string', format: 'date-time' }, by: { type: 'string' } } } },
+        },
+      },
+    },
+  },
+};
 const questionnaireRef = { type: 'object', required: ['id', 'hash'], properties: { id: { type: 'string' }, hash: sha256 } };
 const scoreOrNull = { anyOf: [storedScore, { type: 'null' }], description: 'the score as recomputed; null while it cannot be computed' };
 const reviewSchema = {
@@ -358,7 +395,11 @@ const reviewSchema = {
   properties: {
     edition: { type: 'string' },
     institution: { type: 'object', required: ['id', 'name'], properties: { id: { type: 'string' }, name: { type: 'string' }, entity: { type: 'string' }, type: { type: 'string' }, level: { type: 'string' } } },
-    answers: { type: 'object', required: ['questionnaire', 'status', 'answers'], properties: { questionnaire: questionnaireRef, status: { type: 'string' }, answers: { type: 'object' }, progress: { type: 'object' }, comments: { type: 'array', items: { type: 'object' } } } },
+    answers: {
+      type: 'object',
+      required: ['questionnaire', 'status', 'answers', 'changesSinceReturn'],
+      properties: { questionnaire: questionnaireRef, status: { type: 'string' }, answers: { type: 'object' }, progress: { type: 'object' }, comments: { type: 'array', items: { type: 'object' } }, changesSinceReturn: changesSchema },
+    },
     logs: { type: 'object', properties: { questionnaire: questionnaireRef, status: { type: 'string' }, answers: { type: 'object' }, progress: { type: 'object' } } },
     audit: { type: 'array', items: { type: 'object' } },
     score: {
@@ -383,7 +424,7 @@ export function registerReviewApi(api: ApiRegistry): void {
     res.json({
       edition: edition.editionId,
       institution: { id: String(data.answers.institution._id), name: data.answers.institution.name, entity: data.answers.institution.entity, type: data.answers.institution.type, level: data.answers.institution.level },
-      answers: { questionnaire: { id: data.own.id, hash: data.own.hash }, status: data.answers.status, revision: data.answers.revision, reopenReason: data.answers.response?.reopenReason ?? null, answers: data.answers.answers, progress: data.answers.progress, comments: (data.answers.response?.comments ?? []).map((c) => ({ item: c.item, comment: c.comment, by: c.by, at: c.at })) },
+      answers: { questionnaire: { id: data.own.id, hash: data.own.hash }, status: data.answers.status, revision: data.answers.revision, reopenReason: data.answers.response?.reopenReason ?? null, answers: data.answers.answers, progress: data.answers.progress, comments: (data.answers.response?.comments ?? []).map((c) => ({ item: c.item, comment: c.comment, by: c.by, at: c.at })), changesSinceReturn: { since: data.changes.since, items: data.changes.changes } },
       logs: data.logs && { questionnaire: { id: data.logs.id, hash: data.logs.hash }, status: data.logResponse!.status, revision: data.logResponse!.revision, answers: data.logResponse!.answers, progress: data.logResponse!.progress },
       audit: data.audit.map((e) => ({ action: e.action, item: e.item, itemLabel: e.itemLabel, oldValue: e.oldValue, newValue: e.newValue, reason: e.reason, actor: e.actor, at: e.at, questionnaire: e.questionnaire })),
       score: data.scored.score

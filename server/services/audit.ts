@@ -22,6 +22,8 @@ export interface ItemChange {
   label?: string;
   oldValue: unknown;
   newValue: unknown;
+  /** Why this item changed, when the person said it for this item (otherwise the change's reason). */
+  reason?: string;
 }
 
 export interface AuditChange {
@@ -95,7 +97,7 @@ export async function record(change: AuditChange, session?: ClientSession): Prom
   };
   const values = { oldValue: change.oldValue ?? null, newValue: change.newValue ?? null };
   const docs = change.items?.length
-    ? change.items.map((i) => ({ ...base, item: i.item, itemLabel: i.label, oldValue: i.oldValue ?? null, newValue: i.newValue ?? null }))
+    ? change.items.map((i) => ({ ...base, item: i.item, itemLabel: i.label, oldValue: i.oldValue ?? null, newValue: i.newValue ?? null, ...(i.reason ? { reason: i.reason } : {}) }))
     : change.targets?.length
       ? change.targets.map((t) => ({
           ...base,

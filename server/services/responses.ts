@@ -76,13 +76,22 @@ function labelOf(instrument: Instrument, item: string): string | undefined {
   return label && base !== item ? `${label} (evidencia)` : label;
 }
 
-function itemChanges(instrument: Instrument, before: Answers, after: Answers, items: readonly string[]): ItemChange[] {
-  return items.map((item) => ({ item, label: labelOf(instrument, item), oldValue: before[item] ?? null, newValue: after[item] ?? null }));
+function itemChanges(instrument: Instrument, before: Answers, after: Answers, items: readonly string[], reasons?: ReadonlyMap<string, string>): ItemChange[] {
+  return items.map((item) => ({ item, label: labelOf(instrument, item), oldValue: before[item] ?? null, newValue: after[item] ?? null, reason: reasons?.get(item) }));
 }
 
 /** Top-level items with an answer (evidence links count with their item). */
 export function answeredCount(answers: Answers): number {
   return Object.keys(answers).filter((k) => !k.endsWith(EVIDENCE_SUFFIX)).length;
+}
+
+/** The stored answers with the keys of `scope` (and any posted key) taken from the posted ones. */
+export function withinScope(stored: Answers, input: unknown, scope: readonly string[]): unknown {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return input;
+  const kept: Answers = {};
+  const inScope = new Set(scope);
+  for (const [key, value] of Object.entries(stored)) if (!inScope.has(key) && !inScope.has(baseItem(key))) kept[key] = value;
+  return { ...kept, ...(input as Answers) };
 }
 
 /**
@@ -124,6 +133,14 @@ export interface SaveOptions {
   actor: Actor | ((institutionName: string) => Actor);
   /** Required when answers change after their first submission: it goes into the audit trail. */
   reason?: string;
+  /** Item id → why that answer changes (after the first submission); items without one take `reason`. */
+  reasons?: Readonly<Record<string, string>>;
+  /**
+   * The answer keys this save covers (one section of the questionnaire): stored answers outside them
+   * are kept as they are, and the posted answers replace those inside (absent ones are cleared).
+   * Undefined: the input is the whole set of answers.
+   */
+  scope?: readonly string[];
   /** The revision the caller's answers were based on; stale → 409, nothing stored. */
   baseRevision?: number;
   /** Statuses in which this actor may change the answers. */
@@ -148,7 +165,7 @@ const actorFor = (actor: SaveOptions['actor'], institutionName: string): Actor =
  */
 async function fastDraft(editionId: string, institutionId: string, instrument: Instrument, input: unknown, options: SaveOptions): Promise<SaveResult | undefined> {
   const base = options.baseRevision;
-  if (base === undefined || options.allOrNothing || options.preloaded) return undefined;
+  if (base === undefined || options.allOrNothing || options.preloaded || options.scope) return undefined;
   const [edition, institution] = await Promise.all([loadEdition(editionId), cachedInstitution(editionId, institutionId), options.verified]);
   checkInstrument(edition, instrument);
   assertAllows(edition, 'respond');
@@ -203,6 +220,43 @@ function checkReason(reason: string | undefined, needed: boolean): string {
   return text;
 }
 
+/** The item a stored answer key belongs to ("tpUrl:evidence" → "tpUrl"). */
+const baseItem = (key: string) => (key.endsWith(EVIDENCE_SUFFIX) ? key.slice(0, -EVIDENCE_SUFFIX.length) : key);
+
+/** The form and error name of an item's own reason: "tpUrl:motivo". */
+export const ITEM_REASON_SUFFIX = ':motivo';
+
+/**
+ * Why each changed item changes, once the answers had been submitted: the item's own reason
+ * (`reasons[item]`) or else the change's general one. A caller that sends no per-item reasons at all
+ * (`reasons` undefined, as API clients did before them) is told about the general field; otherwise
+ * the 400 names each changed item still lacking a reason ("<item>:motivo").
+ * Nothing is needed (and an empty map returned) while the answers were never submitted.
+ */
+export function changeReasons(options: { reason?: string; reasons?: Readonly<Record<string, string>> }, needed: boolean, changed: readonly string[]): { general: string; byItem: Map<string, string> } {
+  const perItem = Object.entries(options.reasons ?? {}).map(([item, text]) => [item, typeof text === 'string' ? text.trim() : ''] as const);
+  const tooLong = perItem.filter(([, text]) => text.length > 1000);
+  if (tooLong.length) throw badRequest('a reason is too long', tooLong.map(([item]) => ({ field: item + ITEM_REASON_SUFFIX, reason: 'a lo más 1000 caracteres' })));
+  const own = new Map(perItem.filter(([, text]) => text));
+  // Callers that know nothing of per-item reasons (reasons undefined) get the error on the general one.
+  const general = checkReason(options.reason, needed && own.size === 0 && options.reasons === undefined);
+  const byItem = new Map<string, string>();
+  if (!needed) return { general, byItem };
+  const missing = new Set<string>();
+  for (const key of changed) {
+    const text = own.get(key) ?? own.get(baseItem(key)) ?? general;
+    if (text) byItem.set(key, text);
+    else missing.add(baseItem(key));
+  }
+  if (missing.size) {
+    throw badRequest(
+      'say why each answer changes after the submission (reasons, or reason for all)',
+      [...missing].map((item) => ({ field: item + ITEM_REASON_SUFFIX, reason: 'diga por qué cambia esta respuesta' })),
+    );
+  }
+  return { general, byItem };
+}
+
 function checkBase(current: LoadedResponse, baseRevision: number | undefined): void {
   if (baseRevision !== undefined && baseRevision !== current.revision) throw staleConflict(current.response, baseRevision);
 }
@@ -240,7 +294,7 @@ export async function saveDraft(editionId: string, institutionId: string, instru
     assertAllows(current.edition, 'respond');
     if (!options.editableIn.includes(current.status)) throw stateConflict(current.response, options.editableIn);
     checkBase(current, options.baseRevision);
-    const checked = validateAnswers(instrument.definition, input, { ...current.context, mode: 'draft' });
+    const checked = validateAnswers(instrument.definition, options.scope ? withinScope(current.answers, input, options.scope) : input, { ...current.context, mode: 'draft' });
     const rejected = answerErrors(checked.errors);
     if (rejected.length && options.allOrNothing) throw badRequest('some answers are invalid; nothing was stored', rejected);
     const answers = rejected.length ? mergeKeepingInvalid(checked.answers as Answers, current.answers, checked.errors, checked.rowOrigins) : (checked.answers as Answers);
@@ -258,7 +312,7 @@ export async function saveDraft(editionId: string, institutionId: string, instru
     if (changed.length === 0) return result(current.revision, current.answers, current.response?.updatedAt ?? undefined);
 
     const audited = Boolean(current.response?.firstSubmittedAt);
-    const reason = checkReason(options.reason, audited);
+    const { general: reason, byItem } = changeReasons(options, audited, changed);
     const update = { $set: { answers, status: current.status, questionnaire: { id: instrument.id, hash: instrument.hash } } };
     const expect = { statuses: options.editableIn, revision: current.revision };
     if (!audited) {
@@ -270,7 +324,7 @@ export async function saveDraft(editionId: string, institutionId: string, instru
     await mongoose.connection.transaction(async (session) => {
       doc = await transition(current.key, expect, update, { session });
       await record(
-        { action: 'answers.change', actor: actorFor(options.actor, current.institution.name), edition: editionId, institution: current.institution._id, questionnaire: instrument.id, reason, items: itemChanges(instrument, current.answers, answers, changed) },
+        { action: 'answers.change', actor: actorFor(options.actor, current.institution.name), edition: editionId, institution: current.institution._id, questionnaire: instrument.id, reason, items: itemChanges(instrument, current.answers, answers, changed, byItem) },
         session,
       );
     });
@@ -307,7 +361,7 @@ export async function submitAnswers(
   institutionId: string,
   instrument: Instrument,
   input: unknown,
-  options: { actor: Actor; reason?: string; baseRevision?: number; editableIn: readonly ResponseStatus[] },
+  options: { actor: Actor; reason?: string; reasons?: Readonly<Record<string, string>>; baseRevision?: number; editableIn: readonly ResponseStatus[] },
 ): Promise<SubmitResult> {
   return optimistic(options.baseRevision, async () => {
     let result: SubmitResult | undefined;
@@ -321,7 +375,7 @@ export async function submitAnswers(
       const answers = checked.answers as Answers;
       const changed = changedItems(current.answers, answers);
       const audited = Boolean(current.response?.firstSubmittedAt) && changed.length > 0;
-      const reason = checkReason(options.reason, audited);
+      const { general: reason, byItem } = changeReasons(options, audited, changed);
       const now = new Date();
       const folio = await nextFolio(editionId, session);
       const receipt = { folio, at: now, revision: current.revision + 1 };
@@ -342,7 +396,7 @@ export async function submitAnswers(
         { session, upsert: true },
       );
       if (audited) {
-        await record({ action: 'answers.change', actor: options.actor, edition: editionId, institution: current.institution._id, questionnaire: instrument.id, reason, items: itemChanges(instrument, current.answers, answers, changed), at: now }, session);
+        await record({ action: 'answers.change', actor: options.actor, edition: editionId, institution: current.institution._id, questionnaire: instrument.id, reason, items: itemChanges(instrument, current.answers, answers, changed, byItem), at: now }, session);
       }
       await record(
         { action: 'answers.submit', actor: options.actor, edition: editionId, institution: current.institution._id, questionnaire: instrument.id, summary: `Folio ${folio}`, oldValue: current.status, newValue: 'submitted', at: now },

@@ -98,6 +98,7 @@ describe('browser: admin invites, the institution answers, the evaluator returns
     await respondent.goto(link);
     await respondent.waitForURL(/\/responder$/);
     expect(await respondent.locator('h1').textContent()).to.equal('Municipio de Zapopan');
+    await respondent.goto(`${server.url}/responder/todas`);
     expect(await respondent.locator('#f-aiHead').isVisible(), 'aiHead waits for aiUnit = yes').to.equal(false);
     await fillAnswers(respondent, DEMO_GOVERNMENT_ANSWERS as Record<string, unknown>);
     await submitWithConfirmation(respondent);
@@ -112,6 +113,7 @@ describe('browser: admin invites, the institution answers, the evaluator returns
     await evaluator.goto(`${server.url}/evaluacion/${EDITION}`);
     await evaluator.getByRole('link', { name: 'Municipio de Zapopan' }).click();
     expect(await evaluator.getByTestId('estado-respuestas').textContent()).to.equal('Enviado, por revisar');
+    await evaluator.locator('#r-pregunta-tpUrl summary').click();
     await evaluator.locator('#c-f-tpUrl').fill('La liga de transparencia proactiva no abre; corríjala.');
     await evaluator.getByLabel('Confirmo que quiero devolver las respuestas').check();
     await evaluator.getByRole('button', { name: 'Devolver con comentarios' }).click();
@@ -120,10 +122,11 @@ describe('browser: admin invites, the institution answers, the evaluator returns
     // Respondent: sees the comment, fixes the item and resubmits with a reason.
     await respondent.goto(`${server.url}/responder`);
     expect(await respondent.locator('.review-comment').textContent()).to.include('no abre');
+    await respondent.goto(`${server.url}/responder/todas`);
     await respondent.locator('[name="tpUrl"]').fill('https://transparencia.municipio.example/proactiva');
     await respondent.getByRole('button', { name: 'Enviar cuestionario' }).click();
-    expect(await respondent.locator('.error-summary').textContent(), 'a reason is required').to.include('Motivo de los cambios: indique el motivo');
-    await respondent.getByLabel(/Motivo de los cambios/).fill('Se corrigió la liga.');
+    expect(await respondent.locator('.error-summary').textContent(), 'a reason is required').to.include('motivo del cambio: diga por qué cambia esta respuesta');
+    await respondent.locator('#f-tpUrl-motivo').fill('Se corrigió la liga.');
     await submitWithConfirmation(respondent);
     await respondent.goto(`${server.url}/responder`);
     expect(await respondent.getByTestId('estado').textContent()).to.equal('Enviado, por revisar');
@@ -156,6 +159,7 @@ describe('browser: admin invites, the institution answers, the evaluator returns
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${server.url}/responder/${institution.token}`);
+    await page.goto(`${server.url}/responder/todas`);
     await page.locator('input[name="aiUnit"][value="yes"]').check();
     await page.getByText(/guardado automáticamente/).waitFor();
     const stored = async () => (await ResponseModel.findOne({ institution: institution.id }).lean())?.answers as Record<string, unknown> | undefined;

@@ -89,12 +89,13 @@ describe('browser: e-mailed invitations and an evidence upload', function () {
     const respondent = await (await browser.newContext()).newPage();
     await respondent.goto(link);
     await respondent.waitForURL(/\/responder$/);
+    await respondent.goto(`${server.url}/responder/todas`);
     const doc = await PDFDocument.create();
     doc.addPage([200, 200]);
     await respondent.locator('input[name="archivo:aiUnit"]').setInputFiles({ name: 'Acuerdo de creación.pdf', mimeType: 'application/pdf', buffer: Buffer.from(await doc.save()) });
     await respondent.locator('input[name="aiUnit"][value="yes"]').check();
     await respondent.getByRole('button', { name: 'Guardar borrador' }).click();
-    await respondent.waitForURL(/\/responder$/);
+    await respondent.waitForURL(/\/responder\/todas$/);
     expect(await respondent.locator('.flash').textContent()).to.include('Se adjuntó 1 archivo.');
     expect(await respondent.locator('[data-item="aiUnit"] .file-list').textContent()).to.include('Acuerdo de creación.pdf');
     // A file that is not a document is refused beside its item, in Spanish.

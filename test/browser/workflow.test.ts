@@ -38,6 +38,7 @@ describe('browser: drafts keep every valid answer; a stale tab gets the conflict
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${server.url}/responder/${institution.token}`);
+    await page.goto(`${server.url}/responder/todas`);
     await page.locator('input[name="aiUnit"][value="yes"]').check();
     await page.locator('input[name="aiHead"][value="yes"]').check();
     await page.locator('[name="aiStaffCount"]').fill('3');
@@ -61,6 +62,7 @@ describe('browser: drafts keep every valid answer; a stale tab gets the conflict
 
     // Reopening the link shows what was stored (not 0 %).
     await page.goto(`${server.url}/responder/${institution.token}`);
+    await page.goto(`${server.url}/responder/todas`);
     expect(await page.locator('#avance-texto').textContent()).to.match(/^2 de 12 preguntas obligatorias/);
     expect(await page.locator('[name="aiStaffCount"]').inputValue()).to.equal('3');
 
@@ -77,8 +79,9 @@ describe('browser: drafts keep every valid answer; a stale tab gets the conflict
     const context = await browser.newContext();
     const first: Page = await context.newPage();
     await first.goto(`${server.url}/responder/${institution.token}`);
+    await first.goto(`${server.url}/responder/todas`);
     const second: Page = await context.newPage();
-    await second.goto(`${server.url}/responder`);
+    await second.goto(`${server.url}/responder/todas`);
 
     await first.locator('[name="aiRequestsLastYear"]').fill('5');
     await first.getByText(/guardado automáticamente/).waitFor();

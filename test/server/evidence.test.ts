@@ -158,7 +158,7 @@ describe('evidence files: upload, limits, sniffed types, download rights (real M
   it('the questionnaire page has a file field on the items that ask for evidence, and a form that sends files without script', async () => {
     const page = new Client(server.url);
     await page.get(`/responder/${leon.token}`);
-    const html = await page.page('/responder');
+    const html = await page.page('/responder/todas');
     expect(html).to.match(/<form method="post" action="\/responder" enctype="multipart\/form-data"/);
     expect(html).to.include('name="archivo:aiUnit" type="file"').and.include('name="archivo:pgEvidence" type="file"');
     expect(html).to.not.include('name="archivo:aiStaffCount"');
@@ -167,26 +167,26 @@ describe('evidence files: upload, limits, sniffed types, download rights (real M
   it('a page post saves the answers and the attached file together (no script), and «Quitar» removes it', async () => {
     const page = new Client(server.url);
     await page.get(`/responder/${leon.token}`);
-    await page.page('/responder');
+    await page.page('/responder/todas');
     const form = multipart({ _csrf: page.csrfToken!, aiUnit: 'yes', action: 'save' }, { field: 'archivo:aiUnit', name: 'Acuerdo de creación.pdf', bytes: await pdf() });
     form.append('archivo:pgEvidence', new Blob([]), ''); // an empty file input, as browsers send it
     const res = await page.request('POST', '/responder', { body: form, csrf: false, headers: { accept: 'text/html' } });
     expect(res.status, await res.clone().text()).to.equal(303);
-    const after = await page.page('/responder');
+    const after = await page.page('/responder/todas');
     expect(after).to.include('Acuerdo de creación.pdf').and.include('Se adjuntó 1 archivo.');
     expect((await ResponseModel.findOne({ institution: leon.id }).lean())!.answers).to.have.property('aiUnit', 'yes');
     const id = /name="quitarArchivo" value="([0-9a-f]{24})"/.exec(after)![1]!;
     const removeForm = multipart({ _csrf: page.csrfToken!, aiUnit: 'yes', quitarArchivo: id });
     const removed = await page.request('POST', '/responder', { body: removeForm, csrf: false, headers: { accept: 'text/html' } });
     expect(removed.status).to.equal(303);
-    const final = await page.page('/responder');
+    const final = await page.page('/responder/todas');
     expect(final).to.include('Se quitó el archivo «Acuerdo de creación.pdf»').and.not.include(`value="${id}"`);
   });
 
   it('a page post with a refused file says why in Spanish beside the item and keeps nothing of the post', async () => {
     const page = new Client(server.url);
     await page.get(`/responder/${leon.token}`);
-    await page.page('/responder');
+    await page.page('/responder/todas');
     const answersBefore = (await ResponseModel.findOne({ institution: leon.id }).lean())!.answers;
     const before = await storedCounts();
     const form = multipart({ _csrf: page.csrfToken!, aiUnit: 'no', action: 'save' }, { field: 'archivo:aiUnit', name: 'virus.pdf', bytes: Buffer.from('MZ no es un documento'.repeat(10)) });
@@ -213,7 +213,7 @@ describe('evidence files: upload, limits, sniffed types, download rights (real M
   it('a page post without its CSRF token is refused (403) and its file removed', async () => {
     const page = new Client(server.url);
     await page.get(`/responder/${leon.token}`);
-    await page.page('/responder');
+    await page.page('/responder/todas');
     const before = await storedCounts();
     const form = multipart({ aiUnit: 'no', action: 'save' }, { field: 'archivo:aiUnit', name: 'a.pdf', bytes: await pdf() });
     const res = await page.request('POST', '/responder', { body: form, csrf: false, headers: { accept: 'text/html' } });
@@ -236,7 +236,7 @@ describe('evidence files: upload, limits, sniffed types, download rights (real M
 
     const page = new Client(server.url);
     await page.get(`/responder/${a.token}`);
-    const receipt = await page.page('/responder');
+    const receipt = await page.page('/responder/todas');
     expect(receipt).to.include('acuerdo creación.pdf').and.include('plantilla.xlsx').and.not.include('/evidence/');
     const acuse = await page.page('/responder/acuse');
     expect(acuse).to.include('Acuse de envío').and.include('acuerdo creación.pdf').and.include('plantilla.xlsx');

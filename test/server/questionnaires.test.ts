@@ -201,7 +201,7 @@ describe('questionnaires over the API: respond, review, score (real MongoDB)', f
       const page = new Client(server.url);
       const opened = await page.get(`/responder/${b.token}`);
       expect(opened.status).to.equal(303);
-      const html = await page.page('/responder');
+      const html = await page.page('/responder/todas');
       expect(html, html.replace(/\s+/g, ' ').slice(0, 3000)).to.include('Municipio de Tonalá').and.not.include('Municipio de Zapopan');
       const review = await page.get(`/evaluacion/${pilot.editionId}/sujetos/${a.id}`, { accept: 'application/json' });
       expect(review.status).to.equal(403);
@@ -293,7 +293,7 @@ describe('questionnaires over the API: respond, review, score (real MongoDB)', f
       const before = await snapshot();
       const page = new Client(server.url);
       await page.get(`/responder/${b.token}`);
-      await page.page('/responder');
+      await page.page('/responder/todas');
       const res = await page.request('POST', '/responder', { form: { aiStaffCount: '-3', aiUnit: 'quizá', 'requests[0][topic]': 'x', action: 'save' }, headers: { accept: 'text/html' } });
       expect(res.status).to.equal(400);
       const html = await res.text();

@@ -8,6 +8,8 @@ import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
 import { Client, loggedIn } from '../setup/client.js';
 import { createPilot } from '../setup/pilot.js';
+import { assignEditionToEvaluators } from '../setup/assignments.js';
+import { DEMO_GOVERNMENT_ANSWERS } from '../../questionnaires/demo-answers.js';
 import { definitionIdentifiers, identifiersIn, pageText } from '../setup/definitionIds.js';
 import { ENGLISH_VALIDATOR_PHRASES } from '../../server/http/messages.js';
 
@@ -127,5 +129,39 @@ describe('pages speak Spanish: validation messages, labels, no English validator
     expect(text).not.to.include('does not exist');
     const route = pageText(await (await admin.get('/no/hay/tal', { accept: 'text/html' })).text());
     expect(route).to.include('esa dirección no existe en este servicio');
+  });
+
+  it('the questionnaire by sections, the returned questionnaire and the review with comments and reasons: no English validator phrase nor definition id', async () => {
+    const pilot = await createPilot('piloto-es-secciones');
+    const [fresh, back] = pilot.institutions as [(typeof pilot.institutions)[number], (typeof pilot.institutions)[number]];
+    const evaluator = await loggedIn(server.url, 'evaluator', [pilot.editionId]);
+    await assignEditionToEvaluators(pilot.editionId);
+    const submit = await new Client(server.url).request('POST', '/api/v1/respondent/submit', { json: { answers: DEMO_GOVERNMENT_ANSWERS }, headers: { authorization: `Bearer ${back.token}` } });
+    expect(submit.status).to.equal(200);
+    const returned = await evaluator.request('POST', `/api/v1/editions/${pilot.editionId}/institutions/${back.id}/return`, { json: { comments: [{ item: 'aiTraining', comment: 'Adjunte la constancia.' }] } });
+    expect(returned.status).to.equal(200);
+    const texts: Record<string, string> = {};
+    const check = (path: string, html: string) => {
+      const text = pageText(html);
+      texts[path] = text;
+      expect(englishIn(text), path).to.deep.equal([]);
+      expect(identifiersIn(text, ids), path).to.deep.equal([]);
+    };
+    for (const institution of [fresh, back]) {
+      const respondent = new Client(server.url);
+      await respondent.get(`/responder/${institution.token}`, { accept: 'text/html' });
+      for (const path of ['/responder', '/responder/todas', '/responder/seccion/1', '/responder/seccion/3', '/responder/seccion/5', '/responder/enviar']) check(`${institution.name} ${path}`, await respondent.page(path));
+      // A page post with an invalid value, and (returned) a changed answer without its reason.
+      const page = await respondent.page('/responder/seccion/1');
+      const revision = /name="baseRevision" value="(\d+)"/.exec(page)![1]!;
+      const bad = await respondent.request('POST', '/responder', { form: { aiUnit: 'yes', aiStaffCount: '-3', aiTraining: 'yes', seccion: '1', action: 'save', baseRevision: revision }, headers: { accept: 'text/html' } });
+      expect(bad.status).to.equal(400);
+      check(`${institution.name} error`, await bad.text());
+    }
+    expect(texts[`${back.name} /responder`]).to.include('Respuestas con comentarios del evaluador');
+    expect(texts[`${back.name} error`]).to.include('motivo del cambio: diga por qué cambia esta respuesta');
+    check('review', await evaluator.page(`/evaluacion/${pilot.editionId}/sujetos/${back.id}`));
+    check('review of a draft with the citizen logs', await evaluator.page(`/evaluacion/${pilot.editionId}/sujetos/${fresh.id}`));
+    expect(texts.review).to.include('Comentario enviado al devolver: Adjunte la constancia.');
   });
 });

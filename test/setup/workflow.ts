@@ -27,7 +27,7 @@ export async function pageRespondent(baseUrl: string, token: string): Promise<{ 
   const client = new Client(baseUrl);
   const opened = await client.get(`/responder/${token}`);
   if (opened.status !== 303) throw new Error(`opening the link answered ${opened.status}`);
-  const html = await client.page('/responder');
+  const html = await client.page('/responder/todas');
   // A read-only page (submitted, or the edition closed) has no revision field: -1.
   return { client, html, revision: /name="baseRevision"/.test(html) ? revisionIn(html) : -1 };
 }

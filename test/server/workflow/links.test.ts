@@ -52,7 +52,7 @@ describe('workflow: links that always open (real MongoDB)', function () {
     for (let i = 0; i < 20; i++) {
       const page = new Client(server.url);
       expect((await page.get(`/responder/${b.token}`)).status).to.equal(303);
-      const html = await page.page('/responder');
+      const html = await page.page('/responder/todas');
       expect(html).to.include(b.name).and.not.include(`<h1>${a.name}</h1>`);
       expect((await page.get(`/evaluacion/${pilot.editionId}/sujetos/${a.id}`, { accept: 'application/json' })).status).to.equal(403);
     }
@@ -63,8 +63,8 @@ describe('workflow: links that always open (real MongoDB)', function () {
     for (let i = 0; i < 10; i++) {
       const client = new Client(server.url);
       await client.get(`/responder/${inst.token}`);
-      await client.page('/responder');
-      const html = await client.page('/responder');
+      await client.page('/responder/todas');
+      const html = await client.page('/responder/todas');
       const revision = /name="baseRevision" value="(\d+)"/.exec(html)![1]!;
       const saved = await client.request('POST', '/responder', { form: { aiStaffCount: String(i + 1), action: 'save', baseRevision: revision }, headers: { accept: 'text/html' } });
       expect(saved.status).to.equal(303);
