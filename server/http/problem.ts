@@ -13,6 +13,10 @@ export interface FieldError {
   field: string;
   /** 1-based row of an imported file, when the error comes from one. */
   row?: number;
+  /** A stable machine code of the error (e.g. "min_length", "pattern", "required"), for API clients. */
+  code?: string;
+  /** The error in Spanish, without the field's name (http/messages.ts): what pages show; sent too, for clients that show Spanish. */
+  message?: string;
   value?: unknown;
   reason: string;
 }
