@@ -114,16 +114,17 @@ function panelTable(panel: PanelComparison, indexNode: string, indexCode: string
   const groupLabel = { entity: 'Entidad', type: 'Tipo de sujeto obligado', level: 'Nivel de gobierno', national: 'Grupo' }[panel.by];
   return {
     caption: `${indexCode}: cambio ${panel.baseEdition} → ${panel.otherEdition} de los mismos sujetos obligados (panel) y de las medias de cada muestra`,
+    className: 'panel',
     columns: [
-      { label: groupLabel, width: '17%' },
-      numColumn(`n ${panel.baseEdition}`),
-      numColumn(`n ${panel.otherEdition}`),
-      numColumn('n en ambas'),
-      numColumn(`${indexCode} ${panel.baseEdition}`),
-      numColumn(`${indexCode} ${panel.otherEdition}`),
-      numColumn('Cambio (muestras)'),
-      numColumn('Cambio (panel)'),
-      { label: 'Advertencia', width: '20%' },
+      { label: groupLabel, width: '21%' },
+      { ...numColumn(`n ${panel.baseEdition}`), width: '7%' },
+      { ...numColumn(`n ${panel.otherEdition}`), width: '7%' },
+      { ...numColumn('n en ambas'), width: '8%' },
+      { ...numColumn(`${indexCode} ${panel.baseEdition}`), width: '8%' },
+      { ...numColumn(`${indexCode} ${panel.otherEdition}`), width: '8%' },
+      { ...numColumn('Cambio (muestras)'), width: '10%' },
+      { ...numColumn('Cambio (panel)'), width: '10%' },
+      { label: 'Muestras distintas en', width: '21%' },
     ],
     rows: panel.groups.map((g) => {
       const v = g.nodes[indexNode]!;
@@ -137,7 +138,7 @@ function panelTable(panel: PanelComparison, indexNode: string, indexCode: string
           text(formatScore(v.other), 'num'),
           text(formatDelta(v.deltaAll), 'num'),
           text(formatDelta(v.deltaMatched), 'num strong'),
-          text(g.warnings.map((w) => w.kind === 'size' ? 'muestras de distinto tamaño' : w.kind === 'composition' ? 'muestras de distinta composición' : 'ningún sujeto obligado en común').join('; ') || '—'),
+          text(g.warnings.map((w) => ({ size: 'tamaño', composition: 'composición', 'no-overlap': 'todo: ninguno en común' })[w.kind]).join(' y ') || '—'),
         ],
       };
     }),

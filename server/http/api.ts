@@ -115,7 +115,7 @@ export function openApiDocument(operations: readonly Operation[]): object {
           description: 'RFC 9457 problem details',
           properties: {
             type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, instance: { type: 'string' },
-            code: { type: 'string', description: 'stable machine code of the error, e.g. stale_revision, response_state, edition_state, deadline_passed' },
+            code: { type: 'string', description: 'stable machine code of the error, e.g. stale_revision, response_state, edition_state, deadline_passed, or the crosswalk and panel codes' },
             currentRevision: { type: 'integer', description: 'stale_revision and response_state: the revision stored now' },
             responseStatus: { type: 'string', description: 'stale_revision and response_state: the status of the answers now (draft, submitted, returned, approved)' },
             errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, row: { type: 'integer' }, value: {}, reason: { type: 'string' } } } },

@@ -139,8 +139,10 @@ export function panelSection(panels: readonly PanelComparison[], results: Editio
         other: formatScore(v.other),
         deltaAll: formatDelta(v.deltaAll),
         deltaMatched: formatDelta(v.deltaMatched),
-        warnings: g.warnings.map((w) => w.message.es),
+        warnings: g.warnings.map((w) => ({ size: 'muestras de distinto tamaño', composition: 'muestras de distinta composición', 'no-overlap': 'ningún sujeto obligado en común' })[w.kind]).join('; '),
       };
     }),
+    // The full explanation once, for the whole sample (each row says which warning applies).
+    notes: p.by === 'national' ? p.groups.flatMap((g) => g.warnings.map((w) => w.message.es)) : [],
   }));
 }

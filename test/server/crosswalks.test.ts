@@ -76,7 +76,8 @@ describe('crosswalks between editions (real MongoDB)', function () {
     const [a, b] = fuzzyPairs();
     let res = await admin.request('POST', `${path}/decisiones`, { form: { base: a!.base, other: a!.other, decision: 'accept' } });
     expect(res.status).to.equal(303);
-    expect(flat(await admin.page(path))).to.include('Pareja aceptada');
+    // The page lists the pair among the confirmed ones, with a button to undo it.
+    expect(flat(await admin.page(path))).to.match(new RegExp(`Parejas confirmadas \\(1\\).*?<input type="hidden" name="base" value="${a!.base}"><input type="hidden" name="other" value="${a!.other}"><button type="submit" name="decision" value="undo"`));
     res = await admin.request('POST', `${path}/decisiones`, { form: { base: b!.base, other: b!.other, decision: 'reject' } });
     expect(res.status).to.equal(303);
     let view = await crosswalk('mga-2017', LATER);
@@ -135,7 +136,7 @@ describe('crosswalks between editions (real MongoDB)', function () {
     let res = await admin.request('POST', `${path}/aceptar-propuestas`, { form: { threshold: '0.9' } });
     expect(res.status).to.equal(303);
     const html = flat(await admin.page(path));
-    expect(html).to.match(/\d+ propuestas aceptadas \(similitud de 0\.90 o más/);
+    expect(html).to.match(/\d{3} exactos \+ \d{3} confirmados, de 908/);
     const view = await crosswalk('mga-2017', LATER);
     const fuzzy = fuzzyPairs();
     const right = view.result.links.filter((l) => l.method === 'confirmed' && fuzzy.some((f) => f.base === l.base && f.other === l.other)).length;
@@ -185,7 +186,16 @@ describe('crosswalks between editions (real MongoDB)', function () {
     }
     const wrongOrder = await admin.get(`/api/v1/crosswalks/${LATER}/mga-2017`);
     expect(wrongOrder.status).to.equal(400);
-    expect(((await wrongOrder.json()) as { detail: string }).detail).to.match(/base edition must be the earlier one/);
+    const wrong = (await wrongOrder.json()) as { detail: string; code: string };
+    expect(wrong.detail).to.match(/base edition must be the earlier one/);
+    expect(wrong.code).to.equal('base-not-earlier');
+    // A pair whose base institution is already linked: 409 with its code, nothing written.
+    const linked = body.links.find((l) => l.method === 'exact') as unknown as { base: { id: string }; other: { id: string } };
+    const other = body.links.find((l) => l.method === 'exact' && (l as unknown as { base: { id: string } }).base.id !== linked.base.id) as unknown as { other: { id: string } };
+    const conflict = await admin.request('POST', `/api/v1/crosswalks/mga-2017/${LATER}/decisions`, { json: { base: linked.base.id, other: other.other.id, decision: 'accept' } });
+    expect(conflict.status).to.equal(409);
+    expect(conflict.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    expect(((await conflict.json()) as { code: string }).code).to.equal('already-linked');
     expect((await admin.get('/api/v1/crosswalks/mga-2017/mga-1999')).status).to.equal(404);
     const bad = await admin.request('POST', `/api/v1/crosswalks/mga-2017/${LATER}/decisions`, { json: { base: 'x', other: 'y', decision: 'maybe' } });
     expect(bad.status).to.equal(400);
