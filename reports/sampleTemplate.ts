@@ -95,8 +95,15 @@ export async function sampleTemplateXlsx(types: readonly string[], now = new Dat
     '5. Si una fila tiene un error, no se importa nada: la página dice la fila, la columna y qué corregir.',
     '6. Importar de nuevo un sujeto obligado con el mismo nombre y entidad actualiza sus datos en lugar de duplicarlo.',
   ];
-  for (const line of notes) help.addRow([line]).getCell(1).font = line.endsWith(':') ? { bold: true } : {};
   for (let r = 2; r <= help.rowCount; r++) help.getRow(r).alignment = { wrapText: true, vertical: 'top' };
+  for (const line of notes) {
+    const row = help.addRow([line]);
+    row.getCell(1).font = line.endsWith(':') ? { bold: true } : {};
+    row.getCell(1).alignment = { wrapText: true, vertical: 'top' };
+    // Each note spans the table's width (one merged cell), so it reads as a paragraph.
+    help.mergeCells(row.number, 1, row.number, 5);
+    row.height = line.length > 150 ? 30 : 16;
+  }
 
   // Sheets in this order: the one the import reads, the explanation, the lists.
   const sortedTypes = [...types].sort((a, b) => a.localeCompare(b, 'es'));

@@ -90,6 +90,7 @@ async function renderDetails(req: Request, res: Response, editionId: string, ext
       currentDeadline: details.deadline ? formatDeadline(details.deadline) : undefined,
       helpFallback: settings.helpEmail ? `el correo general del servicio (${settings.helpEmail})` : 'el correo de la persona de la administración que envía',
       conflict: extra.conflict,
+      fieldErrors: Object.fromEntries((extra.errors ?? []).map((e) => [e.field, e.message ?? e.reason])),
       errors: extra.errors ?? [],
     },
     { form: true, status: extra.status },

@@ -258,6 +258,7 @@ describe('admin completeness: institutions, edition details, deadline, sample te
       expect(bad.status).to.equal(400);
       const html = await bad.text();
       expect(html).to.include('Correo del contacto: escriba una dirección de correo válida').and.include('value="luis(at)manzanillo"');
+      expect(html, 'the message beside its field too').to.match(/aria-invalid="true" aria-describedby="e-contactEmail" id="f-contactEmail"/).and.include('<p class="field-error" id="e-contactEmail">escriba una dirección de correo válida');
       for (const phrase of ENGLISH_PHRASES) expect(html).to.not.match(phrase);
       const stale = await admin.request('POST', `/admin/ediciones/${DRAFT}/sujetos/${id}`, { form: { baseRevision: String(revision - 1), name: 'Municipio de Manzanillo', entity: 'Colima', level: 'Municipal', type: 'Municipio', contactName: 'Otra', contactEmail: '', contactCc: '', externalId: '' }, headers: { accept: 'text/html' } });
       expect(stale.status).to.equal(409);
