@@ -128,11 +128,41 @@ describe('browser: an admin sets up an edition and e-mails its invitations', fun
     await page.waitForURL(new RegExp(`/admin/ediciones/${EDITION}$`));
     expect(await page.locator('.flash').textContent()).to.include('Datos de Universidad de Colima (UCOL) guardados');
 
-    // The edition's deadline and help contact.
+    // Two tabs edit the same institution: the second save is refused and shows both versions.
+    const second = await context.newPage();
+    await second.setViewportSize({ width: 1280, height: 900 });
+    await page.getByRole('link', { name: 'Editar los datos de Municipio de Zapopan' }).click();
+    await page.waitForURL(/\/sujetos\/[0-9a-f]{24}$/);
+    await second.goto(page.url());
+    await page.getByLabel('Nombre del contacto').fill('Ana Ruiz Torres');
+    await page.getByRole('button', { name: 'Guardar cambios' }).click();
+    await page.waitForURL(new RegExp(`/admin/ediciones/${EDITION}$`));
+    await second.getByLabel('Nombre del contacto').fill('Ana María Ruiz');
+    await second.getByRole('button', { name: 'Guardar cambios' }).click();
+    await second.locator('.conflict-alert').waitFor();
+    expect(await second.locator('.conflict-alert').textContent()).to.include('Alguien más cambió este sujeto obligado').and.include('Ana María Ruiz').and.include('Ana Ruiz Torres');
+    await shoot(second, 'sujeto-conflicto');
+    await second.close();
+    expect((await InstitutionModel.findOne({ scope: EDITION, name: 'Municipio de Zapopan' }).lean())!.contactName).to.equal('Ana Ruiz Torres');
+
+    // The removal page (not used here: the three stay).
+    await page.getByRole('link', { name: 'Editar los datos de Municipio de León' }).click();
+    await page.getByRole('link', { name: /Quitar a Municipio de León de la muestra/ }).click();
+    await page.waitForURL(/\/quitar$/);
+    expect(await page.locator('form.confirm-box').textContent()).to.include('Confirmo que quiero quitar a Municipio de León de la muestra');
+    await shoot(page, 'quitar');
+
+    // The edition's deadline and help contact: a mistake first, then right.
+    await page.goto(`${server.url}/admin/ediciones/${EDITION}`);
     await page.getByRole('link', { name: 'Editar título, fecha límite y contacto para dudas' }).click();
     await page.waitForURL(/\/datos$/);
     await page.getByLabel(/^Hasta/).fill('2027-03-31T18:00');
     await page.getByLabel('Nombre de quien atiende dudas').fill('Mesa de ayuda de la Métrica');
+    await page.getByLabel('Correo para dudas').fill('ayuda(at)metrica');
+    await page.getByRole('button', { name: 'Guardar datos de la edición' }).click();
+    await page.locator('.error-summary').waitFor();
+    expect(await page.locator('.error-summary').textContent()).to.include('Correo para dudas: escriba una dirección de correo válida');
+    await shoot(page, 'edicion-datos-error');
     await page.getByLabel('Correo para dudas').fill('ayuda@metrica.example');
     await shoot(page, 'edicion-datos');
     await page.getByRole('button', { name: 'Guardar datos de la edición' }).click();
