@@ -143,7 +143,7 @@ export async function updateEditionDetails(editionId: string, change: DetailsCha
     }
     const written = await EditionModel.updateOne(
       { editionId, status: edition.status, settingsRevision: before.revision === 0 ? { $in: [0, null] } : before.revision },
-      { $set, $inc: { settingsRevision: 1, workVersion: 1 } },
+      { $set, $inc: { settingsRevision: 1, workVersion: 1, ...((changed.includes('title') || changed.includes('year')) && { resultsVersion: 1 }) } },
       { session, runValidators: true },
     );
     if (written.modifiedCount !== 1) throw conflict(`edition "${editionId}" changed meanwhile; try again`, { code: 'stale_revision', message: 'La edición cambió mientras usted la editaba: no se guardó nada; vuelva a intentarlo.' });

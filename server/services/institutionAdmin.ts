@@ -17,6 +17,7 @@
  */
 import mongoose, { Types, type ClientSession } from 'mongoose';
 import { InstitutionModel } from '../models/institution.js';
+import { EditionModel } from '../models/edition.js';
 import { InvitationModel } from '../models/invitation.js';
 import { ResponseModel } from '../models/response.js';
 import { InstitutionResultModel, ScoreModel } from '../models/result.js';
@@ -277,6 +278,8 @@ export async function updateInstitution(editionId: string, id: string, changes: 
       const current = await loadInstitution(editionId, id, session);
       throw staleRevision(institutionView(current), options.baseRevision);
     }
+    // What results, groupings and reports show changed: their caches (keyed by resultsVersion) must not serve the old names.
+    if (changed.some((f) => ['name', 'entity', 'level', 'type'].includes(f))) await EditionModel.updateOne({ editionId }, { $inc: { resultsVersion: 1 } }, { session });
     const contactsOnly = changed.every((f) => CONTACT_FIELDS.includes(f));
     await record(
       {

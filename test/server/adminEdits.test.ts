@@ -93,6 +93,7 @@ describe('admin completeness: institutions, edition details, deadline, sample te
       const got = await json<{ institution: InstitutionView; editable: boolean; removable: boolean; reasonRequired: boolean }>(await admin.get(url(DRAFT, id)));
       expect(got).to.include({ editable: true, removable: true, reasonRequired: false });
       expect(got.institution).to.include({ name: 'Municipio de Colima', externalId: 'COL-1', contactEmail: 'ana@colima.example', revision: 0 });
+      const resultsVersion = (await EditionModel.findOne({ editionId: DRAFT }).lean())!.resultsVersion;
       const res = await admin.request('PATCH', url(DRAFT, id), {
         json: { baseRevision: 0, name: 'Municipio de Colima, Colima', entity: 'colima', level: 'MUNICIPAL', type: 'Municipio', externalId: 'COL-01', contactName: 'Ana Ruiz Pérez', contactEmail: 'Ana.Ruiz@Colima.example', contactCc: ['Archivo@Colima.example', 'archivo@colima.example'] },
       });
@@ -103,6 +104,7 @@ describe('admin completeness: institutions, edition details, deadline, sample te
       expect(body.changed).to.have.members(['name', 'externalId', 'contactName', 'contactEmail', 'contactCc']);
       const doc = await stored(id);
       expect(doc).to.include({ name: 'Municipio de Colima, Colima', normalizedName: 'municipiodecolimacolima', revision: 1 });
+      expect((await EditionModel.findOne({ editionId: DRAFT }).lean())!.resultsVersion, 'a new name invalidates cached results and reports').to.equal(resultsVersion + 1);
       const audit = await AuditEntryModel.find({ action: 'institution.change', institution: new mongoose.Types.ObjectId(id) }).lean();
       expect(audit).to.have.length(1);
       expect(audit[0]!.oldValue).to.deep.include({ name: 'Municipio de Colima', externalId: 'COL-1' });
