@@ -184,6 +184,14 @@ describe('browser: an admin sets up an edition and e-mails its invitations', fun
     expect(ucol.text).to.include('Estimada(o) Rosa Díaz:').and.include('Universidad de Colima (UCOL)').and.include('31 de marzo de 2027').and.include('Mesa de ayuda de la Métrica, ayuda@metrica.example');
     const link = /https?:\/\/\S+\/responder\/inv_[A-Za-z0-9_-]{43}/.exec(ucol.text!)![0];
 
+    // What blocks publishing, linked from the edition page, in plain Spanish.
+    await page.getByRole('link', { name: 'Qué falta para publicar' }).click();
+    await page.waitForURL(/\/publicar$/);
+    const preflight = (await page.locator('main').textContent())!;
+    expect(preflight).to.include('Todavía no se puede publicar').and.include('3 sujetos obligados no tienen respuestas aprobadas');
+    expect(preflight).to.not.match(/not_approved|pending_review|collecting|draft|review\b/);
+    await shoot(page, 'publicar');
+
     // The link opens the questionnaire of the edited institution.
     const respondent = await (await browser.newContext()).newPage();
     await respondent.goto(link);
