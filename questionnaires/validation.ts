@@ -376,7 +376,9 @@ function checkDateOrder(items: readonly QuestionnaireItem[], values: Readonly<Re
     if (item.kind !== 'date' || item.notBefore === undefined) continue;
     const [date, earlier] = [values[item.id], values[item.notBefore]];
     if (typeof date === 'string' && typeof earlier === 'string' && date < earlier) {
-      errors.add(pathOf(item.id), 'date_order', `la fecha ${date} es anterior a la de "${item.notBefore}" (${earlier})`, `date ${date} is before "${item.notBefore}" (${earlier})`);
+      // The Spanish names the other question by its label, never by its id.
+      const other = items.find((i) => i.id === item.notBefore)?.label.es ?? 'la fecha anterior';
+      errors.add(pathOf(item.id), 'date_order', `la fecha ${date} es anterior a «${other}» (${earlier})`, `date ${date} is before "${item.notBefore}" (${earlier})`);
     }
   }
 }

@@ -4,9 +4,13 @@
  * page costs as much as a small print). Work waits in a queue: requests people wait for
  * ("interactive") go before background work (jobs), and the interactive queue is bounded
  * (MGA_PDF_QUEUE, default 8): when it is full, `use` throws RenderBusyError at once, which the HTTP
- * layer answers with 503 and Retry-After instead of letting requests pile up.
+ * layer answers with 503 and Retry-After instead of letting requests pile up. The browser runs at a
+ * lower CPU priority (MGA_PDF_NICE, default 10), so printing yields to the requests of the same
+ * process and to the database.
  */
-import type { Page } from 'puppeteer-core';
+import { readdirSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import type { Browser, Page } from 'puppeteer-core';
 import { getBrowser } from './browser.js';
 
 export type RenderPriority = 'interactive' | 'background';
@@ -27,6 +31,8 @@ export interface PagePoolOptions {
   pages: number;
   /** Interactive tasks allowed to wait; more are refused with RenderBusyError. Background tasks always wait. */
   maxQueue: number;
+  /** CPU priority of the browser's processes (MGA_PDF_NICE, default 10; 0 leaves it as is). */
+  nice?: number;
 }
 
 interface Waiter {
@@ -45,7 +51,46 @@ function integerFromEnv(name: string, fallback: number, min: number, max: number
 }
 
 export function pagePoolOptionsFromEnv(): PagePoolOptions {
-  return { pages: integerFromEnv('MGA_PDF_PAGES', 2, 1, 32), maxQueue: integerFromEnv('MGA_PDF_QUEUE', 8, 0, 10_000) };
+  return { pages: integerFromEnv('MGA_PDF_PAGES', 2, 1, 32), maxQueue: integerFromEnv('MGA_PDF_QUEUE', 8, 0, 10_000), nice: integerFromEnv('MGA_PDF_NICE', 10, 0, 19) };
+}
+
+/** Processes started by `root` (Linux /proc). */
+function descendants(root: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf-8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // ended while we looked
+    }
+  }
+  return [...parentOf.keys()].filter((pid) => {
+    for (let p = parentOf.get(pid); p !== undefined && p > 1; p = parentOf.get(p)) if (p === root) return true;
+    return false;
+  });
+}
+
+const lowered = new WeakSet<Browser>();
+
+/**
+ * Gives the browser's processes a lower CPU priority (nice), so printing PDFs yields to the web
+ * requests and the database of the same machine. Renderers are forked later from the browser's
+ * zygote processes, which this reaches, so they inherit it. Linux only; errors are ignored.
+ */
+function lowerPriority(browser: Browser, nice: number): void {
+  if (nice <= 0 || lowered.has(browser) || process.platform !== 'linux') return;
+  lowered.add(browser);
+  const root = browser.process()?.pid;
+  if (!root) return;
+  for (const pid of [root, ...descendants(root)]) {
+    try {
+      setPriority(pid, nice);
+    } catch {
+      // not ours to change, or ended
+    }
+  }
 }
 
 export class PagePool {
@@ -96,7 +141,9 @@ export class PagePool {
       const page = this.idle.pop()!;
       if (!page.isClosed() && page.browser().connected) return page;
     }
-    const page = await (await getBrowser()).newPage();
+    const browser = await getBrowser();
+    lowerPriority(browser, this.options.nice ?? 0);
+    const page = await browser.newPage();
     // Reports are static documents: no script runs, so nothing in the data can execute.
     await page.setJavaScriptEnabled(false);
     return page;

@@ -18,6 +18,10 @@ import { editionDetailsRouter } from './routes/editionDetails.js';
 import { crosswalksRouter } from './routes/crosswalks.js';
 import { respondRouter } from './routes/respond.js';
 import { reviewRouter } from './routes/review.js';
+import { queueRouter } from './routes/queue.js';
+import { assignmentsRouter } from './routes/assignments.js';
+import { auditRouter } from './routes/audit.js';
+import { institutionGate } from './services/assignments.js';
 import { accountsRouter } from './routes/accounts.js';
 import { methodologyPagesRouter } from './routes/methodologyPages.js';
 import { jobsRouter } from './routes/jobs.js';
@@ -105,6 +109,11 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(editionDetailsRouter());
   app.use(crosswalksRouter());
   app.use(respondRouter());
+  // Evaluators open an institution's review pages only when assigned to it.
+  app.use('/evaluacion/:edition/sujetos/:id', institutionGate());
+  app.use(queueRouter());
+  app.use(assignmentsRouter());
+  app.use(auditRouter());
   app.use(reviewRouter());
   app.use(accountsRouter());
   app.use(jobsRouter());

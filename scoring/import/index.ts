@@ -27,6 +27,7 @@ import {
   type ImportPresetId,
 } from './presets.js';
 import { readCsvStream } from './read-csv.js';
+import { repairName, type NameRepair } from './repair.js';
 import { readXlsx } from './read-xlsx.js';
 import { DEFAULT_IMPORT_LIMITS, ROWS_PER_SLICE, yieldToEventLoop, type ImportLimits } from './limits.js';
 import type { Cell, ImportError, RawTable, ReadResult } from './types.js';
@@ -35,6 +36,7 @@ export type { TextEncodingOption } from './decode.js';
 export { TEXT_ENCODINGS } from './decode.js';
 export { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './limits.js';
 export type { Cell, ImportError } from './types.js';
+export { repairName, type NameRepair, type NameRepairRule } from './repair.js';
 export * from './presets.js';
 
 export type TableFormat = 'csv' | 'xlsx';
@@ -63,7 +65,10 @@ export interface ParseResultsOptions {
 export interface ImportedRow {
   /** Row in the file, the header being row 1. */
   rowNumber: number;
+  /** The name, repaired when it arrived damaged by a wrong encoding (see repair.ts). */
   name: string;
+  /** The name as the file has it, when it was repaired. */
+  nameAsRead?: string;
   /** Canonical Spanish entity name (catalogue), e.g. "Ciudad de México". */
   entity: string;
   entityCode: string;
@@ -85,6 +90,13 @@ export interface ParseResultsOutput {
   mapping: Record<string, string>;
   /** CSV only: how the bytes were decoded. */
   encoding?: 'utf-8' | 'latin1';
+  /** Names that arrived damaged by a wrong text encoding: how each was repaired (or that it could not be). */
+  repairs: NameRepairNote[];
+}
+
+export interface NameRepairNote extends NameRepair {
+  row: number;
+  column: string;
 }
 
 interface ResolvedMapping {
@@ -190,6 +202,7 @@ function parseScore(cell: Cell): number | string {
 async function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTypes: readonly string[]) {
   const rows: ImportedRow[] = [];
   const errors: ImportError[] = [];
+  const repairs: NameRepairNote[] = [];
   const firstRowOf = new Map<string, number>();
   const columns = [...mapping.fields].map(([index, field]) => ({ index, field, header: table.header[index]!, isNode: !isIdentityField(field) }));
   // Few distinct spellings recur on every row: normalise each once.
@@ -216,6 +229,7 @@ async function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTyp
     const rowErrors: ImportError[] = [];
     const fail = (column: string, text: string, reason: string): void => void rowErrors.push({ row: rowNumber, column, value: text, reason });
     let name: string | undefined;
+    let nameAsRead: string | undefined;
     let externalId: string | undefined;
     let entity: Entity | undefined;
     let level: string | undefined;
@@ -238,9 +252,15 @@ async function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTyp
       }
       try {
         switch (field) {
-          case 'name':
-            name = text;
+          case 'name': {
+            const repair = repairName(text);
+            name = repair ? repair.to : text;
+            if (repair) {
+              repairs.push({ row: rowNumber, column: header, ...repair });
+              if (repair.to !== text) nameAsRead = text;
+            }
             break;
+          }
           case 'externalId':
             externalId = text;
             break;
@@ -280,7 +300,7 @@ async function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTyp
       const first = firstRowOf.get(key);
       if (first === undefined) {
         firstRowOf.set(key, rowNumber);
-        rows.push({ rowNumber, name, entity: entity.name, entityCode: entity.code, level, type, ...(externalId !== undefined && { externalId }), ...contact, values });
+        rows.push({ rowNumber, name, ...(nameAsRead !== undefined && { nameAsRead }), entity: entity.name, entityCode: entity.code, level, type, ...(externalId !== undefined && { externalId }), ...contact, values });
       } else {
         const reason = `duplicate institution: same name and entity (${entity.name}) as row ${first}`;
         rowErrors.push({ row: rowNumber, column: mapping.columnOf.get('name') ?? null, value: name, reason });
@@ -291,7 +311,7 @@ async function mapRows(table: RawTable, mapping: ResolvedMapping, institutionTyp
   if (rows.length === 0 && errors.length === 0) {
     errors.push({ row: null, column: null, value: null, reason: 'no data rows: the file has a header but no institutions' });
   }
-  return { rows, errors };
+  return { rows, errors, repairs };
 }
 
 /** Parses a results table; never throws for problems in the data (see `errors`), only for bad options. */
@@ -321,10 +341,10 @@ export async function parseResultsTable(bytes: Uint8Array, options: ParseResults
     default:
       throw new TypeError(`unknown format "${String(options.format)}"; expected one of: ${TABLE_FORMATS.join(', ')}`);
   }
-  if ('error' in read) return { rows: [], errors: read.errors ?? [read.error], mapping: {} };
+  if ('error' in read) return { rows: [], errors: read.errors ?? [read.error], mapping: {}, repairs: [] };
   const encoding = read.encoding && { encoding: read.encoding };
   const mapping = resolveMapping(read.table.header, explicit, nodeIds, options.identityOnly);
-  if (mapping.errors.length > 0) return { rows: [], errors: mapping.errors, mapping: mapping.applied, ...encoding };
-  const { rows, errors } = await mapRows(read.table, mapping, institutionTypes);
-  return { rows, errors, mapping: mapping.applied, ...encoding };
+  if (mapping.errors.length > 0) return { rows: [], errors: mapping.errors, mapping: mapping.applied, repairs: [], ...encoding };
+  const { rows, errors, repairs } = await mapRows(read.table, mapping, institutionTypes);
+  return { rows, errors, mapping: mapping.applied, repairs, ...encoding };
 }

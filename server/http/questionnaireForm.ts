@@ -318,7 +318,7 @@ export function questionnaireView(def: QuestionnaireDefinition, answers: FormAns
             rows: rows.map(({ values, index, isNew }) => ({
               index,
               isNew,
-              label: isNew ? `${rowLabel} nuevo` : `${rowLabel} ${index + 1}`,
+              label: isNew ? `${rowLabel} (nueva fila)` : `${rowLabel} ${index + 1}`,
               fields: item.items
                 .filter((child) => appliesToInstitution(child.appliesTo, options.institution))
                 .map((child) =>

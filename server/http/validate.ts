@@ -2,6 +2,7 @@
 import { Ajv, type ErrorObject, type JSONSchemaType } from 'ajv';
 import type { RequestHandler } from 'express';
 import { HttpProblem, type FieldError } from './problem.js';
+import { ajvCode, ajvMessage } from './messages.js';
 
 const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
 
@@ -15,7 +16,7 @@ export function fieldErrors(errors: readonly ErrorObject[], where: string): Fiel
     const reason = e.keyword === 'additionalProperties' ? `unknown ${where} field`
       : e.keyword === 'enum' ? `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
       : e.message ?? 'invalid';
-    return { field: field || where, reason };
+    return { field: field || where, reason, code: ajvCode(e.keyword), message: ajvMessage(e, field || where) };
   });
 }
 

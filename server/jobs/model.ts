@@ -5,7 +5,9 @@
  */
 import mongoose, { Schema, type InferSchemaType, type Types } from 'mongoose';
 
-export const JOB_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
+export const JOB_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
+/** Statuses of a job still being worked on (the others are final). */
+export const OPEN_STATUSES = ['queued', 'running'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export const PART_STATES = ['pending', 'running', 'done'] as const;
@@ -76,6 +78,8 @@ const jobSchema = new Schema(
     /** Stable machine code of the error (e.g. "edition-changed"). */
     errorCode: { type: String },
     createdBy: { type: Schema.Types.ObjectId, ref: 'User' },
+    /** Who cancelled the job (status cancelled). */
+    cancelledBy: { type: Schema.Types.ObjectId, ref: 'User' },
     startedAt: { type: Date },
     finishedAt: { type: Date },
   },

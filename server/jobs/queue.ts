@@ -16,8 +16,8 @@ import mongoose from 'mongoose';
 import type { Logger } from 'pino';
 import { BUCKETS, discard } from '../files/gridfs.js';
 import { jobKind, jobKinds } from './registry.js';
-import { attend, newWorkerId, removePartFiles } from './runner.js';
-import { JobModel, QUEUE_COLLECTION, QUEUE_LOG_COLLECTION, QUEUE_SORT } from './model.js';
+import { attend, newWorkerId, removeJobFiles, removePartFiles } from './runner.js';
+import { JobModel, OPEN_STATUSES, QUEUE_COLLECTION, QUEUE_LOG_COLLECTION, QUEUE_SORT } from './model.js';
 import { jobSettings, type JobSettings } from './settings.js';
 import './kinds.js';
 import { planScheduledReminders } from '../mail/schedule.js';
@@ -167,13 +167,14 @@ export async function startWorker(options: WorkerOptions): Promise<JobWorker> {
 
 /**
  * Every minute, on one worker: open jobs that no queue entry covers any more (their worker lost the
- * database mid-way) get a new entry; finished jobs older than MGA_JOB_RESULT_DAYS are deleted with
+ * database mid-way) get a new entry; files left by jobs that failed or were cancelled in the last
+ * minutes are swept; finished jobs older than MGA_JOB_RESULT_DAYS are deleted with
  * their files.
  */
 async function maintain(settings: JobSettings, logger: Logger, agenda: Agenda): Promise<void> {
   const now = Date.now();
   const entries = connectedDb().collection(QUEUE_COLLECTION);
-  for (const job of await JobModel.find({ status: { $in: ['queued', 'running'] } }, { kind: 1 }).lean()) {
+  for (const job of await JobModel.find({ status: { $in: OPEN_STATUSES } }, { kind: 1 }).lean()) {
     const jobId = String(job._id);
     const live = await entries.countDocuments({ 'data.jobId': jobId, $or: [{ nextRunAt: { $ne: null } }, { lockedAt: { $gt: new Date(now - settings.leaseMs) } }] });
     if (live === 0 && jobKind(job.kind)) {
@@ -181,7 +182,11 @@ async function maintain(settings: JobSettings, logger: Logger, agenda: Agenda): 
       await enqueue(job.kind, jobId, 1, agenda);
     }
   }
-  const expired = await JobModel.find({ status: { $in: ['done', 'failed'] }, finishedAt: { $lt: new Date(now - settings.resultDays * 86_400_000) } }, { result: 1 }).lean();
+  // A worker still writing when its job failed or was cancelled stops at its next renewal and deletes
+  // what it wrote; this sweeps anything a worker that died meanwhile left behind.
+  const recent = await JobModel.find({ status: { $in: ['failed', 'cancelled'] }, finishedAt: { $gt: new Date(now - 10 * 60_000), $lt: new Date(now - 2 * settings.leaseMs) } }, { _id: 1 }).lean();
+  for (const job of recent) await removeJobFiles(String(job._id));
+  const expired = await JobModel.find({ status: { $in: ['done', 'failed', 'cancelled'] }, finishedAt: { $lt: new Date(now - settings.resultDays * 86_400_000) } }, { result: 1 }).lean();
   for (const job of expired) {
     if (job.result?.fileId) await discard(BUCKETS.jobs, job.result.fileId);
     await removePartFiles(String(job._id));

@@ -13,7 +13,7 @@ import { Types } from 'mongoose';
 import type { Logger } from 'pino';
 import { BUCKETS, discard, download, upload } from '../files/gridfs.js';
 import { JobError, type JobInfo, type JobKind } from './kind.js';
-import { JobModel, type JobDoc, type JobStatus } from './model.js';
+import { JobModel, OPEN_STATUSES, type JobDoc, type JobStatus } from './model.js';
 
 export function newWorkerId(): string {
   return `${hostname()}:${process.pid}:${randomUUID().slice(0, 6)}`;
@@ -40,7 +40,7 @@ export interface AttendOptions {
 
 export type AttendOutcome = 'ended' | 'interrupted';
 
-const OPEN: JobStatus[] = ['queued', 'running'];
+const OPEN: JobStatus[] = [...OPEN_STATUSES];
 
 function jobInfo(job: JobDoc): JobInfo<unknown> {
   return { id: String(job._id), kind: job.kind, params: job.params, createdAt: job.createdAt };
@@ -68,6 +68,13 @@ export async function failJob(jobId: string, error: unknown, logger: Logger): Pr
 export async function removePartFiles(jobId: string): Promise<void> {
   const job = await JobModel.findById(jobId, { parts: 1 }).lean();
   for (const part of job?.parts ?? []) for (const id of part.files ?? []) await discard(BUCKETS.jobs, id);
+}
+
+/** A job that ended without a result (failed, cancelled): its intermediate files and any result file being written. */
+export async function removeJobFiles(jobId: string): Promise<void> {
+  await removePartFiles(jobId);
+  const job = await JobModel.findById(jobId, { finish: 1, result: 1 }).lean();
+  if (job?.finish?.fileId && !job.result) await discard(BUCKETS.jobs, job.finish.fileId);
 }
 
 /** Works on the job until nothing is left to claim and everything claimed by others is done. */
@@ -249,6 +256,8 @@ async function finishJob(options: AttendOptions, job: JobDoc): Promise<boolean> 
   };
   const timer = setInterval(() => void renew().catch((error: unknown) => logger.warn({ err: error, job: jobId }, 'could not renew the finish lease')), renewEvery(options.leaseMs));
   let result: { fileId: Types.ObjectId; fileName: string; contentType: string; length: number } | undefined;
+  /** The result file this attempt started writing, complete or not. */
+  let writing: Types.ObjectId | undefined;
   try {
     if (kind.finish) {
       await kind.finish({
@@ -263,6 +272,7 @@ async function finishJob(options: AttendOptions, job: JobDoc): Promise<boolean> 
           const id = new Types.ObjectId();
           const res = await JobModel.updateOne(held, { $set: { 'finish.fileId': id } });
           if (res.matchedCount === 0) throw new ClaimLost();
+          writing = id;
           const out = new PassThrough();
           const uploading = upload(BUCKETS.jobs, out, { id, filename: file.fileName, metadata: { job: jobId, role: 'result', contentType: file.contentType } });
           try {
@@ -290,7 +300,8 @@ async function finishJob(options: AttendOptions, job: JobDoc): Promise<boolean> 
   } catch (error) {
     clearInterval(timer);
     if (lost.signal.aborted || error instanceof ClaimLost) {
-      if (result) await discard(BUCKETS.jobs, result.fileId);
+      // Taken over or cancelled: the file this attempt wrote, whole or in part, is nobody's.
+      if (writing) await discard(BUCKETS.jobs, writing);
       return true;
     }
     if (options.signal.aborted) {

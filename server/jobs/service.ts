@@ -10,8 +10,9 @@ import { BUCKETS, download } from '../files/gridfs.js';
 import { HttpProblem, notFound } from '../http/problem.js';
 import { validator } from '../http/validate.js';
 import { jobKind } from './registry.js';
-import { JobModel, JOB_STATUSES, type JobDoc, type JobStatus } from './model.js';
+import { JobModel, JOB_STATUSES, OPEN_STATUSES, type JobDoc, type JobStatus } from './model.js';
 import { enqueue } from './queue.js';
+import { removeJobFiles } from './runner.js';
 import { jobSettings } from './settings.js';
 
 export interface JobView {
@@ -38,10 +39,10 @@ export const JOB_VIEW_SCHEMA = {
     id: { type: 'string', pattern: '^[0-9a-f]{24}$' },
     kind: { type: 'string', description: 'e.g. edition-cards' },
     title: { type: 'string', description: 'Spanish, for people' },
-    status: { type: 'string', enum: [...JOB_STATUSES] },
+    status: { type: 'string', enum: [...JOB_STATUSES], description: 'queued, running, then done, failed or cancelled (final)' },
     done: { type: 'integer', minimum: 0, description: 'units done (e.g. report cards)' },
     total: { type: 'integer', minimum: 0 },
-    error: { type: 'string', description: 'why the job failed (status failed)' },
+    error: { type: 'string', description: 'why the job failed (status failed) or that it was cancelled (status cancelled)' },
     errorCode: { type: 'string', description: 'stable machine code of the failure' },
     createdAt: { type: 'string', format: 'date-time' },
     startedAt: { type: 'string', format: 'date-time' },
@@ -116,7 +117,7 @@ export async function jobForUser(user: UserPrincipal, id: string): Promise<JobDo
 
 /** Recent jobs the user may read, newest first; `open` only queued and running ones. */
 export async function listJobs(user: UserPrincipal, options: { open?: boolean; limit?: number } = {}): Promise<JobDoc[]> {
-  const filter: Record<string, unknown> = options.open ? { status: { $in: ['queued', 'running'] } } : {};
+  const filter: Record<string, unknown> = options.open ? { status: { $in: OPEN_STATUSES } } : {};
   const jobs = await JobModel.find(filter).sort({ createdAt: -1 }).limit(Math.min(options.limit ?? 50, 200) * (user.role === 'admin' ? 1 : 4)).lean<JobDoc[]>();
   return jobs.filter((job) => mayRead(user, job)).slice(0, options.limit ?? 50);
 }
@@ -131,8 +132,36 @@ export interface JobResultStream {
 /** The finished job's result file as a stream; 409 while it is not done, 404 when it has none. */
 export async function openJobResult(user: UserPrincipal, id: string): Promise<JobResultStream> {
   const job = await jobForUser(user, id);
+  if (job.status === 'cancelled') throw new HttpProblem(409, 'Conflict', `job ${id} was cancelled; it has no result`);
   if (job.status === 'failed') throw new HttpProblem(409, 'Conflict', `job ${id} failed: ${job.error ?? 'unknown error'}; it has no result`);
   if (job.status !== 'done') throw new HttpProblem(409, 'Conflict', `job ${id} is ${job.status}; its result is ready when the status is done`);
   if (!job.result) throw notFound(`job ${id} has no result file`);
   return { fileName: job.result.fileName!, contentType: job.result.contentType!, length: job.result.length!, stream: download(BUCKETS.jobs, job.result.fileId) };
+}
+
+/** The submitter and admins may cancel a job; others who may read it (visibleTo) may not. */
+function mayCancel(user: UserPrincipal, job: JobDoc): boolean {
+  return user.role === 'admin' || String(job.createdBy) === user.id;
+}
+
+/**
+ * Cancels a queued or running job: it becomes `cancelled` at once (final), its workers notice at
+ * their next lease renewal (within a second) and stop, and its intermediate files are deleted.
+ * 409 when the job already ended; 403 for readers who are neither its submitter nor an admin.
+ */
+export async function cancelJob(user: UserPrincipal, id: string): Promise<JobDoc> {
+  const job = await jobForUser(user, id);
+  if (!mayCancel(user, job)) throw new HttpProblem(403, 'Forbidden', `only the submitter of job ${id} or an admin may cancel it`);
+  const now = new Date();
+  const cancelled = await JobModel.findOneAndUpdate(
+    { _id: job._id, status: { $in: OPEN_STATUSES } },
+    { $set: { status: 'cancelled', error: `cancelled by ${user.email}`, errorCode: 'cancelled', cancelledBy: new Types.ObjectId(user.id), finishedAt: now } },
+    { returnDocument: 'after' },
+  ).lean<JobDoc>();
+  if (!cancelled) {
+    const current = await JobModel.findById(job._id, { status: 1 }).lean();
+    throw new HttpProblem(409, 'Conflict', `job ${id} is ${current?.status ?? 'gone'}; only queued or running jobs can be cancelled`);
+  }
+  await removeJobFiles(String(job._id));
+  return cancelled;
 }

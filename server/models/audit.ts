@@ -36,6 +36,8 @@ export const AUDIT_ACTIONS = [
   'edition.details',
   'account.create',
   'account.change',
+  'assignment.add',
+  'assignment.remove',
   'crosswalk.decide',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

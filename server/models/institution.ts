@@ -53,6 +53,8 @@ const institutionSchema = new Schema(
 institutionSchema.index({ scope: 1, normalizedName: 1, entityCode: 1 }, { unique: true });
 institutionSchema.index({ scope: 1, entity: 1 });
 institutionSchema.index({ scope: 1, type: 1 });
+// Lists of an edition's institutions page in the default order (entity, then name) without an in-memory sort.
+institutionSchema.index({ scope: 1, entityCode: 1, normalizedName: 1, _id: 1 });
 
 // Canonical spellings are stored, so any spelling found in real data is accepted or named as unknown.
 institutionSchema.pre('validate', async function () {

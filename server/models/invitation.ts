@@ -17,5 +17,7 @@ const invitationSchema = new Schema(
   { timestamps: true },
 );
 invitationSchema.index({ edition: 1, institution: 1 });
+// The invitations list of an edition, newest first.
+invitationSchema.index({ edition: 1, createdAt: -1 });
 
 export const InvitationModel = mongoose.model('Invitation', invitationSchema, 'invitations');

@@ -13,8 +13,22 @@ import { createUser } from '../auth/users.js';
 import { HttpProblem, notFound } from '../http/problem.js';
 import { formFields, validator } from '../http/validate.js';
 import { flash, renderPage } from '../http/render.js';
+import { pager, parseListQuery, streamCsv } from '../http/lists.js';
+import { ACCOUNT_CSV_HEADER, ACCOUNT_SORTS, ACCOUNT_SORT_LABELS, ACCOUNT_SPEC, ROLE_NAMES, accountCsvRow, accountPage, accountRows } from '../services/accountList.js';
+import { listQueryParameters } from './queue.js';
 import { problem, type ApiRegistry } from '../http/api.js';
 import { account } from '../http/schemas.js';
+
+const accountListSchema = {
+  type: 'object',
+  required: ['total', 'limit', 'offset', 'items'],
+  properties: {
+    total: { type: 'integer' },
+    limit: { type: 'integer' },
+    offset: { type: 'integer' },
+    items: { type: 'array', items: { type: 'object', required: ['id', 'email', 'name', 'role', 'editions', 'active'], properties: { id: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, editions: { type: 'array', items: { type: 'string' } }, active: { type: 'boolean' } } } },
+  },
+} as const;
 
 interface NewAccount {
   email: string;
@@ -78,12 +92,24 @@ async function changeAccount(actor: UserPrincipal, id: string, change: AccountCh
   return changed!;
 }
 
-async function pageData() {
-  const [users, editions] = await Promise.all([
-    UserModel.find({}, { passwordHash: 0 }).sort({ role: 1, email: 1 }).lean(),
-    EditionModel.find({}, { editionId: 1, title: 1 }).sort({ year: -1 }).lean(),
-  ]);
-  return { users: users.map(publicAccount), editions, roles: ROLES };
+/** The page's data: one page of the filtered accounts and the editions to assign. */
+async function pageData(rawQuery: unknown) {
+  const query = parseListQuery(rawQuery as Record<string, unknown>, ACCOUNT_SPEC);
+  const [page, editions] = await Promise.all([accountPage(query), EditionModel.find({}, { editionId: 1, title: 1 }).sort({ year: -1 }).lean()]);
+  const f = query.filters;
+  return {
+    users: page.items,
+    editions,
+    roles: ROLES,
+    q: query.q,
+    filters: {
+      role: ROLES.map((r) => ({ value: r, label: ROLE_NAMES[r], selected: r === f.role })),
+      edition: editions.map((e) => ({ value: e.editionId, label: e.editionId, selected: e.editionId === f.edition })),
+      active: [{ value: 'true', label: 'Activas', selected: f.active === 'true' }, { value: 'false', label: 'Desactivadas', selected: f.active === 'false' }],
+    },
+    sorts: ACCOUNT_SORTS.map((s) => ({ value: s, label: ACCOUNT_SORT_LABELS[s], selected: s === query.sort })),
+    pager: pager('/admin/cuentas', query, page.total, {}, '/api/v1/users'),
+  };
 }
 
 export function accountsRouter(): Router {
@@ -91,7 +117,7 @@ export function accountsRouter(): Router {
   const admin = requireUser('admin');
 
   router.get('/admin/cuentas', admin, async (req, res) => {
-    renderPage(req, res, 'admin/accounts', { title: 'Cuentas', ...(await pageData()), form: { role: 'evaluator', editions: [] } });
+    renderPage(req, res, 'admin/accounts', { title: 'Cuentas', ...(await pageData(req.query)), form: { role: 'evaluator', editions: [] } });
   });
 
   router.post('/admin/cuentas', admin, async (req, res) => {
@@ -104,7 +130,7 @@ export function accountsRouter(): Router {
       const problem = error instanceof HttpProblem ? error : (error as { field?: string }).field ? new HttpProblem(400, 'Bad Request', (error as Error).message, [{ field: (error as { field: string }).field, reason: (error as Error).message }]) : undefined;
       if (!problem || problem.status >= 500) throw error;
       const { password: _omitted, ...form } = fields;
-      renderPage(req, res, 'admin/accounts', { title: 'Cuentas', ...(await pageData()), form, errors: problem.errors ?? [{ field: 'email', reason: problem.detail ?? problem.title }] }, { status: problem.status });
+      renderPage(req, res, 'admin/accounts', { title: 'Cuentas', ...(await pageData(req.query)), form, errors: problem.errors ?? [{ field: 'email', reason: problem.detail ?? problem.title }] }, { status: problem.status });
     }
   });
 
@@ -122,9 +148,29 @@ export function accountsRouter(): Router {
 
 export function registerAccountsApi(api: ApiRegistry): void {
   const admin = requireUser('admin');
-  api.add({ method: 'get', path: '/users', summary: 'Accounts (never their password hashes)', tag: 'admin', access: 'admin', responses: { 200: { description: 'every account, by e-mail', schema: { type: 'object', required: ['users'], properties: { users: { type: 'array', items: account } } } } } }, admin, async (_req, res) => {
-    res.json({ users: (await UserModel.find({}, { passwordHash: 0 }).sort({ email: 1 }).lean()).map(publicAccount) });
-  });
+  api.add(
+    {
+      method: 'get',
+      path: '/users',
+      summary: 'Accounts (never their password hashes), one page at a time; format=csv: the whole filtered list',
+      tag: 'admin',
+      access: 'admin',
+      query: listQueryParameters({ role: { type: 'string', enum: [...ROLES] }, edition: { type: 'string' }, active: { type: 'string', enum: ['true', 'false'] }, sort: { type: 'string', enum: [...ACCOUNT_SORTS], default: 'role' } }),
+      responses: { 200: { description: 'a page of accounts', schema: accountListSchema } },
+    },
+    admin,
+    async (req, res) => {
+      const query = parseListQuery(req.query as Record<string, unknown>, ACCOUNT_SPEC);
+      if (query.csv) {
+        const rows = (async function* () {
+          for await (const row of accountRows(query)) yield accountCsvRow(row);
+        })();
+        return streamCsv(res, 'cuentas.csv', ACCOUNT_CSV_HEADER, rows);
+      }
+      const page = await accountPage(query);
+      res.json({ total: page.total, limit: query.limit, offset: query.offset, items: page.items.map(({ roleLabel: _label, ...user }) => user) });
+    },
+  );
   api.add({ method: 'post', path: '/users', summary: 'Create an admin, evaluator or viewer account', tag: 'admin', access: 'admin', body: newAccountSchema, responses: { 201: { description: 'the new account', schema: account }, 409: problem('an account with this e-mail already exists') } }, admin, async (req, res) => {
     const user = await addAccount(currentUser(res), checkNewAccount(req.body ?? {})).catch((error: unknown) => {
       if ((error as { field?: string }).field) throw new HttpProblem(400, 'Bad Request', (error as Error).message, [{ field: (error as { field: string }).field, reason: (error as Error).message }]);

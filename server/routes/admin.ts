@@ -16,13 +16,23 @@ import { HttpProblem, badRequest, type FieldError } from '../http/problem.js';
 import { formFields, validator } from '../http/validate.js';
 import { localDateTimeValue } from '../http/mexicoTime.js';
 import { flash, renderPage } from '../http/render.js';
+import { fieldLabel } from '../http/messages.js';
+import { SAMPLE_TEMPLATE_COLUMNS } from '../../reports/sampleTemplate.js';
+
+/** «Fila 3, columna «entity» (entidad federativa)»: the columns of the sample by their names in words. */
+const TEMPLATE_COLUMN_TITLES: Record<string, string> = Object.fromEntries(SAMPLE_TEMPLATE_COLUMNS.map((c) => [c.header, c.title]));
 import { createEdition, type NewEdition } from '../services/editions.js';
 import { EDITION_STATUS_LABELS, formatDeadline, transitionsFrom } from '../services/editionLifecycle.js';
 import { findEdition, importEditionSample } from '../services/results.js';
-import { invitationsCsv, issueInvitations, listInvitations, revokeInvitation } from '../services/invitations.js';
+import { invitationPage, invitationsCsv, issueInvitations, revokeInvitation } from '../services/invitations.js';
 import { BUILTIN_METHODOLOGY_IDS } from '../../questionnaires/methodologies.js';
 import { IMPORT_PRESET_IDS, type ImportPresetId } from '../../scoring/import/index.js';
 import { builtinInstruments } from '../services/instruments.js';
+import { pager, parseListQuery, streamCsv } from '../http/lists.js';
+import { ENTITIES, LEVELS } from '../../scoring/catalogue.js';
+import { institutionTypeNames } from '../models/institutionType.js';
+import { INSTITUTION_CSV_HEADER, INSTITUTION_LIST_SORTS, INSTITUTION_LIST_SORT_LABELS, INSTITUTION_LIST_SPEC, INVITATION_STATES, INVITATION_STATE_LABELS, institutionCsvRow, institutionListPage, institutionListRows, invitationCounts } from '../services/institutionList.js';
+import { listQueryParameters } from './queue.js';
 import { publicBaseUrl } from '../http/publicUrl.js';
 import type { ApiRegistry } from '../http/api.js';
 import { sendInvitationMails, type InstitutionMailResult } from '../mail/send.js';
@@ -38,6 +48,34 @@ function invitationMailSummary(issued: number, mails: readonly InstitutionMailRe
   return `${parts.join('; ')}.`;
 }
 import { editionSummary, objectId } from '../http/schemas.js';
+
+const invitationSchema = {
+  type: 'object',
+  required: ['id', 'institution', 'state', 'expiresAt'],
+  properties: { id: { type: 'string' }, institution: { type: 'string' }, state: { type: 'string', enum: ['active', 'revoked', 'expired'] }, expiresAt: { type: 'string', format: 'date-time' }, revokedAt: { type: 'string', format: 'date-time' }, createdAt: { type: 'string', format: 'date-time' }, lastUsedAt: { type: 'string', format: 'date-time' } },
+} as const;
+const invitationPageSchema = { type: 'object', required: ['edition', 'total', 'limit', 'offset', 'items'], properties: { edition: { type: 'string' }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' }, items: { type: 'array', items: invitationSchema } } } as const;
+const institutionPageSchema = {
+  type: 'object',
+  required: ['edition', 'total', 'limit', 'offset', 'items'],
+  properties: {
+    edition: { type: 'string' },
+    total: { type: 'integer' },
+    limit: { type: 'integer' },
+    offset: { type: 'integer' },
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'name', 'entity', 'type', 'level', 'invitation'],
+        properties: {
+          id: { type: 'string' }, name: { type: 'string' }, entity: { type: 'string' }, type: { type: 'string' }, level: { type: 'string' },
+          invitation: { type: 'object', nullable: true, properties: { id: { type: 'string' }, state: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' }, lastUsedAt: { type: 'string', format: 'date-time' } } },
+        },
+      },
+    },
+  },
+} as const;
 
 const editionSchema: JSONSchemaType<NewEdition> = {
   type: 'object',
@@ -110,6 +148,11 @@ const SAMPLE_SUMMARY_SCHEMA = {
     institutionsCreated: { type: 'integer' },
     institutionsUpdated: { type: 'integer' },
     phases: { type: 'object', description: 'milliseconds spent reading, validating and writing', properties: { readMs: { type: 'number' }, validateMs: { type: 'number' }, writeMs: { type: 'number' } } },
+    repairedNames: {
+      type: 'array',
+      description: 'names that arrived damaged by a wrong text encoding and were repaired on import',
+      items: { type: 'object', required: ['row', 'asRead', 'repaired'], properties: { row: { type: 'integer' }, asRead: { type: 'string' }, repaired: { type: 'string' } } },
+    },
   },
 };
 
@@ -130,15 +173,13 @@ function presetFrom(value: unknown): ImportPresetId | undefined {
   throw badRequest('unknown column preset', [{ field: 'preset', value, reason: `must be one of ${IMPORT_PRESET_IDS.join(', ')}` }]);
 }
 
-export async function editionPageData(editionId: string) {
+export async function editionPageData(editionId: string, rawQuery: unknown = {}) {
   const edition = await EditionModel.findOne({ editionId }).lean();
   if (!edition) throw new HttpProblem(404, 'Not Found', `edition "${editionId}" does not exist`);
-  const [institutions, invitations] = await Promise.all([
-    InstitutionModel.find({ scope: editionId }, { name: 1, entity: 1, type: 1, level: 1, contactName: 1, contactEmail: 1 }).sort({ entityCode: 1, normalizedName: 1 }).lean(),
-    listInvitations(editionId),
-  ]);
-  const latest = new Map<string, (typeof invitations)[number]>();
-  for (const invitation of invitations) if (!latest.has(invitation.institution)) latest.set(invitation.institution, invitation);
+  const query = parseListQuery(rawQuery as Record<string, unknown>, INSTITUTION_LIST_SPEC);
+  const [page, counts, types] = await Promise.all([institutionListPage(editionId, query), invitationCounts(editionId), institutionTypeNames()]);
+  const f = query.filters;
+  const option = (value: string, label: string, selected: string | undefined) => ({ value, label, selected: value === selected });
   return {
     edition,
     statusLabel: EDITION_STATUS_LABELS[edition.status as keyof typeof EDITION_STATUS_LABELS] ?? edition.status,
@@ -146,7 +187,18 @@ export async function editionPageData(editionId: string) {
     deadlineValue: edition.deadline ? localDateTimeValue(edition.deadline) : '',
     transitions: transitionsFrom(edition.status),
     presets: IMPORT_PRESET_IDS,
-    institutions: institutions.map((i) => ({ id: String(i._id), name: i.name, entity: i.entity, type: i.type, level: i.level, contactName: i.contactName, contactEmail: i.contactEmail, invitation: latest.get(String(i._id)) })),
+    institutionCount: counts.active + counts.revoked + counts.expired + counts.none,
+    invitationCounts: INVITATION_STATES.map((state) => ({ state, label: INVITATION_STATE_LABELS[state], count: counts[state] })),
+    q: query.q,
+    filters: {
+      entity: ENTITIES.map((e) => option(e.name, e.name, f.entity)),
+      type: types.sort((a, b) => a.localeCompare(b, 'es')).map((t) => option(t, t, f.type)),
+      level: LEVELS.map((l) => option(l, l, f.level)),
+      invitation: INVITATION_STATES.map((s) => option(s, INVITATION_STATE_LABELS[s], f.invitation)),
+    },
+    sorts: INSTITUTION_LIST_SORTS.map((s) => option(s, INSTITUTION_LIST_SORT_LABELS[s], query.sort)),
+    pager: pager(`/admin/ediciones/${editionId}`, query, page.total, {}, `/api/v1/editions/${editionId}/sample`),
+    institutions: page.items,
   };
 }
 
@@ -174,7 +226,7 @@ export function adminRouter(): Router {
   });
 
   router.get('/admin/ediciones/:edition', admin, async (req, res) => {
-    const data = await editionPageData(String(req.params.edition));
+    const data = await editionPageData(String(req.params.edition), req.query);
     renderPage(req, res, 'admin/edition', { title: `Edición ${data.edition.editionId}`, ...data });
   });
 
@@ -189,12 +241,13 @@ export function adminRouter(): Router {
         return res.redirect(303, '/admin/trabajos');
       }
       const summary = await importEditionSample(editionId, table.bytes, { format: table.format, preset, fileName: table.fileName, actor: actorOf(currentUser(res)) });
-      flash(req, `Muestra importada: ${summary.rows} sujetos obligados (${summary.institutionsCreated} nuevos, ${summary.institutionsUpdated} actualizados).`);
+      const repaired = summary.repairedNames.length;
+      flash(req, `Muestra importada: ${summary.rows} sujetos obligados (${summary.institutionsCreated} nuevos, ${summary.institutionsUpdated} actualizados).${repaired > 0 ? ` ${repaired === 1 ? 'Se reparó 1 nombre' : `Se repararon ${repaired} nombres`} con caracteres dañados por la codificación del archivo: ${summary.repairedNames.map((r) => `fila ${r.row}, «${r.repaired}»`).join('; ')}.` : ''}`);
       res.redirect(303, `/admin/ediciones/${editionId}`);
     } catch (error) {
       if (!(error instanceof HttpProblem) || error.status >= 500 || error.status === 404) throw error;
       const data = await editionPageData(editionId);
-      const errors: FieldError[] = (error.errors ?? [{ field: 'archivo', reason: error.pageMessage ?? error.title }]).map((e) => ({ ...e, field: 'archivo', label: e.row ? `Fila ${e.row}, columna ${e.field}` : e.field }));
+      const errors: FieldError[] = (error.errors ?? [{ field: 'archivo', reason: error.pageMessage ?? error.title }]).map((e) => ({ ...e, field: 'archivo', label: e.row ? `Fila ${e.row}, columna «${e.field}»${TEMPLATE_COLUMN_TITLES[e.field] ? ` (${TEMPLATE_COLUMN_TITLES[e.field]!.toLowerCase()})` : ''}` : (fieldLabel(e.field) ?? 'Archivo') }));
       renderPage(req, res, 'admin/edition', { title: `Edición ${editionId}`, ...data, errors }, { status: error.status });
     }
   });
@@ -296,11 +349,51 @@ export function registerAdminApi(api: ApiRegistry): void {
     },
   );
 
-  api.add({ method: 'get', path: '/editions/:edition/invitations', summary: 'Invitations of an edition and their state', tag: 'admin', access: 'admin', responses: { 200: { description: 'the invitations (never their links)', schema: { type: 'object', required: ['invitations'], properties: { invitations: { type: 'array', items: INVITATION_SCHEMA } } } }, 404: UNKNOWN_EDITION } }, admin, async (req, res) => {
-    const editionId = String(req.params.edition);
-    await findEdition(editionId);
-    res.json({ invitations: await listInvitations(editionId) });
-  });
+  api.add(
+    {
+      method: 'get',
+      path: '/editions/:edition/sample',
+      summary: 'The institutions of an edition with the state of their latest invitation, one page at a time; format=csv: the whole filtered list',
+      tag: 'admin',
+      access: 'admin',
+      query: listQueryParameters({ entity: { type: 'string' }, type: { type: 'string' }, level: { type: 'string', enum: [...LEVELS] }, invitation: { type: 'string', enum: [...INVITATION_STATES] }, sort: { type: 'string', enum: [...INSTITUTION_LIST_SORTS], default: 'entity' } }),
+      responses: { 200: { description: 'a page of institutions', schema: institutionPageSchema }, 404: problem('unknown edition') },
+    },
+    admin,
+    async (req, res) => {
+      const editionId = String(req.params.edition);
+      await findEdition(editionId);
+      const query = parseListQuery(req.query as Record<string, unknown>, INSTITUTION_LIST_SPEC);
+      if (query.csv) {
+        const rows = (async function* () {
+          for await (const row of institutionListRows(editionId, query)) yield institutionCsvRow(row);
+        })();
+        return streamCsv(res, `sujetos-${editionId}.csv`, INSTITUTION_CSV_HEADER, rows);
+      }
+      const page = await institutionListPage(editionId, query);
+      res.json({ edition: editionId, total: page.total, limit: query.limit, offset: query.offset, items: page.items.map(({ invitation, ...i }) => ({ ...i, invitation: invitation ? { id: invitation.id, state: invitation.state, expiresAt: invitation.expiresAt, lastUsedAt: invitation.lastUsedAt } : null })) });
+    },
+  );
+
+  api.add(
+    {
+      method: 'get',
+      path: '/editions/:edition/invitations',
+      summary: 'Invitations of an edition and their state, newest first, one page at a time',
+      tag: 'admin',
+      access: 'admin',
+      query: listQueryParameters({ state: { type: 'string', enum: ['active', 'revoked', 'expired'] }, sort: { type: 'string', enum: ['-created'], default: '-created' } }),
+      responses: { 200: { description: 'a page of invitations', schema: invitationPageSchema }, 404: problem('unknown edition') },
+    },
+    admin,
+    async (req, res) => {
+      const editionId = String(req.params.edition);
+      await findEdition(editionId);
+      const query = parseListQuery(req.query as Record<string, unknown>, { filters: { state: { values: ['active', 'revoked', 'expired'] } }, sorts: ['-created'], defaultSort: '-created' });
+      const page = await invitationPage(editionId, query);
+      res.json({ edition: editionId, total: page.total, limit: query.limit, offset: query.offset, items: page.items });
+    },
+  );
 
   api.add({ method: 'post', path: '/editions/:edition/invitations', summary: 'Issue invitation links (JSON, or CSV with Accept: text/csv)', tag: 'admin', access: 'admin', body: invitationsSchema, responses: { 201: { description: 'issued: each link is shown this once', schema: ISSUED_SCHEMA }, 200: { description: 'issued, as CSV (Accept: text/csv)', schema: { type: 'string' }, contentType: 'text/csv' }, 404: problem('unknown edition, or institutions not in it') } }, admin, async (req, res) => {
     const editionId = String(req.params.edition);

@@ -6,6 +6,10 @@ import { registerAdminApi } from './admin.js';
 import { registerEditionAdminApi } from './editionAdmin.js';
 import { registerRespondentApi } from './respond.js';
 import { registerReviewApi } from './review.js';
+import { registerQueueApi } from './queue.js';
+import { registerAssignmentsApi } from './assignments.js';
+import { registerAuditApi } from './audit.js';
+import { institutionGate, publicInstitutionOperations } from '../services/assignments.js';
 import { registerAccountsApi } from './accounts.js';
 import { registerReportsApi } from './reports.js';
 import { registerCrosswalksApi } from './crosswalks.js';
@@ -19,11 +23,17 @@ import { registerEditionDetailsApi } from './editionDetails.js';
 
 export function apiRegistry(): ApiRegistry {
   const api = new ApiRegistry();
+  // Evaluators reach an institution's private records only when assigned to it (before any route).
+  const institutionPrefix = '/editions/:edition/institutions/:id';
+  api.router.use(institutionPrefix, institutionGate(publicInstitutionOperations(api.operations, institutionPrefix)));
   registerAuthApi(api);
   registerResultsApi(api);
   registerAdminApi(api);
   registerEditionAdminApi(api);
   registerRespondentApi(api);
+  registerQueueApi(api);
+  registerAssignmentsApi(api);
+  registerAuditApi(api);
   registerReviewApi(api);
   registerAccountsApi(api);
   registerReportsApi(api);

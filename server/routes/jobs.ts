@@ -6,13 +6,14 @@ import { pipeline } from 'node:stream/promises';
 import { Router, type Response } from 'express';
 import type { JSONSchemaType } from 'ajv';
 import { currentUser, requireUser } from '../auth/access.js';
+import { csrf } from '../auth/session.js';
 import type { ApiRegistry } from '../http/api.js';
 import { flash, renderPage } from '../http/render.js';
 import { HttpProblem } from '../http/problem.js';
 import { formFields, validateQuery } from '../http/validate.js';
 import { EditionModel } from '../models/edition.js';
 import { CARDS_JOB } from '../jobs/cards.js';
-import { JOB_VIEW_SCHEMA, jobForUser, jobView, listJobs, openJobResult, submitJob, type JobView } from '../jobs/service.js';
+import { cancelJob, JOB_VIEW_SCHEMA, jobForUser, jobView, listJobs, openJobResult, submitJob, type JobView } from '../jobs/service.js';
 
 const PROBLEM = { $ref: '#/components/schemas/Problem' };
 const problem = (description: string) => ({ description, schema: PROBLEM, contentType: 'application/problem+json' });
@@ -63,7 +64,7 @@ export function registerJobsApi(api: ApiRegistry): void {
     {
       method: 'get',
       path: '/jobs/:id',
-      summary: 'A job: status (queued, running, done, failed), units done of the total, error',
+      summary: 'A job: status (queued, running, done, failed, cancelled), units done of the total, error',
       tag: 'jobs',
       access: 'signed-in users: their own jobs; admins: every job',
       query: noQuery,
@@ -74,6 +75,29 @@ export function registerJobsApi(api: ApiRegistry): void {
     async (req, res) => {
       res.setHeader('Cache-Control', 'private, no-store');
       res.json(jobView(await jobForUser(currentUser(res), String(req.params.id))));
+    },
+  );
+
+  api.add(
+    {
+      method: 'post',
+      path: '/jobs/:id/cancel',
+      summary: 'Cancels a queued or running job: it is cancelled at once, its workers stop within a second or two, its files are deleted',
+      tag: 'jobs',
+      access: 'signed-in users: their own jobs; admins: every job',
+      query: noQuery,
+      responses: {
+        200: { description: 'the job, now cancelled', schema: JOB_VIEW_SCHEMA },
+        403: problem('the caller may see the job but did not submit it'),
+        404: problem('no such job, or not yours'),
+        409: problem('the job already ended (done, failed or cancelled)'),
+      },
+    },
+    signedIn,
+    validateQuery(noQuery),
+    async (req, res) => {
+      res.setHeader('Cache-Control', 'private, no-store');
+      res.json(jobView(await cancelJob(currentUser(res), String(req.params.id))));
     },
   );
 
@@ -104,7 +128,7 @@ export function registerJobsApi(api: ApiRegistry): void {
 
 // ───────────────────────────── admin page ─────────────────────────────
 
-const STATUS_LABELS: Record<JobView['status'], string> = { queued: 'En cola', running: 'En curso', done: 'Terminado', failed: 'Falló' };
+const STATUS_LABELS: Record<JobView['status'], string> = { queued: 'En cola', running: 'En curso', done: 'Terminado', failed: 'Falló', cancelled: 'Cancelado' };
 /** Failures a person can act on, by code; anything else gets the generic sentence. */
 const ERROR_LABELS: Record<string, string> = {
   'edition-changed': 'Los resultados de la edición cambiaron mientras se generaban las fichas; vuelva a generarlas.',
@@ -130,6 +154,7 @@ function jobRow(job: JobView) {
     finished: job.finishedAt ? dateFormat.format(new Date(job.finishedAt)) : undefined,
     errorText: job.status === 'failed' ? (ERROR_LABELS[job.errorCode ?? ''] ?? 'No se pudo terminar; el detalle técnico quedó en el registro del servidor.') : undefined,
     resultSize: job.result ? size(job.result.length) : undefined,
+    cancellable: job.status === 'queued' || job.status === 'running',
   };
 }
 
@@ -142,7 +167,8 @@ export function jobsRouter(): Router {
     const jobs = (await listJobs(currentUser(res))).map((job) => jobRow(jobView(job)));
     const open = jobs.some((j) => j.status === 'queued' || j.status === 'running');
     res.setHeader('Cache-Control', 'private, no-store');
-    if (req.query.parcial === '1') return res.render('admin/jobsFragment', { layout: false, jobs, open });
+    // The fragment replaces the table in place, so its cancel buttons need the session's CSRF token too.
+    if (req.query.parcial === '1') return res.render('admin/jobsFragment', { layout: false, jobs, open, csrfToken: csrf.generateToken(req) });
     const editions = await EditionModel.find({}, { editionId: 1, year: 1, title: 1 }).sort({ year: -1 }).lean();
     renderPage(req, res, 'admin/jobs', { title: 'Trabajos en segundo plano', jobs, open, editions, scripts: ['/static/jobs.js'], ...(extra.errors && { errors: extra.errors }) }, { status: extra.status ?? 200 });
   };
@@ -160,6 +186,18 @@ export function jobsRouter(): Router {
       const reason = error.status === 404 ? 'La edición no existe o todavía no tiene resultados.' : 'Elija una edición.';
       await page(req, res, { errors: [{ field: 'edition', reason }], status: error.status });
     }
+  });
+
+  /** Cancels a queued or running job (the table shows it as cancelled). */
+  router.post('/admin/trabajos/:id/cancelar', admin, async (req, res) => {
+    try {
+      const job = await cancelJob(currentUser(res), String(req.params.id));
+      flash(req, `Se canceló el trabajo: ${job.title}.`);
+    } catch (error) {
+      if (!(error instanceof HttpProblem) || error.status !== 409) throw error;
+      flash(req, 'Ese trabajo ya había terminado; no hubo nada que cancelar.');
+    }
+    res.redirect(303, '/admin/trabajos');
   });
 
   /** The result file for a person (same access as the API). */

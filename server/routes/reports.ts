@@ -1,23 +1,24 @@
 /**
  * Report downloads under /api/v1/reports (public for published editions): the national comparative
- * PDF, the edition workbook (XLSX), an entity's PDF and an institution's report card (PDF).
+ * PDF, the edition workbook (XLSX), an entity's PDF and an institution's report card (PDF). PDFs
+ * come from the cache when their data has not changed (ETag, 304); new ones are printed through the
+ * bounded page pool, and when its queue is full the answer is 503 with Retry-After (a Spanish page
+ * for a browser) instead of a request that waits without end.
  */
+import { pipeline } from 'node:stream/promises';
 import type { JSONSchemaType } from 'ajv';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { RenderBusyError } from '../../reports/pages.js';
+import { findCached, renderOnce } from '../services/reportCache.js';
+import { prepareEntityPdf, prepareInstitutionPdf, prepareNationalPdf, type PreparedPdf } from '../services/reportDownloads.js';
 import { download, problem, type ApiRegistry } from '../http/api.js';
 import { currentUser, requireUser } from '../auth/access.js';
 import { CARDS_JOB } from '../jobs/cards.js';
 import { JOB_VIEW_SCHEMA, jobView, submitJob } from '../jobs/service.js';
-import { notFound } from '../http/problem.js';
+import { HttpProblem, notFound } from '../http/problem.js';
 import { validateQuery } from '../http/validate.js';
-import {
-  editionWorkbook,
-  entityReportPdf,
-  institutionReportPdf,
-  latestPublishedEditionId,
-  nationalReportPdf,
-  type ReportFile,
-} from '../services/reports.js';
+import { editionWorkbook, latestPublishedEditionId, CONTENT_TYPES, type ReportFile } from '../services/reports.js';
 
 const EDITION_PATTERN = '^[a-z0-9][a-z0-9-]{1,62}$';
 const COMPARE_PATTERN = '^(\\d{4}(,\\d{4})*)?$';
@@ -49,6 +50,57 @@ const compareQuery: JSONSchemaType<CompareQuery> = {
 interface NoQuery {}
 const noQuery: JSONSchemaType<NoQuery> = { type: 'object', properties: {}, required: [], additionalProperties: false };
 
+/**
+ * A PDF download: 304 when the client has this very PDF (If-None-Match), the cached file when there
+ * is one, otherwise a print (shared with concurrent requests for the same PDF) that is then cached.
+ */
+async function sendPdf(req: Request, res: Response, prepare: () => Promise<PreparedPdf>): Promise<void> {
+  const prepared = await prepare();
+  res.setHeader('ETag', `"${prepared.key}"`);
+  // Public data: caches may keep it briefly, and revalidate with the ETag afterwards.
+  res.setHeader('Cache-Control', 'public, max-age=60');
+  if (req.fresh) {
+    res.status(304).end();
+    return;
+  }
+  res.attachment(prepared.fileName);
+  res.type(CONTENT_TYPES.pdf);
+  const cached = await findCached(prepared.key);
+  if (cached) {
+    res.setHeader('X-Cache', 'hit');
+    res.setHeader('Content-Length', String(cached.length));
+    if (req.method === 'HEAD') return void res.end();
+    await pipeline(cached.stream(), res);
+    return;
+  }
+  let body: Buffer;
+  try {
+    body = await renderOnce(prepared.key, prepared.slot, { edition: prepared.edition, report: prepared.report, generation: prepared.generation }, prepared.render, req.log as Logger | undefined);
+  } catch (error) {
+    if (error instanceof RenderBusyError) return busy(req, res, error);
+    throw error;
+  }
+  res.setHeader('X-Cache', 'miss');
+  res.send(body);
+}
+
+/** 503 with Retry-After: problem+json for programs, a Spanish page for a person's browser. */
+function busy(req: Request, res: Response, error: RenderBusyError): void {
+  res.removeHeader('Content-Disposition');
+  res.removeHeader('ETag');
+  res.setHeader('Retry-After', String(error.retryAfterSeconds));
+  res.setHeader('Cache-Control', 'no-store');
+  if (/text\/html/.test(req.headers.accept ?? '')) {
+    res.status(503).type('html').render('error', {
+      title: 'Servicio ocupado',
+      heading: 'Estamos generando muchos reportes en este momento',
+      detail: `Vuelva a intentarlo en ${error.retryAfterSeconds} ${error.retryAfterSeconds === 1 ? 'segundo' : 'segundos'}; su descarga empezará entonces.`,
+    });
+    return;
+  }
+  throw new HttpProblem(503, 'Service Unavailable', `${error.message}; retry after the Retry-After header's seconds`, undefined, { code: 'pdf_busy', retryAfterSeconds: error.retryAfterSeconds });
+}
+
 function send(res: Response, file: ReportFile): void {
   res.attachment(file.fileName);
   res.type(file.contentType);
@@ -57,10 +109,14 @@ function send(res: Response, file: ReportFile): void {
   res.send(file.body);
 }
 
-const PDF_RESPONSES = { 200: download('PDF, as an attachment named after the edition', 'application/pdf'), 404: problem('unknown or unpublished edition, entity or institution') };
-const XLSX_RESPONSES = { 200: download('XLSX workbook, as an attachment named after the edition', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'), 404: problem('unknown or unpublished edition') };
-
 const PROBLEM = { description: 'problem details', schema: { $ref: '#/components/schemas/Problem' }, contentType: 'application/problem+json' };
+const PDF_RESPONSES = {
+  200: download('the PDF, as an attachment named after the edition; ETag identifies what it was made from', 'application/pdf'),
+  304: 'not modified: the client has this PDF (If-None-Match)',
+  404: problem('unknown or unpublished edition, entity or institution'),
+  503: problem("too many PDFs are being printed: try again after the Retry-After header's seconds"),
+};
+const XLSX_RESPONSES = { 200: download('XLSX workbook, as an attachment named after the edition', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'), 404: problem('unknown or unpublished edition') };
 
 export function registerReportsApi(api: ApiRegistry): void {
   api.add(
@@ -86,9 +142,9 @@ export function registerReportsApi(api: ApiRegistry): void {
   api.add(
     { method: 'get', path: '/reports/national.pdf', summary: 'National comparative report (PDF): index per edition, deltas, results by entity, type and level, gaps, data notes', tag: 'reports', public: true, query: nationalQuery, responses: PDF_RESPONSES },
     validateQuery(nationalQuery),
-    async (_req, res) => {
+    async (req, res) => {
       const { editionId, options } = await national(res.locals.query as NationalQuery);
-      send(res, await nationalReportPdf(editionId, options));
+      await sendPdf(req, res, () => prepareNationalPdf(editionId, options.compare));
     },
   );
 
@@ -114,7 +170,7 @@ export function registerReportsApi(api: ApiRegistry): void {
     { method: 'get', path: '/reports/editions/:edition/entities/:entity.pdf', summary: 'Entity report (PDF): index and sub-indices against the national mean, rank among the 33, institutions, types, gaps', tag: 'reports', public: true, query: noQuery, responses: PDF_RESPONSES },
     validateQuery(noQuery),
     async (req, res) => {
-      send(res, await entityReportPdf(String(req.params.edition), String(req.params.entity)));
+      await sendPdf(req, res, () => prepareEntityPdf(String(req.params.edition), String(req.params.entity)));
     },
   );
 
@@ -125,7 +181,7 @@ export function registerReportsApi(api: ApiRegistry): void {
       const id = String(req.params.id);
       // Only ids here: names belong to the command line, where a person types them.
       if (!/^[0-9a-f]{24}$/i.test(id)) throw notFound(`institution "${id}" does not exist`);
-      send(res, await institutionReportPdf(String(req.params.edition), id));
+      await sendPdf(req, res, () => prepareInstitutionPdf(String(req.params.edition), id));
     },
   );
 }

@@ -183,7 +183,7 @@ async function saveFromForm(req: Request, res: Response, answers: FormAnswers, c
       return void (await renderQuestionnaire(req, res, { answers, errors: error.errors ?? [{ field: '', reason: error.pageMessage ?? error.title }], reason, status: 400, errorsHeading: 'No se guardó nada:' }));
     }
     if (error.code === 'response_state') {
-      flash(req, 'Sus respuestas ya fueron enviadas: no se pueden cambiar hasta que la evaluación las devuelva.');
+      flash(req, 'Sus respuestas ya fueron enviadas: no se pueden cambiar hasta que la evaluación las devuelva.', 'error');
       return void res.redirect(303, '/responder');
     }
     if (error.status === 409) {
@@ -381,7 +381,7 @@ export function respondRouter(): Router {
     } catch (error) {
       if (!(error instanceof HttpProblem) || error.status >= 500) throw error;
       if (error.code === 'stale_revision') {
-        flash(req, 'Sus respuestas cambiaron en otra ventana desde que abrió la confirmación: revíselas y vuelva a enviar.');
+        flash(req, 'Sus respuestas cambiaron en otra ventana desde que abrió la confirmación: revíselas y vuelva a enviar.', 'error');
         return res.redirect(303, '/responder');
       }
       if (error.code === 'response_state') {
@@ -398,7 +398,7 @@ export function respondRouter(): Router {
     const { instrument, current } = await respondentContext(principal);
     const receipt = latestReceipt(current);
     if (!receipt) {
-      flash(req, 'Todavía no hay un acuse: el acuse se emite al enviar el cuestionario.');
+      flash(req, 'Todavía no hay un acuse: el acuse se emite al enviar el cuestionario.', 'error');
       return res.redirect(303, '/responder');
     }
     renderPage(req, res, 'respond/receipt', {

@@ -30,13 +30,14 @@ import { renderPage } from '../http/render.js';
 import { explanationView, institutionExplanation } from '../services/explanations.js';
 import { chart } from '../http/inlineChart.js';
 import { entityEvolutionSection, institutionPreviousSection, nationalMapSection, panelSection } from './resultsEvolution.js';
+import { INSTITUTION_SORTS, SORT_LABELS, foundInstitution, institutionSearchSpec, searchInstitutions } from '../services/institutionSearch.js';
+import { pager, parseListQuery, streamCsv } from '../http/lists.js';
 import { entityOf, institutionRow, loadEditionResults, nationalReportData, type LoadedEdition } from '../services/reports.js';
 import { PUBLIC_EDITIONS } from '../services/editionLifecycle.js';
 
 /** Printed where an edition did not publish a figure: never a zero. */
 const NO_DATA = 'sin dato';
 
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const score = (value: number | null | undefined): string => (value === null || value === undefined || Number.isNaN(value) ? NO_DATA : formatScore(value));
 const delta = (value: number | null | undefined): string => (value === null || value === undefined || Number.isNaN(value) ? NO_DATA : formatDelta(value));
 const difference = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null ? null : a - b);
@@ -347,14 +348,50 @@ export function resultsPagesRouter(): Router {
   router.get('/resultados/:edition/tipos/:group', groupPage('type'));
   router.get('/resultados/:edition/niveles/:group', groupPage('level'));
 
+  /** The README's short address: the search of the latest published edition. */
+  router.get('/sujetos', async (req, res) => {
+    const latest = await EditionModel.findOne({ status: 'published' }, { editionId: 1 }).sort({ year: -1 }).lean();
+    if (!latest) throw notFound('no edition has been published');
+    const search = new URLSearchParams(Object.entries(req.query).filter((e): e is [string, string] => typeof e[1] === 'string')).toString();
+    res.redirect(302, `/resultados/${enc(latest.editionId)}/sujetos${search ? `?${search}` : ''}`);
+  });
+
   router.get('/resultados/:edition/sujetos', async (req, res) => {
     const loaded = await published(req.params.edition);
-    const edition = loaded.edition;
-    const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
-    const institutions = q
-      ? await InstitutionModel.find({ scope: edition.editionId, normalizedName: { $regex: escapeRegExp(foldName(q)) } }, { name: 1, entity: 1, type: 1 }).sort({ normalizedName: 1 }).limit(100).lean()
-      : [];
-    renderPage(req, res, 'results/search', { title: 'Buscar sujeto obligado', edition, q, institutions: institutions.map((i) => ({ id: String(i._id), name: i.name, entity: i.entity, type: i.type })) });
+    const page = pageBase(loaded);
+    const spec = institutionSearchSpec(loaded);
+    const query = parseListQuery(req.query as Record<string, unknown>, spec);
+    const found = searchInstitutions(loaded, query);
+    const nodeIds = found.nodes.map((n) => n.id);
+    if (query.csv) {
+      const rows = (async function* () {
+        for (const row of found.rows) {
+          const i = foundInstitution(loaded, row, nodeIds);
+          yield [i.id, i.name, i.entity, i.type, i.level, i.rank, ...nodeIds.map((id) => i.values[id])];
+        }
+      })();
+      return streamCsv(res, `sujetos-${loaded.edition.editionId}.csv`, ['id', 'sujeto_obligado', 'entidad', 'tipo', 'nivel', 'lugar_nacional', ...found.nodes.map((n) => n.code)], rows);
+    }
+    const options = (groups: { name: string }[], selected: string | undefined) => groups.map((g) => ({ value: g.name, label: g.name, selected: g.name === selected })).sort((a, b) => a.label.localeCompare(b.label, 'es'));
+    const { results } = loaded;
+    renderPage(req, res, 'results/search', {
+      title: 'Buscar sujeto obligado',
+      ...page,
+      q: query.q,
+      filters: {
+        entity: options(results.byEntity.groups, query.filters.entity),
+        type: options(results.byType.groups, query.filters.type),
+        level: options(results.byLevel.groups, query.filters.level),
+      },
+      sorts: INSTITUTION_SORTS.map((id) => ({ value: id, label: SORT_LABELS[id], selected: id === query.sort })),
+      limit: query.limit,
+      pager: pager(`${page.base}/sujetos`, query, found.total),
+      nodeHeads: nodeHeads(found.nodes),
+      institutions: found.rows.map((row) => {
+        const i = foundInstitution(loaded, row, nodeIds);
+        return { ...i, href: `${page.base}/sujetos/${i.id}`, entityHref: entityHref(page.base, i.entity), rank: i.rank ?? NO_DATA, values: nodeIds.map((id) => score(i.values[id])) };
+      }),
+    });
   });
 
   router.get('/resultados/:edition/sujetos/:id', async (req, res) => {

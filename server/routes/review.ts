@@ -8,7 +8,7 @@ import { Router, type Request, type Response } from 'express';
 import { EditionModel } from '../models/edition.js';
 import { currentUser, editionForUser, requireUser, userActor, type UserPrincipal } from '../auth/access.js';
 import type { JSONSchemaType } from 'ajv';
-import { HttpProblem, badRequest, notFound, type FieldError } from '../http/problem.js';
+import { HttpProblem, notFound, type FieldError } from '../http/problem.js';
 import { validator } from '../http/validate.js';
 import { flash, renderPage } from '../http/render.js';
 import { answersFromForm, errorsByPath, labelledErrors, questionnaireView, type FormAnswers } from '../http/questionnaireForm.js';
@@ -17,17 +17,15 @@ import {
   approveResponse,
   editionInstrument,
   loadResponse,
-  progressDashboard,
   reopenResponse,
   returnResponse,
-  reviewQueue,
   saveCitizenLogs,
   scoreWithExplanation,
   type Actor,
   type ReviewComment,
 } from '../services/responses.js';
 import { allows, refusal } from '../services/editionLifecycle.js';
-import { auditCsv, auditEntries } from '../services/auditView.js';
+import { auditEntries } from '../services/auditView.js';
 import { problem } from '../http/apiSchemas.js';
 import { explanationView, institutionExplanation } from '../services/explanations.js';
 import { scoreExplanationSchema } from '../http/explanationSchema.js';
@@ -254,22 +252,6 @@ export function reviewRouter(): Router {
     renderPage(req, res, 'review/index', { title: 'Evaluación', editions: editions.filter((e) => (e.instruments ?? []).length > 0) });
   });
 
-  router.get('/evaluacion/:edition', signedIn, async (req, res) => {
-    const user = currentUser(res);
-    const edition = await editionForUser(user, String(req.params.edition), 'read');
-    const status = typeof req.query.estado === 'string' ? req.query.estado : '';
-    if (status && !(status in STATUS_LABELS)) throw badRequest('unknown status filter', [{ field: 'estado', value: status, reason: `must be one of ${Object.keys(STATUS_LABELS).join(', ')}` }]);
-    const rows = await reviewQueue(edition.editionId);
-    renderPage(req, res, 'review/edition', {
-      title: `Evaluación ${edition.editionId}`,
-      edition,
-      dashboard: progressDashboard(rows),
-      statusFilter: status,
-      statusOptions: Object.entries(STATUS_LABELS).map(([id, label]) => ({ id, label })),
-      rows: status ? rows.filter((r) => r.answers === status) : rows,
-    });
-  });
-
   router.get('/evaluacion/:edition/sujetos/:id', signedIn, (req, res) => renderReview(req, res));
 
   router.post('/evaluacion/:edition/sujetos/:id/devolver', signedIn, async (req, res) => {
@@ -338,12 +320,6 @@ export function reviewRouter(): Router {
     res.redirect(303, `/evaluacion/${edition.editionId}/sujetos/${institutionId}#bitacora`);
   });
 
-  router.get('/evaluacion/:edition/auditoria', signedIn, async (req, res) => {
-    const edition = await editionForUser(currentUser(res), String(req.params.edition), 'assigned');
-    const { rows, total } = await auditEntries({ edition: edition.editionId });
-    renderPage(req, res, 'review/audit', { title: `Bitácora de cambios ${edition.editionId}`, edition, rows, total });
-  });
-
   return router;
 }
 
@@ -400,12 +376,6 @@ export function registerReviewApi(api: ApiRegistry): void {
   const signedIn = requireUser();
   const readers = 'admins; evaluators and viewers assigned to the edition (viewers read-only)';
   const writers = 'admins; evaluators assigned to the edition';
-
-  api.add({ method: 'get', path: '/editions/:edition/review', summary: 'Review queue and progress dashboard (counts by status and by entity)', tag: 'review', access: readers, responses: { 200: { description: 'the dashboard and the queue', schema: QUEUE_SCHEMA }, 404: NOT_YOURS } }, signedIn, async (req, res) => {
-    const edition = await editionForUser(currentUser(res), String(req.params.edition), 'read');
-    const rows = await reviewQueue(edition.editionId);
-    res.json({ edition: edition.editionId, dashboard: progressDashboard(rows), institutions: rows });
-  });
 
   api.add({ method: 'get', path: '/editions/:edition/institutions/:id/review', summary: 'An institution\'s answers, comments, citizen logs, audit trail and score with its explanation', tag: 'review', access: readers, responses: { 200: { description: 'the review of one institution', schema: reviewSchema }, 404: NOT_FOUND } }, signedIn, async (req, res) => {
     const edition = await editionForUser(currentUser(res), String(req.params.edition), 'read');
@@ -493,55 +463,6 @@ export function registerReviewApi(api: ApiRegistry): void {
       const body = checkCitizenLogsBody(req.body);
       const saved = await saveLogs(edition.editionId, institutionId, user, body.answers, { complete: body.complete === true, reason: body.reason ?? '', baseRevision: body.baseRevision ?? undefined, allOrNothing: true });
       res.json({ status: saved.status, revision: saved.revision, changed: saved.changed, audited: saved.audited, score: saved.score ?? null });
-    },
-  );
-
-  const auditQuery: JSONSchemaType<{ institution?: string; limit?: number; offset?: number }> = {
-    type: 'object',
-    properties: {
-      institution: { type: 'string', pattern: '^[0-9a-f]{24}$', nullable: true },
-      limit: { type: 'integer', minimum: 1, maximum: 5000, nullable: true },
-      offset: { type: 'integer', minimum: 0, nullable: true },
-    },
-    required: [],
-    additionalProperties: false,
-  };
-  const checkAuditQuery = validator(auditQuery, 'query');
-  const auditReaders = 'admins; evaluators and viewers assigned to the edition';
-
-  api.add(
-    {
-      method: 'get',
-      path: '/editions/:edition/audit',
-      summary: 'The audit trail of an edition (or of one institution): who, role, when, what, old, new, reason; items named by their question text',
-      tag: 'review',
-      access: auditReaders,
-      query: auditQuery,
-      responses: { 200: { description: 'entries, oldest first', schema: { type: 'object', required: ['total', 'entries'], properties: { total: { type: 'integer' }, entries: { type: 'array', items: { type: 'object' } } } } } },
-    },
-    signedIn,
-    async (req, res) => {
-      const edition = await editionForUser(currentUser(res), String(req.params.edition), 'assigned');
-      const query = checkAuditQuery(req.query);
-      const { total, rows } = await auditEntries({ edition: edition.editionId, institution: query.institution ?? undefined, limit: query.limit ?? 1000, offset: query.offset ?? 0 });
-      res.json({ total, entries: rows.map(({ oldText: _o, newText: _n, ...row }) => row) });
-    },
-  );
-
-  api.add(
-    {
-      method: 'get',
-      path: '/editions/:edition/audit.csv',
-      summary: 'The audit trail of an edition as CSV (UTF-8 with BOM; text that could start a formula is escaped)',
-      tag: 'review',
-      access: auditReaders,
-      responses: { 200: { description: 'the CSV file', contentType: 'text/csv', schema: { type: 'string' } } },
-    },
-    signedIn,
-    async (req, res) => {
-      const edition = await editionForUser(currentUser(res), String(req.params.edition), 'assigned');
-      const { rows } = await auditEntries({ edition: edition.editionId });
-      res.attachment(`bitacora-${edition.editionId}.csv`).type('text/csv; charset=utf-8').send(auditCsv(rows));
     },
   );
 }

@@ -68,6 +68,8 @@ export const ACTION_LABELS: Record<AuditAction, string> = {
   'edition.details': 'Datos de la edición modificados',
   'account.create': 'Cuenta creada',
   'account.change': 'Cuenta modificada',
+  'assignment.add': 'Evaluador asignado',
+  'assignment.remove': 'Asignación de evaluador retirada',
   'crosswalk.decide': 'Decisión de correspondencia entre ediciones',
 };
 

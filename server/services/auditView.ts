@@ -18,6 +18,12 @@ import { EVIDENCE_SUFFIX } from '../../questionnaires/engine.js';
 export interface AuditQuery {
   edition: string;
   institution?: Types.ObjectId | string;
+  /** Only entries without an institution or about one of these (an evaluator's assigned institutions). */
+  within?: readonly (Types.ObjectId | string)[];
+  action?: AuditAction;
+  role?: ActorRole;
+  /** Oldest first (default) or newest first. */
+  newestFirst?: boolean;
   limit?: number;
   offset?: number;
 }
@@ -138,10 +144,14 @@ export function readableValue(entry: { action: AuditAction; questionnaire?: stri
 export async function auditEntries(query: AuditQuery): Promise<{ total: number; rows: AuditRow[] }> {
   const filter: Record<string, unknown> = { edition: query.edition };
   if (query.institution !== undefined) filter.institution = query.institution;
+  if (query.within) filter.$or = [{ institution: { $exists: false } }, { institution: null }, { institution: { $in: query.within } }];
+  if (query.action) filter.action = query.action;
+  if (query.role) filter['actor.role'] = query.role;
+  const order = query.newestFirst ? -1 : 1;
   const [total, entries] = await Promise.all([
     AuditEntryModel.countDocuments(filter),
     AuditEntryModel.find(filter)
-      .sort({ at: 1, _id: 1 })
+      .sort({ at: order, _id: order })
       .skip(query.offset ?? 0)
       .limit(query.limit ?? 0)
       .lean(),
@@ -197,4 +207,15 @@ export function auditCsv(rows: readonly AuditRow[]): string {
       [r.summary, r.subject].filter(Boolean).join(' · '),
     ]),
   );
+}
+
+/** The rows of the CSV, read a thousand entries at a time (the whole trail never sits in memory). */
+export async function* auditCsvRows(query: Omit<AuditQuery, 'limit' | 'offset'>): AsyncGenerator<(string | Date)[]> {
+  for (let offset = 0; ; offset += 1000) {
+    const { rows } = await auditEntries({ ...query, limit: 1000, offset });
+    for (const r of rows) {
+      yield [r.at, r.actor.label ?? r.actor.id ?? '', r.roleLabel, r.actionLabel, r.institutionName ?? r.institution ?? '', r.questionnaire ?? '', r.itemLabel ?? r.item ?? '', r.oldText, r.newText, r.reason ?? '', [r.summary, r.subject].filter(Boolean).join(' · ')];
+    }
+    if (rows.length < 1000) return;
+  }
 }

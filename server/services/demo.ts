@@ -15,6 +15,8 @@ import { editionInstrument, returnResponse, saveDraft, saveCitizenLogs, submitAn
 import { changeStatus } from './editionLifecycle.js';
 import { SYSTEM_ACTOR } from './audit.js';
 import { InstitutionModel } from '../models/institution.js';
+import { assign } from './assignments.js';
+import { recordAssignments } from './assignmentAudit.js';
 import { DEMO_CITIZEN_ANSWERS, DEMO_GOVERNMENT_ANSWERS } from '../../questionnaires/demo-answers.js';
 
 export const DEMO_EDITION = 'piloto-demo';
@@ -89,6 +91,14 @@ async function demoAnswers(editionId: string): Promise<Map<string, string>> {
   return stages;
 }
 
+/** The demo's evaluator works on every institution of the pilot (kept on later runs). */
+async function assignDemoEvaluator(institutionIds: string[]): Promise<void> {
+  const evaluator = await UserModel.findOne({ email: ACCOUNTS.find((a) => a.role === 'evaluator')!.email }, { _id: 1 }).lean();
+  if (!evaluator || institutionIds.length === 0) return;
+  const result = await assign(DEMO_EDITION, { evaluatorId: String(evaluator._id), institutionIds }, { id: 'demo', label: 'Demostración' });
+  await recordAssignments(DEMO_EDITION, 'assign', result);
+}
+
 /** Creates the pilot edition once; every run prints fresh passwords and links. */
 export async function seedDemo(baseUrl: string): Promise<DemoSummary> {
   let created = false;
@@ -102,6 +112,7 @@ export async function seedDemo(baseUrl: string): Promise<DemoSummary> {
   }
   const accounts = await demoAccounts();
   const institutions = await InstitutionModel.find({ scope: DEMO_EDITION }, { _id: 1 }).lean();
+  await assignDemoEvaluator(institutions.map((i) => String(i._id)));
   const issued = await issueInvitations(DEMO_EDITION, { baseUrl, expiresInDays: 30, actor: SYSTEM_ACTOR, institutionIds: institutions.map((i) => String(i._id)) });
   return {
     edition: DEMO_EDITION,

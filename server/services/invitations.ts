@@ -87,6 +87,31 @@ export async function revokeInvitation(editionId: string, invitationId: string, 
 
 export type InvitationState = 'active' | 'revoked' | 'expired';
 
+/** One page of an edition's invitations (newest first), optionally in one state, with the total. */
+export async function invitationPage(editionId: string, query: { filters: Record<string, string>; limit: number; offset: number }) {
+  const now = new Date();
+  const filter: Record<string, unknown> = { edition: editionId };
+  if (query.filters.state === 'active') Object.assign(filter, { revokedAt: null, expiresAt: { $gt: now } });
+  if (query.filters.state === 'revoked') filter.revokedAt = { $ne: null };
+  if (query.filters.state === 'expired') Object.assign(filter, { revokedAt: null, expiresAt: { $lte: now } });
+  const [total, invitations] = await Promise.all([
+    InvitationModel.countDocuments(filter),
+    InvitationModel.find(filter, { tokenHash: 0 }).sort({ createdAt: -1, _id: -1 }).skip(query.offset).limit(query.limit).lean(),
+  ]);
+  return {
+    total,
+    items: invitations.map((i) => ({
+      id: String(i._id),
+      institution: String(i.institution),
+      state: (i.revokedAt ? 'revoked' : i.expiresAt.getTime() <= now.getTime() ? 'expired' : 'active') as InvitationState,
+      expiresAt: i.expiresAt,
+      revokedAt: i.revokedAt ?? undefined,
+      createdAt: i.createdAt,
+      lastUsedAt: i.lastUsedAt ?? undefined,
+    })),
+  };
+}
+
 export async function listInvitations(editionId: string) {
   const invitations = await InvitationModel.find({ edition: editionId }, { tokenHash: 0 }).sort({ createdAt: -1 }).lean();
   const now = Date.now();

@@ -46,7 +46,7 @@ const KNOWN_SOURCES: Record<string, DataSource> = {
   '917eaafc273421d789c579f977381573650bc09bb78f2af56ddd6a06054e8ebb': {
     short: 'BSO2017',
     citation:
-      'BSO2017: puntajes 2017 de los 908 sujetos obligados evaluados, publicados por INAI/CIDE con el tablero de resultados 2017 (repositorio público JuveCampos/Metrica_Gob_Abierto, archivo BSO.csv); copia UTF-8 en data/mga-2017/sujetos_obligados_2017.csv',
+      'BSO2017: puntajes 2017 de los 908 sujetos obligados evaluados, publicados por INAI/CIDE con el tablero de resultados 2017 (repositorio público JuveCampos/Metrica_Gob_Abierto, archivo BSO.csv); copia UTF-8 en data/mga-2017/sujetos_obligados_2017.csv; seis nombres que llegaron con caracteres dañados por la codificación se repararon al importarlos (por ejemplo, «SÃ¡nchez» → «Sánchez»; la lista, en data/README.md)',
   },
 };
 

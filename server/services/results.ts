@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import mongoose, { Types } from 'mongoose';
 import { scoreInstitution, scoreInstitutions, ScoreInputError, type CompiledMethodology, type InstitutionScore, type ScoreTable } from '../../scoring/engine.js';
 import { groupBy, gapAnalysis, type Grouping, type NationalMethod } from '../../scoring/grouping.js';
-import { parseResultsTable, type ImportedRow, type ParseResultsOptions } from '../../scoring/import/index.js';
+import { parseResultsTable, repairName, type ImportedRow, type NameRepairNote, type ParseResultsOptions } from '../../scoring/import/index.js';
 import { foldName } from '../../scoring/catalogue.js';
 import { EditionModel } from '../models/edition.js';
 import { InstitutionModel } from '../models/institution.js';
@@ -32,6 +32,18 @@ export interface ImportSummary {
   institutionsUpdated: number;
   discrepancies: number;
   sha256: string;
+  /** Names that arrived damaged by a wrong text encoding and were repaired (scoring/import/repair.ts). */
+  repairedNames: RepairedName[];
+}
+
+export interface RepairedName {
+  row: number;
+  asRead: string;
+  repaired: string;
+}
+
+function repairedNames(repairs: readonly NameRepairNote[]): RepairedName[] {
+  return repairs.filter((r) => r.to !== r.from).map((r) => ({ row: r.row, asRead: r.from, repaired: r.to }));
 }
 
 export async function findEdition(editionId: string, session?: mongoose.ClientSession) {
@@ -77,7 +89,7 @@ async function parseOrReject(editionId: string, bytes: Uint8Array, options: Impo
   const validated = await validateRows(editionId, parsed.rows, (field) => columnOf.get(field) ?? field, (done) => options.onProgress?.(0.3 + (0.3 * done) / parsed.rows.length));
   phases.validateMs = performance.now() - started;
   if ('errors' in validated) throw rejected(validated.errors);
-  return { methodology, rows: parsed.rows, institutions: validated.institutions, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { methodology, rows: parsed.rows, repairs: parsed.repairs, institutions: validated.institutions, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 /** An institution of an imported row as the model validated and normalised it. */
@@ -89,6 +101,8 @@ interface ValidatedInstitution {
   level: string;
   type: string;
   externalId?: string;
+  /** The folded name as the file spelled it, when the name was repaired: finds what an earlier import stored. */
+  formerNormalizedName?: string;
   contactName?: string;
   contactEmail?: string;
   contactCc?: string[];
@@ -112,7 +126,7 @@ async function validateRows(
     const doc = new InstitutionModel({ scope: editionId, name: row.name, entity: row.entity, level: row.level, type: row.type, ...contacts });
     try {
       await doc.validate();
-      institutions.push({ name: doc.name, normalizedName: doc.normalizedName, entity: doc.entity, entityCode: doc.entityCode, level: doc.level, type: doc.type, ...(row.externalId !== undefined && { externalId: row.externalId }), ...contacts });
+      institutions.push({ name: doc.name, normalizedName: doc.normalizedName, entity: doc.entity, entityCode: doc.entityCode, level: doc.level, type: doc.type, ...(row.externalId !== undefined && { externalId: row.externalId }), ...(row.nameAsRead !== undefined && foldName(row.nameAsRead) !== doc.normalizedName && { formerNormalizedName: foldName(row.nameAsRead) }), ...contacts });
     } catch (error) {
       if (!(error instanceof mongoose.Error.ValidationError)) throw error;
       for (const [path, e] of Object.entries(error.errors)) errors.push({ field: columnOf(path), row: row.rowNumber, value: (e as { value?: unknown }).value, reason: e.message });
@@ -142,8 +156,10 @@ async function upsertInstitutions(editionId: string, institutions: readonly Vali
   const known = new Map(
     (await InstitutionModel.find({ scope: editionId }, { normalizedName: 1, entityCode: 1 }).session(session).lean()).map((d) => [`${d.normalizedName}|${d.entityCode}`, d._id]),
   );
-  const fresh = institutions.filter((v) => !known.has(`${v.normalizedName}|${v.entityCode}`));
-  const existing = institutions.filter((v) => known.has(`${v.normalizedName}|${v.entityCode}`));
+  // A repaired name also finds the institution an earlier import stored under its damaged spelling.
+  const knownId = (v: ValidatedInstitution) => known.get(`${v.normalizedName}|${v.entityCode}`) ?? (v.formerNormalizedName ? known.get(`${v.formerNormalizedName}|${v.entityCode}`) : undefined);
+  const fresh = institutions.filter((v) => !knownId(v));
+  const existing = institutions.filter((v) => knownId(v));
   // Contacts only when the file has them: a file without contact columns keeps the ones stored.
   const fields = (v: ValidatedInstitution) => ({
     name: v.name,
@@ -155,6 +171,7 @@ async function upsertInstitutions(editionId: string, institutions: readonly Vali
     ...(v.contactCc !== undefined && { contactCc: v.contactCc }),
   });
   const ids = new Map(known);
+  for (const v of existing) ids.set(`${v.normalizedName}|${v.entityCode}`, knownId(v)!);
   await inChunks(fresh, async (chunk) => {
     const docs = chunk.map((v) => ({
       _id: new mongoose.Types.ObjectId(),
@@ -176,8 +193,8 @@ async function upsertInstitutions(editionId: string, institutions: readonly Vali
     await InstitutionModel.collection.bulkWrite(
       chunk.map((v) => ({
         updateOne: {
-          filter: { _id: known.get(`${v.normalizedName}|${v.entityCode}`)! },
-          update: { $set: { ...fields(v), updatedAt: now, ...(v.externalId ? { 'externalIds.import': v.externalId } : {}) }, $inc: { revision: 1 } },
+          filter: { _id: knownId(v)! },
+          update: { $set: { ...fields(v), normalizedName: v.normalizedName, updatedAt: now, ...(v.externalId ? { 'externalIds.import': v.externalId } : {}) }, $inc: { revision: 1 } },
         },
       })),
       { session, ordered: false },
@@ -188,11 +205,31 @@ async function upsertInstitutions(editionId: string, institutions: readonly Vali
 
 const institutionKey = (name: string, entityCode: string) => `${foldName(name)}|${entityCode}`;
 
+/** Names with the marks of encoding damage that repairName looks for (a cheap pre-filter; literal characters, as MongoDB's PCRE has no \\u). */
+const DAMAGED_NAME = new RegExp('[\u0080-\u009F\uFFFD]|[\u00C2\u00C3][\u0080-\u00BF]|â€');
+
+/**
+ * Repairs, in place, the names of an edition's institutions stored before imports repaired them
+ * (databases loaded from the same file by an earlier version). Idempotent; returns what changed.
+ */
+export async function repairStoredNames(editionId: string): Promise<{ asRead: string; repaired: string }[]> {
+  const damaged = await InstitutionModel.find({ scope: editionId, name: { $regex: DAMAGED_NAME } }, { name: 1 }).lean();
+  const changed: { asRead: string; repaired: string }[] = [];
+  for (const institution of damaged) {
+    const repair = repairName(institution.name);
+    if (!repair || repair.to === repair.from) continue;
+    await InstitutionModel.updateOne({ _id: institution._id }, { $set: { name: repair.to, normalizedName: foldName(repair.to) } });
+    changed.push({ asRead: repair.from, repaired: repair.to });
+  }
+  return changed;
+}
+
 export interface SampleSummary {
   edition: string;
   rows: number;
   institutionsCreated: number;
   institutionsUpdated: number;
+  repairedNames: RepairedName[];
   /** Milliseconds spent reading, validating and writing. */
   phases: ImportPhases;
 }
@@ -203,7 +240,7 @@ export interface SampleSummary {
  */
 export async function importEditionSample(editionId: string, bytes: Uint8Array, options: ImportOptions): Promise<SampleSummary> {
   const phases: ImportPhases = { readMs: 0, validateMs: 0, writeMs: 0 };
-  const { institutions } = await parseOrReject(editionId, bytes, { ...options, identityOnly: true }, phases);
+  const { institutions, repairs } = await parseOrReject(editionId, bytes, { ...options, identityOnly: true }, phases);
   let created = 0;
   const started = performance.now();
   await mongoose.connection.transaction(async (session) => {
@@ -215,7 +252,7 @@ export async function importEditionSample(editionId: string, bytes: Uint8Array, 
     );
   });
   phases.writeMs = performance.now() - started;
-  return { edition: editionId, rows: institutions.length, institutionsCreated: created, institutionsUpdated: institutions.length - created, phases };
+  return { edition: editionId, rows: institutions.length, institutionsCreated: created, institutionsUpdated: institutions.length - created, repairedNames: repairedNames(repairs), phases };
 }
 
 /**
@@ -224,7 +261,7 @@ export async function importEditionSample(editionId: string, bytes: Uint8Array, 
  */
 export async function importEditionResults(editionId: string, bytes: Uint8Array, options: ImportOptions): Promise<ImportSummary> {
   const phases: ImportPhases = { readMs: 0, validateMs: 0, writeMs: 0 };
-  const { methodology, rows, institutions: validated, sha256 } = await parseOrReject(editionId, bytes, options, phases);
+  const { methodology, rows, repairs, institutions: validated, sha256 } = await parseOrReject(editionId, bytes, options, phases);
   const scores = rows.map((row) => {
     try {
       return scoreInstitution(methodology, row.values);
@@ -277,6 +314,7 @@ export async function importEditionResults(editionId: string, bytes: Uint8Array,
     institutionsUpdated: rows.length - created,
     discrepancies: scores.reduce((sum, s) => sum + s.discrepancies.length, 0),
     sha256,
+    repairedNames: repairedNames(repairs),
   };
 }
 

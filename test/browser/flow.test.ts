@@ -85,6 +85,14 @@ describe('browser: admin invites, the institution answers, the evaluator returns
     const link = await admin.getByTestId('liga').inputValue();
     expect(link).to.match(new RegExp(`^${server.url}/responder/inv_[A-Za-z0-9_-]{43}$`));
 
+    // Admin: assigns the evaluator to the institutions of Jalisco (evaluators act only on their own).
+    await admin.goto(`${server.url}/admin/ediciones/${EDITION}/asignaciones`);
+    const evaluatorNumber = /\d+/.exec(evaluatorUser.email)![0];
+    await admin.locator('#f-evaluatorId').selectOption({ label: `evaluator ${evaluatorNumber} (${evaluatorUser.email})` });
+    await admin.locator('#f-entity').selectOption('Jalisco');
+    await admin.getByRole('button', { name: 'Asignar todos los de la entidad' }).click();
+    expect(await admin.locator('.flash').textContent()).to.include('2 sujetos obligados asignados');
+
     // Respondent: fills in and submits.
     const respondent = await (await browser.newContext()).newPage();
     await respondent.goto(link);

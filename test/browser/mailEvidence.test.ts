@@ -4,6 +4,7 @@
  * evidence file from the page; the evaluator sees it with the answer and downloads it.
  */
 import { expect } from 'chai';
+import { assignEditionToEvaluators } from '../setup/assignments.js';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -69,6 +70,7 @@ describe('browser: e-mailed invitations and an evidence upload', function () {
     await EditionModel.updateOne({ editionId: EDITION }, { $set: { status: 'collecting' } }); // capture open
     const adminUser = await makeUser('admin');
     const evaluatorUser = await makeUser('evaluator', [EDITION]);
+    await assignEditionToEvaluators(EDITION);
 
     const admin = await (await browser.newContext()).newPage();
     await signIn(admin, server.url, adminUser.email, adminUser.password);

@@ -44,7 +44,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
 const job = (id: unknown) => JobModel.findById(id).lean<JobDoc>();
 const ended = (id: unknown) => waitFor('the job to end', async () => {
   const found = await job(id);
-  return found && ['done', 'failed'].includes(found.status) ? found : undefined;
+  return found && ['done', 'failed', 'cancelled'].includes(found.status) ? found : undefined;
 });
 
 async function resultText(found: JobDoc): Promise<string> {
@@ -153,6 +153,23 @@ describe('job framework (real MongoDB)', function () {
     expect(found).to.include({ status: 'failed', errorCode: 'test-failure', error: 'part 1 fails on purpose' });
     expect(found.result).to.equal(undefined);
     await cleanedUp(); // the other lanes notice the failure at their next renewal and delete what they wrote
+  });
+
+  it('a part that fails unexpectedly is tried again and the job completes; one that keeps failing fails the job', async () => {
+    workers.push(await startWorker({ logger, settings: FAST }));
+    const params = { parts: 3, units: 2, delayMs: 5, flakyPart: 2, flakyAttempts: 1 };
+    const retried = await ended((await submitJob('test-lines', params, owner))._id);
+    expect(retried.status).to.equal('done');
+    expect(retried.parts.map((p) => p.attempts)).to.deep.equal([1, 1, 2]);
+    expect(retried.parts[2]!.abandonedBy).to.deep.equal([workers[0]!.id]);
+    expectAllUnits(await resultText(retried), params);
+
+    const broken = await ended((await submitJob('test-lines', { ...params, flakyAttempts: 5 }, owner))._id);
+    expect(broken).to.include({ status: 'failed', errorCode: 'internal-error' });
+    expect(broken.error).to.match(/part 2, attempt 2: an unexpected error/);
+    expect(broken.parts[2]!.attempts).to.equal(2); // maxAttempts (default 2)
+    expect(broken.result).to.equal(undefined);
+    await cleanedUp();
   });
 
   it('a stopping worker hands its parts back and another continues at once', async () => {
@@ -267,6 +284,61 @@ describe('job framework (real MongoDB)', function () {
       expect(othersList.jobs).to.deep.equal([]);
     });
 
+    it('cancel: a running job stops on every worker within seconds, keeps no files and never finishes; a queued one never starts', async () => {
+      const client = new Client(server.url);
+      await client.apiLogin(owner.email, owner.password);
+      const other = await principal();
+      const otherClient = new Client(server.url);
+      await otherClient.apiLogin(other.email, other.password);
+
+      // Queued, no worker yet: cancelled before anything runs.
+      const queued = await submitJob('test-lines', { parts: 2, units: 2, delayMs: 5 }, owner);
+      expect((await otherClient.request('POST', `/api/v1/jobs/${queued._id}/cancel`)).status).to.equal(404);
+      const cancelledQueued = await client.request('POST', `/api/v1/jobs/${queued._id}/cancel`);
+      expect(cancelledQueued.status).to.equal(200);
+      expect(await cancelledQueued.json()).to.include({ status: 'cancelled', errorCode: 'cancelled' });
+
+      // Running on two workers (one in another process), with part files already stored.
+      const child = await childWorker({ MGA_JOB_LEASE_MS: '2000', MGA_JOB_POLL_MS: '200' });
+      children.push(child.child);
+      workers.push(await startWorker({ logger, settings: FAST }));
+      const running = await submitJob('test-lines', { parts: 8, units: 10, delayMs: 100 }, owner);
+      await waitFor('a finished part and parts running on both workers', async () => {
+        const found = (await job(running._id))!;
+        const busy = new Set(found.parts.filter((p) => p.state === 'running').map((p) => p.worker));
+        return found.parts.some((p) => p.state === 'done') && busy.size === 2;
+      });
+      const res = await client.request('POST', `/api/v1/jobs/${running._id}/cancel`);
+      expect(res.status).to.equal(200);
+      const view = (await res.json()) as { status: string; done: number; total: number };
+      expect(view).to.include({ status: 'cancelled', total: 80 });
+      expect(view.done).to.be.above(0).and.below(80);
+      const cancelledAt = Date.now();
+
+      // The workers notice at their next renewal: no part makes progress any more.
+      await sleep(3000);
+      const settled = (await job(running._id))!;
+      await sleep(1500);
+      const later = (await job(running._id))!;
+      expect(later.status).to.equal('cancelled');
+      expect(later.parts.map((p) => [p.state, p.done])).to.deep.equal(settled.parts.map((p) => [p.state, p.done]));
+      expect(later.result).to.equal(undefined);
+      expect(later.finish?.state).to.equal('pending');
+      await cleanedUp();
+      console.log(`      cancel: workers stopped and files deleted within ${((Date.now() - cancelledAt) / 1000).toFixed(1)} s`);
+
+      const again = await client.request('POST', `/api/v1/jobs/${running._id}/cancel`);
+      expect(again.status).to.equal(409);
+      expect(again.headers.get('content-type')).to.match(/^application\/problem\+json/);
+      expect((await client.get(`/api/v1/jobs/${running._id}/result`)).status).to.equal(409);
+      expect((await fetch(`${server.url}/api/v1/jobs/${running._id}/cancel`, { method: 'POST' })).status).to.equal(401);
+
+      // The queued job never ran on the workers that were up all along.
+      const never = (await job(queued._id))!;
+      expect(never.status).to.equal('cancelled');
+      expect(never.parts.map((p) => p.attempts)).to.deep.equal([0, 0]);
+    });
+
     it('admin page: a progress bar per job, without JavaScript', async () => {
       const admin = await principal('admin');
       const client = new Client(server.url);
@@ -276,6 +348,20 @@ describe('job framework (real MongoDB)', function () {
       expect(html).to.match(/<progress max="6" value="6"[^>]*>100 %<\/progress>/);
       expect(html).to.include('Terminado');
       expect(html).to.include('Falló');
+      expect(html).to.include('Cancelado');
+
+      // A running job has a cancel button, in the page and in the fragment the script swaps in.
+      const open = await submitJob('test-lines', { parts: 1, units: 1, delayMs: 5 }, admin);
+      const withOpen = await client.page('/admin/trabajos');
+      expect(withOpen).to.include(`action="/admin/trabajos/${open._id}/cancelar"`);
+      const openFragment = await (await client.get('/admin/trabajos?parcial=1', { accept: 'text/html' })).text();
+      expect(openFragment).to.match(new RegExp(`action="/admin/trabajos/${open._id}/cancelar"[^>]*>\\s*<input type="hidden" name="_csrf" value="[^"]+"`));
+      const cancelled = await client.request('POST', `/admin/trabajos/${open._id}/cancelar`, { form: {} });
+      expect(cancelled.status).to.equal(303);
+      expect((await job(open._id))!.status).to.equal('cancelled');
+      const after = await client.page('/admin/trabajos');
+      expect(after).to.include('Se canceló el trabajo');
+      expect(after).not.to.include(`action="/admin/trabajos/${open._id}/cancelar"`);
       const fragment = await (await client.get('/admin/trabajos?parcial=1', { accept: 'text/html' })).text();
       expect(fragment.trim()).to.match(/^<div id="trabajos"/);
       const evaluator = new Client(server.url);

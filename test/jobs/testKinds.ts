@@ -1,6 +1,7 @@
 /**
  * A job kind for testing the framework: N parts of M units; each unit waits `delayMs`; each part
- * stores a small file naming its worker; finish concatenates them into the result.
+ * stores a small file naming its worker; finish concatenates them into the result. Parameters make a
+ * part fail for good (JobError) or fail unexpectedly on its first attempts (retried).
  */
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,6 +15,9 @@ export interface TestParams {
   delayMs: number;
   /** A part index whose run throws a JobError (the job fails). */
   failPart?: number;
+  /** A part index whose first `flakyAttempts` attempts throw an unexpected error (retried like a crash). */
+  flakyPart?: number;
+  flakyAttempts?: number;
 }
 
 const schema: JSONSchemaType<TestParams> = {
@@ -23,6 +27,8 @@ const schema: JSONSchemaType<TestParams> = {
     units: { type: 'integer', minimum: 1, maximum: 100 },
     delayMs: { type: 'integer', minimum: 0, maximum: 10_000 },
     failPart: { type: 'integer', nullable: true },
+    flakyPart: { type: 'integer', nullable: true },
+    flakyAttempts: { type: 'integer', minimum: 1, nullable: true },
   },
   required: ['parts', 'units', 'delayMs'],
   additionalProperties: false,
@@ -43,6 +49,7 @@ export const testJobKind = defineJobKind<TestParams>({
   async runPart(ctx) {
     const { first } = ctx.part.input as { first: number };
     if (ctx.job.params.failPart === ctx.part.index) throw new JobError('test-failure', `part ${ctx.part.index} fails on purpose`, 'La parte falla a propósito.');
+    if (ctx.job.params.flakyPart === ctx.part.index && ctx.part.attempt <= (ctx.job.params.flakyAttempts ?? 1)) throw new Error(`part ${ctx.part.index}, attempt ${ctx.part.attempt}: an unexpected error`);
     const lines: string[] = [];
     for (let u = 0; u < ctx.part.total; u++) {
       await sleep(ctx.job.params.delayMs, undefined, { signal: ctx.signal });

@@ -181,7 +181,7 @@ describe('answer validation', () => {
         ['requests[3].dateFiled', 'invalid_date'],
         ['requests[4].dateAnswered', 'date_order'],
       ]);
-      expect(result.errors[4]!.reason).to.equal('la fecha 2016-08-09 es anterior a la de "dateFiled" (2016-08-10)');
+      expect(result.errors[4]!.reason).to.equal('la fecha 2016-08-09 es anterior a «Fecha de presentación» (2016-08-10)');
     });
 
     it('URLs that are not http(s)', () => {

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { repairName } from '../../scoring/import/index.js';
 import { DATA_2017, HEADER_2017, REPO_ROOT } from './helpers.js';
 
 export type Respelling = 'same' | 'folding' | 'fuzzy';
@@ -102,6 +103,8 @@ export function syntheticLaterEdition(options: SyntheticOptions = {}): Synthetic
   const r = random(options.seed ?? 2019);
   const shift = options.shift ?? DEFAULT_SHIFT;
   const rows = parse(readFileSync(join(REPO_ROOT, DATA_2017)), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  // The names as the import stores them (six arrive damaged by encoding and are repaired on import).
+  for (const row of rows) row.SO = repairName(row.SO!)?.to ?? row.SO!;
   const base = new Map(rows.map((row) => [row.SO!, { TG: Number(row.TG), TC: Number(row.TC), PG: Number(row.PG), PC: Number(row.PC), entity: row.edo!, type: row.ts!, level: row.niv! }]));
   const institutions: SyntheticInstitution[] = [];
   const dropped: string[] = [];

@@ -65,10 +65,10 @@ describe('admin API: editions, samples, invitations (real MongoDB)', function ()
     const respondent = new Client(server.url);
     respondent.bearer = token;
     expect((await respondent.get('/api/v1/respondent/questionnaire')).status).to.equal(200);
-    const list = (await (await admin.get('/api/v1/editions/mga-2025-piloto/invitations')).json()) as { invitations: { id: string; state: string }[] };
+    const list = (await (await admin.get('/api/v1/editions/mga-2025-piloto/invitations')).json()) as { items: { id: string; state: string }[] };
     const hash = tokenHash(token);
     const id = String((await InvitationModel.findOne({ tokenHash: hash }).lean())!._id);
-    expect(list.invitations.find((i) => i.id === id)!.state).to.equal('active');
+    expect(list.items.find((i) => i.id === id)!.state).to.equal('active');
     expect((await admin.request('POST', `/api/v1/editions/mga-2025-piloto/invitations/${id}/revoke`)).status).to.equal(204);
     expect((await respondent.get('/api/v1/respondent/questionnaire')).status).to.equal(401);
   });

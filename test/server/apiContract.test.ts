@@ -6,6 +6,7 @@
  * from its documentation (a field renamed, a status or content type not declared).
  */
 import { readFileSync } from 'node:fs';
+import { UserModel } from '../../server/models/user.js';
 import { expect } from 'chai';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -160,7 +161,7 @@ describe('API contract: real responses of every operation match their documented
         const codes = Object.keys(operation.responses);
         if (!codes.some((c) => /^2\d\d$/.test(c))) missing.push(`${method} ${template}: no 2xx response`);
         for (const code of codes) {
-          if (code === '204') continue; // no content, by definition
+          if (code === '204' || code === '304') continue; // no content, by definition (304 Not Modified: RFC 9110 15.4.5)
           const content = operation.responses[code]!.content;
           if (!content || Object.values(content).some((m) => !m.schema)) missing.push(`${method} ${template} → ${code}: no schema`);
         }
@@ -240,18 +241,22 @@ describe('API contract: real responses of every operation match their documented
     );
     await call(admin, 'post', '/editions/mga-contrato-nueva/invitations', 200, { json: { expiresInDays: 10 }, headers: { accept: 'text/csv' } });
     await call(admin, 'post', '/editions/mga-contrato-nueva/invitations', 400, { json: { expiresInDays: -1 } });
-    const invitations = await json<{ invitations: { id: string }[] }>(await admin.get('/api/v1/editions/mga-contrato-nueva/invitations'));
-    await call(admin, 'post', `/editions/mga-contrato-nueva/invitations/${invitations.invitations[0]!.id}/revoke`, 204);
+    const invitations = await json<{ items: { id: string }[] }>(await admin.get('/api/v1/editions/mga-contrato-nueva/invitations'));
+    await call(admin, 'post', `/editions/mga-contrato-nueva/invitations/${invitations.items[0]!.id}/revoke`, 204);
+    await call(admin, 'get', '/editions/mga-contrato-nueva/invitations?state=lost', 400);
+    await call(admin, 'get', '/editions/mga-contrato-nueva/sample?invitation=none', 200);
+    await call(admin, 'get', '/editions/mga-1999/sample', 404);
     await call(admin, 'post', `/editions/mga-contrato-nueva/invitations/not-an-id/revoke`, 404);
     expect(issued.invitations.length).to.be.greaterThan(0);
 
     // accounts (admin)
-    const users = await json<{ users: { id: string; email: string }[] }>(await call(admin, 'get', '/users', 200));
+    const users = await json<{ items: { id: string; email: string }[] }>(await call(admin, 'get', '/users', 200));
+    await call(admin, 'get', '/users?role=boss', 400);
     const created = await json<{ id: string }>(await call(admin, 'post', '/users', 201, { json: { email: 'contrato@example.org', name: 'Contrato', role: 'viewer', password: 'a long enough password', editions: [] } }));
     await call(admin, 'post', '/users', 400, { json: { email: 'not an e-mail', name: '', role: 'boss', password: 'x', editions: [] } });
     await call(admin, 'patch', `/users/${created.id}`, 200, { json: { editions: [SMALL] } });
     await call(admin, 'patch', `/users/${NO_ID}`, 404, { json: { editions: [] } });
-    expect(users.users.length).to.be.greaterThan(0);
+    expect(users.items.length).to.be.greaterThan(0);
 
     // respondent (invitation token as bearer)
     await call(respondent, 'get', '/respondent/questionnaire', 200);
@@ -288,10 +293,22 @@ describe('API contract: real responses of every operation match their documented
     await call(respondent, 'put', '/respondent/answers', 409, { json: { answers: { aiUnit: 'no' } } });
     await call(respondent, 'get', '/respondent/receipt.pdf', 200);
 
+    // assignments (admin): the evaluator is assigned to the pilot's institutions
+    const evaluatorId = String((await UserModel.findOne({ role: 'evaluator', editions: pilot.editionId }).lean())!._id);
+    await call(admin, 'post', `/editions/${pilot.editionId}/assignments`, 200, { json: { evaluatorId, institutionIds: pilot.institutions.map((i) => i.id) } });
+    await call(admin, 'post', `/editions/${pilot.editionId}/assignments`, 400, { json: { evaluatorId, entity: 'Atlantis' } });
+    await call(admin, 'post', `/editions/mga-1999/assignments`, 404, { json: { evaluatorId, entity: 'Jalisco' } });
+    await call(admin, 'post', `/editions/${pilot.editionId}/assignments/remove`, 200, { json: { evaluatorId, institutionIds: [tonala.id] } });
+    await call(admin, 'post', `/editions/${pilot.editionId}/assignments/import`, 200, { body: `evaluador,institution_id\n${(await UserModel.findById(evaluatorId).lean())!.email},${tonala.id}\n`, headers: { 'content-type': 'text/csv' } });
+    await call(admin, 'post', `/editions/${pilot.editionId}/assignments/import`, 400, { body: 'evaluador,institution_id\nnadie@example.org,x\n', headers: { 'content-type': 'text/csv' } });
+    await call(admin, 'get', `/editions/${pilot.editionId}/assignments?evaluator=${evaluatorId}`, 200);
+    await call(admin, 'get', `/editions/${pilot.editionId}/assignments?sort=nowhere`, 400);
+
     // review (evaluator assigned to the pilot)
     const base = `/editions/${pilot.editionId}/institutions`;
     await call(evaluator, 'get', `/editions/${pilot.editionId}/review`, 200);
     await call(evaluator, 'get', `/editions/mga-contrato-nueva/review`, 404);
+    await call(evaluator, 'get', `/editions/${pilot.editionId}/review?limit=501`, 400);
     await call(evaluator, 'get', `${base}/${zapopan.id}/review`, 200);
     await call(admin, 'post', `${base}/${zapopan.id}/remove`, 409, { json: { reason: 'Ya no existe' } });
     await call(evaluator, 'post', `${base}/${zapopan.id}/return`, 400, { json: { comments: [{ item: 'noSuchItem', comment: 'x' }] } });
@@ -374,6 +391,11 @@ describe('API contract: real responses of every operation match their documented
       await call(viewer, 'get', `/jobs/${id}/result`, 200);
     }
     await call(viewer, 'get', `/jobs/${NO_ID}/result`, 404);
+    // cancel: a job just submitted (queued or just started: printing its cards takes seconds), then again (it ended)
+    const doomed = await json<{ id: string }>(await call(viewer, 'post', `/editions/${SMALL}/reports/cards`, 202));
+    await call(viewer, 'post', `/jobs/${doomed.id}/cancel`, 200);
+    await call(viewer, 'post', `/jobs/${doomed.id}/cancel`, 409);
+    await call(viewer, 'post', `/jobs/${NO_ID}/cancel`, 404);
 
     // the document itself, and signing out
     await call(anon, 'get', '/openapi.json', 200);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { AssignmentModel } from '../../server/models/assignment.js';
 import { useTestDatabase } from '../setup/database.js';
 import { seedDemo, DEMO_EDITION } from '../../server/services/demo.js';
 import { activeInvitation } from '../../server/auth/access.js';
@@ -25,6 +26,8 @@ describe('npm run demo: the pilot edition (real MongoDB)', function () {
     const user = await UserModel.findOne({ email: evaluator.email }).lean();
     expect(await verifyPassword(user!.passwordHash, evaluator.password)).to.equal(true);
     expect(await activeInvitation(summary.invitations[0]!.link.split('/').pop()!)).to.not.equal(undefined);
+    // Its evaluator works on every institution of the pilot.
+    expect(await AssignmentModel.countDocuments({ edition: DEMO_EDITION, evaluator: user!._id })).to.equal(6);
   });
 
   it('a second run keeps the edition, and gives new passwords and links that replace the old ones', async () => {
@@ -35,5 +38,6 @@ describe('npm run demo: the pilot edition (real MongoDB)', function () {
     expect(await ResponseModel.countDocuments()).to.equal(before);
     expect((await UserModel.findOne({ role: 'admin' }).lean())!.passwordHash).to.not.equal(first);
     expect(summary.invitations).to.have.length(6);
+    expect(await AssignmentModel.countDocuments({ edition: DEMO_EDITION })).to.equal(6);
   });
 });

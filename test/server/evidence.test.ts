@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import mongoose from 'mongoose';
+import { assignEditionToEvaluators } from '../setup/assignments.js';
 import ExcelJS from 'exceljs';
 import { randomBytes } from 'node:crypto';
 import { PDFDocument } from 'pdf-lib';
@@ -134,6 +135,7 @@ describe('evidence files: upload, limits, sniffed types, download rights (real M
     const url = `/api/v1/editions/${pilot.editionId}/institutions/${a.id}/evidence/${file.id}`;
     for (const role of ['admin', 'evaluator', 'viewer'] as const) {
       const client = await loggedIn(server.url, role, [pilot.editionId]);
+      if (role === 'evaluator') await assignEditionToEvaluators(pilot.editionId);
       const res = await client.get(url);
       expect(res.status, role).to.equal(200);
       expect(res.headers.get('content-type')).to.equal('application/octet-stream');
@@ -240,6 +242,7 @@ describe('evidence files: upload, limits, sniffed types, download rights (real M
     expect(acuse).to.include('Acuse de envío').and.include('acuerdo creación.pdf').and.include('plantilla.xlsx');
 
     const evaluator = await loggedIn(server.url, 'evaluator', [pilot.editionId]);
+    await assignEditionToEvaluators(pilot.editionId);
     const review = await evaluator.page(`/evaluacion/${pilot.editionId}/sujetos/${a.id}`);
     expect(review).to.include(`href="/api/v1/editions/${pilot.editionId}/institutions/${a.id}/evidence/${listed.files[0]!.id}"`);
     expect(review).to.include('acuerdo creación.pdf');

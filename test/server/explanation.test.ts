@@ -5,6 +5,7 @@
  * a 2017 institution (sub-indices only); and the public Metodología page.
  */
 import { expect } from 'chai';
+import { assignEditionToEvaluators } from '../setup/assignments.js';
 import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
 import { Client, loggedIn } from '../setup/client.js';
@@ -54,6 +55,7 @@ describe('score explanations in the pages, the card and the API (real MongoDB)',
     // Completing the citizen logs of an approved questionnaire scores the institution.
     await saveCitizenLogs(pilot.editionId, zapopan, logs, DEMO_ANSWERS['mga-2017-ciudadano'], { actor, complete: true });
     evaluator = await loggedIn(server.url, 'evaluator', [pilot.editionId]);
+    await assignEditionToEvaluators(pilot.editionId);
   });
   after(async () => {
     await closeBrowser();

@@ -3,6 +3,7 @@ import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
 import { Client, loggedIn } from '../setup/client.js';
 import { createPilot, type Pilot } from '../setup/pilot.js';
+import { assignEditionToEvaluators } from '../setup/assignments.js';
 import { ResponseModel, AuditEntryModel } from '../../server/models/response.js';
 import { ScoreModel } from '../../server/models/result.js';
 import { DEMO_CITIZEN_ANSWERS, DEMO_GOVERNMENT_ANSWERS } from '../../questionnaires/demo-answers.js';
@@ -42,6 +43,7 @@ describe('questionnaires over the API: respond, review, score (real MongoDB)', f
     a = byName('Municipio de Zapopan');
     b = byName('Municipio de Tonalá');
     evaluator = await loggedIn(server.url, 'evaluator', [pilot.editionId]);
+    await assignEditionToEvaluators(pilot.editionId);
   });
   after(() => server.close());
 
@@ -75,8 +77,8 @@ describe('questionnaires over the API: respond, review, score (real MongoDB)', f
   });
 
   it('the evaluator sees it first in the queue, and returns one item with a comment', async () => {
-    const queue = await json<{ dashboard: { statuses: { status: string; count: number }[] }; institutions: { id: string; answers: string }[] }>(await evaluator.get(`/api/v1/editions/${pilot.editionId}/review`));
-    expect(queue.institutions[0]).to.include({ id: a.id, answers: 'submitted' });
+    const queue = await json<{ dashboard: { statuses: { status: string; count: number }[] }; items: { id: string; answers: string }[] }>(await evaluator.get(`/api/v1/editions/${pilot.editionId}/review`));
+    expect(queue.items[0]).to.include({ id: a.id, answers: 'submitted' });
     expect(queue.dashboard.statuses.find((s) => s.status === 'submitted')!.count).to.equal(1);
     expect(queue.dashboard.statuses.find((s) => s.status === 'none')!.count).to.equal(2);
 

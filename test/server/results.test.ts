@@ -8,6 +8,7 @@ import { HttpProblem } from '../../server/http/problem.js';
 import { EditionModel } from '../../server/models/edition.js';
 import { InstitutionModel } from '../../server/models/institution.js';
 import { InstitutionResultModel, ScoreModel } from '../../server/models/result.js';
+import { foldName } from '../../scoring/catalogue.js';
 import { changeStatus } from '../../server/services/editionLifecycle.js';
 import { SYSTEM_ACTOR } from '../../server/services/audit.js';
 
@@ -48,6 +49,41 @@ describe('edition results: import, storage and HTTP (real MongoDB)', () => {
     const edition = await EditionModel.findOne({ editionId: 'mga-2017' }).lean();
     expect(edition?.status).to.equal('published');
     expect(edition?.methodology.hash).to.match(/^[0-9a-f]{64}$/);
+  });
+
+  it('repairs the 2017 names damaged by encoding, and finds the institutions stored under the damaged spelling', async () => {
+    const names = async () => (await InstitutionModel.find({ scope: 'mga-2017', name: { $regex: /Graciano|Artesan|Tabasco-Para|Santa Mar.a de la Paz|Villa de .lvarez|Conacyt —/ } }, { name: 1 }).sort({ name: 1 }).lean()).map((i) => i.name);
+    const repaired = [
+      'Colima-Villa de álvarez',
+      'Durango-Fondo Mixto Conacyt — Gobierno Del Estado De Durango',
+      'San Luis Potosi-Soledad de Graciano Sánchez',
+      'Tabasco-Paraíso',
+      'Tlaxcala-Fideicomiso Fondo De La Casa De Las Artesanías De Tlaxcala',
+      'Zacatecas-Santa María de la Paz',
+    ];
+    expect(await names()).to.deep.equal(repaired);
+    expect(await InstitutionModel.countDocuments({ scope: 'mga-2017', name: { $regex: new RegExp('[\u0080-\u009F]|Ã') } })).to.equal(0);
+    // A database loaded by an earlier version holds the damaged spellings (a different folded name for
+    // «ArtesanÃ­as»): importing the file again finds that institution, and so does the next start.
+    const damaged = 'Tlaxcala-Fideicomiso Fondo De La Casa De Las ArtesanÃ­as De Tlaxcala';
+    expect(foldName(damaged)).not.to.equal(foldName(repaired[4]!));
+    const artesanias = await InstitutionModel.findOne({ scope: 'mga-2017', name: repaired[4] }).lean();
+    const damage = () => InstitutionModel.updateOne({ _id: artesanias!._id }, { $set: { name: damaged, normalizedName: foldName(damaged) } });
+    await damage();
+    await changeStatus('mga-2017', 'review', { actor: SYSTEM_ACTOR, reason: 'Prueba de nombres reparados' });
+    const again = await importEditionResults('mga-2017', FILE_2017, { format: 'csv', preset: 'mga-2017' });
+    expect(again).to.include({ rows: 908, institutionsCreated: 0 });
+    expect(again.repairedNames.map((r) => r.repaired)).to.deep.equal([repaired[0], repaired[1], repaired[2], repaired[3], repaired[4], repaired[5]]);
+    expect(again.repairedNames[2]).to.deep.equal({ row: 676, asRead: 'San Luis Potosi-Soledad de Graciano SÃ¡nchez', repaired: repaired[2] });
+    expect(await InstitutionModel.findById(artesanias!._id).lean()).to.include({ name: repaired[4], normalizedName: foldName(repaired[4]!) });
+    await changeStatus('mga-2017', 'published', { actor: SYSTEM_ACTOR });
+    await damage();
+    const logged: string[] = [];
+    expect(await loadReferenceEditions((msg) => logged.push(msg))).to.have.length(0);
+    expect(logged.join('\n')).to.include(`1 institution names repaired (${repaired[4]})`);
+    expect(await InstitutionModel.findById(artesanias!._id).lean()).to.include({ name: repaired[4], normalizedName: foldName(repaired[4]!) });
+    expect(await counts('mga-2017')).to.deep.equal({ institutions: 908, results: 908, scores: 908 });
+    expect(await names()).to.deep.equal(repaired);
   });
 
   it('a published edition refuses imports; reopened, importing the same file twice duplicates nothing', async () => {

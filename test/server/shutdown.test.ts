@@ -124,7 +124,13 @@ describe('Ctrl-C: SIGINT to the process group during a burst of saves (real proc
     service = await startService(env);
     const again = new Client(service.url);
     await again.apiLogin(ADMIN.email, ADMIN.password);
-    const { users } = (await (await again.get('/api/v1/users')).json()) as { users: { email: string }[] };
+    // The accounts list is paged: read every page.
+    const users: { email: string }[] = [];
+    for (let offset = 0, total = 1; offset < total; offset += 500) {
+      const page = (await (await again.get(`/api/v1/users?limit=500&offset=${offset}`)).json()) as { total: number; items: { email: string }[] };
+      users.push(...page.items);
+      total = page.total;
+    }
     const stored = new Set(users.map((u) => u.email));
     // Every acknowledged save survived the restart.
     expect(acked.filter((o) => !stored.has(o.email)).map((o) => o.email), 'acknowledged but lost').to.deep.equal([]);

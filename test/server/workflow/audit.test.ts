@@ -4,6 +4,7 @@
  * with formula cells escaped; and no code path updates or deletes an entry.
  */
 import { expect } from 'chai';
+import { assignEditionToEvaluators } from '../../setup/assignments.js';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,6 +46,7 @@ describe('workflow: the audit trail (real MongoDB)', function () {
     zapopan = pilot.institutions.find((i) => i.name === 'Municipio de Zapopan')!;
     admin = await loggedIn(server.url, 'admin');
     evaluator = await loggedIn(server.url, 'evaluator', [pilot.editionId]);
+    await assignEditionToEvaluators(pilot.editionId);
   });
   after(() => server.close());
 

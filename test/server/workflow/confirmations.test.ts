@@ -3,6 +3,7 @@
  * date and time, PDF), and reopening an approval. Real MongoDB, over HTTP.
  */
 import { expect } from 'chai';
+import { assignEditionToEvaluators } from '../../setup/assignments.js';
 import { useTestDatabase } from '../../setup/database.js';
 import { startTestServer, type TestServer } from '../../setup/http.js';
 import { loggedIn, type Client } from '../../setup/client.js';
@@ -31,6 +32,7 @@ describe('workflow: confirmations, receipts and reopening (real MongoDB)', funct
     server = await startTestServer();
     pilot = await createPilot('piloto-acuses', manyMunicipalities(20));
     evaluator = await loggedIn(server.url, 'evaluator', [pilot.editionId]);
+    await assignEditionToEvaluators(pilot.editionId);
   });
   after(async () => {
     await closeBrowser();

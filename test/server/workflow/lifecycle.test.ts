@@ -13,6 +13,7 @@ import { AuditEntryModel } from '../../../server/models/audit.js';
 import { changeStatus } from '../../../server/services/editionLifecycle.js';
 import { SYSTEM_ACTOR } from '../../../server/services/audit.js';
 import { createEdition } from '../../../server/services/editions.js';
+import { assignEditionToEvaluators } from '../../setup/assignments.js';
 import { importEditionSample } from '../../../server/services/results.js';
 import { issueInvitations } from '../../../server/services/invitations.js';
 import { DEMO_GOVERNMENT_ANSWERS } from '../../../questionnaires/demo-answers.js';
@@ -38,6 +39,7 @@ describe('workflow: editions gate the work (real MongoDB)', function () {
     await createEdition({ editionId, year: 2026, title: `Edición ${editionId}`, methodology: 'mga-2017', instruments: ['mga-2017-gobierno', 'mga-2017-ciudadano'] }, SYSTEM_ACTOR);
     await importEditionSample(editionId, new TextEncoder().encode(sample), { format: 'csv' });
     const issued = await issueInvitations(editionId, { baseUrl: server.url, expiresInDays: 10, actor: SYSTEM_ACTOR });
+    await assignEditionToEvaluators(editionId);
     return issued.map((i) => ({ id: i.institutionId, token: i.link.split('/').pop()! }));
   }
 

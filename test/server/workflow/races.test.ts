@@ -4,6 +4,7 @@
  * succeeds; approving twice never makes a second score.
  */
 import { expect } from 'chai';
+import { assignEditionToEvaluators } from '../../setup/assignments.js';
 import { useTestDatabase } from '../../setup/database.js';
 import { startTestServer, type TestServer } from '../../setup/http.js';
 import { loggedIn, type Client } from '../../setup/client.js';
@@ -34,6 +35,7 @@ describe('workflow races, each at least 20 times (real MongoDB)', function () {
     pilot = await createPilot('piloto-carreras', manyMunicipalities(6 * RUNS + 5));
     evaluator = await loggedIn(server.url, 'evaluator', [pilot.editionId]);
     otherEvaluator = await loggedIn(server.url, 'evaluator', [pilot.editionId]);
+    await assignEditionToEvaluators(pilot.editionId);
   });
   after(() => server.close());
 
