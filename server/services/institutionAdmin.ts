@@ -19,6 +19,7 @@ import mongoose, { Types, type ClientSession } from 'mongoose';
 import { InstitutionModel } from '../models/institution.js';
 import { EditionModel } from '../models/edition.js';
 import { InvitationModel } from '../models/invitation.js';
+import { AssignmentModel } from '../models/assignment.js';
 import { ResponseModel } from '../models/response.js';
 import { InstitutionResultModel, ScoreModel } from '../models/result.js';
 import { BUCKETS } from '../files/gridfs.js';
@@ -364,6 +365,8 @@ export async function removeInstitution(editionId: string, id: string, options: 
     await ResponseModel.deleteMany({ edition: editionId, institution: doc._id }, { session });
     const now = new Date();
     const revoked = await InvitationModel.updateMany({ edition: editionId, institution: doc._id, revokedAt: null }, { $set: { revokedAt: now } }, { session });
+    // Evaluators assigned to it have nothing left to review there.
+    const unassigned = await AssignmentModel.deleteMany({ edition: editionId, institution: doc._id }, { session });
     await record(
       {
         action: 'institution.remove',
@@ -371,7 +374,12 @@ export async function removeInstitution(editionId: string, id: string, options: 
         edition: editionId,
         institution: doc._id,
         subject: before.name,
-        summary: revoked.modifiedCount ? `${revoked.modifiedCount === 1 ? 'Se revocó 1 liga de invitación' : `Se revocaron ${revoked.modifiedCount} ligas de invitación`}` : 'Sin ligas de invitación vigentes',
+        summary: [
+          revoked.modifiedCount ? (revoked.modifiedCount === 1 ? 'Se revocó 1 liga de invitación' : `Se revocaron ${revoked.modifiedCount} ligas de invitación`) : 'Sin ligas de invitación vigentes',
+          unassigned.deletedCount ? (unassigned.deletedCount === 1 ? 'se quitó 1 asignación de evaluación' : `se quitaron ${unassigned.deletedCount} asignaciones de evaluación`) : '',
+        ]
+          .filter(Boolean)
+          .join('; '),
         oldValue: pick(before, INSTITUTION_FIELDS),
         newValue: null,
         reason,

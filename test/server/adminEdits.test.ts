@@ -10,7 +10,9 @@ import ExcelJS from 'exceljs';
 import mongoose from 'mongoose';
 import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
-import { Client, loggedIn } from '../setup/client.js';
+import { Client, loggedIn, makeUser } from '../setup/client.js';
+import { UserModel } from '../../server/models/user.js';
+import { AssignmentModel } from '../../server/models/assignment.js';
 import { createPilot, type Pilot } from '../setup/pilot.js';
 import { createEdition } from '../../server/services/editions.js';
 import { SYSTEM_ACTOR } from '../../server/services/audit.js';
@@ -242,9 +244,15 @@ describe('admin completeness: institutions, edition details, deadline, sample te
       expect(noReason.status).to.equal(400);
       expect((await json<Problem>(noReason)).code).to.equal('reason_required');
       expect(await stored(leon.id)).to.not.equal(null);
+      const evaluator = await makeUser('evaluator', [pilot.editionId]);
+      const evaluatorId = String((await UserModel.findOne({ email: evaluator.email }).lean())!._id);
+      const assigned = await admin.request('POST', `/api/v1/editions/${pilot.editionId}/assignments`, { json: { evaluatorId, institutionIds: [leon.id] } });
+      expect(assigned.status, await assigned.clone().text()).to.be.oneOf([200, 201]);
+      expect(await AssignmentModel.countDocuments({ institution: new mongoose.Types.ObjectId(leon.id) })).to.equal(1);
       const removed = await admin.request('POST', `${url(pilot.editionId, leon.id)}/remove`, { json: { reason: 'Duplicado en la muestra' } });
       expect(removed.status, await removed.clone().text()).to.equal(200);
       expect((await AuditEntryModel.findOne({ action: 'institution.remove', institution: new mongoose.Types.ObjectId(leon.id) }).lean())!.reason).to.equal('Duplicado en la muestra');
+      expect(await AssignmentModel.countDocuments({ institution: new mongoose.Types.ObjectId(leon.id) }), 'its assignments go with it').to.equal(0);
       const link = Object.assign(new Client(server.url), { bearer: leon.token });
       expect((await link.get('/api/v1/respondent/questionnaire')).status, 'its link no longer opens').to.equal(401);
     });
@@ -346,11 +354,14 @@ describe('admin completeness: institutions, edition details, deadline, sample te
       const late = await respondent.request('PUT', '/api/v1/respondent/answers', { json: { answers: { aiUnit: 'no' } } });
       expect(late.status).to.equal(409);
       expect((await json<Problem>(late)).code).to.equal('deadline_passed');
+      const overdue = async () => (await json<{ total: number }>(await admin.get(`/api/v1/editions/${pilot.editionId}/review?overdue=true`))).total;
+      expect(await overdue(), 'past the deadline, the institutions that have not handed in are overdue').to.be.greaterThan(0);
 
       // 5 days ahead: the 7-day reminder is due and gets planned for this deadline.
       const first = new Date(Date.now() + 5 * 86_400_000);
       await setDeadline(first);
       expect((await respondent.request('PUT', '/api/v1/respondent/answers', { json: { answers: { aiUnit: 'no' } } })).status, 'in again').to.equal(200);
+      expect(await overdue(), 'a later deadline: nobody is overdue').to.equal(0);
       const planned = await planScheduledReminders(logger);
       expect(planned).to.have.length(1);
       // The deadline moves to 30 days ahead before the worker runs that job: it sends nothing.
