@@ -28,9 +28,10 @@ import { planScheduledReminders } from '../../server/mail/schedule.js';
 import { JobModel, type JobDoc } from '../../server/jobs/model.js';
 import { startWorker } from '../../server/jobs/queue.js';
 import { createLogger } from '../../server/logger.js';
+import { ENGLISH_VALIDATOR_PHRASES } from '../../server/http/messages.js';
 
-/** Validator and developer phrases that must never reach these pages. */
-const ENGLISH_PHRASES = [/must match/i, /must NOT have/i, /must be/i, /is required/i, /already exists/i, /Path `/, /Cast to/, /validation failed/i, /stale_revision|reason_required|validation_failed|unknown_entity/];
+/** Validator phrases (the project's list) and this work's machine codes must never reach these pages. */
+const ENGLISH_PHRASES = [...ENGLISH_VALIDATOR_PHRASES, /validation failed/i, /stale_revision|reason_required|validation_failed|unknown_entity|institution_has_answers/];
 
 const logger = createLogger(process.env.LOG_LEVEL || 'silent');
 const json = async <T = Record<string, unknown>>(res: Response) => (await res.json()) as T;
