@@ -13,6 +13,8 @@ import { researchPagesRouter } from './routes/researchPages.js';
 import { authRouter } from './routes/auth.js';
 import { adminRouter } from './routes/admin.js';
 import { editionAdminRouter } from './routes/editionAdmin.js';
+import { institutionAdminRouter } from './routes/institutionAdmin.js';
+import { editionDetailsRouter } from './routes/editionDetails.js';
 import { crosswalksRouter } from './routes/crosswalks.js';
 import { respondRouter } from './routes/respond.js';
 import { reviewRouter } from './routes/review.js';
@@ -103,6 +105,8 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(authRouter());
   app.use(adminRouter());
   app.use(editionAdminRouter());
+  app.use(institutionAdminRouter());
+  app.use(editionDetailsRouter());
   app.use(crosswalksRouter());
   app.use(respondRouter());
   // Evaluators open an institution's review pages only when assigned to it.

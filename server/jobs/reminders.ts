@@ -17,6 +17,8 @@ interface Input {
   edition: string;
   /** Set by the schedule: the reminder N days before the deadline. */
   daysBefore?: number;
+  /** Set by the schedule: the deadline (ISO 8601) the reminder was planned for. */
+  deadline?: string;
 }
 
 export interface ReminderParams {
@@ -25,6 +27,7 @@ export interface ReminderParams {
   helpEmail: string;
   requestedBy: string;
   daysBefore?: number;
+  deadline?: string;
 }
 
 const PART_SIZE = 50;
@@ -34,6 +37,7 @@ const inputSchema: JSONSchemaType<Input> = {
   properties: {
     edition: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,62}$' },
     daysBefore: { type: 'integer', minimum: 0, maximum: 365, nullable: true },
+    deadline: { type: 'string', maxLength: 40, nullable: true },
   },
   required: ['edition'],
   additionalProperties: false,
@@ -67,12 +71,21 @@ export const remindersJob = defineJobKind<ReminderParams, Input>({
         helpEmail: mailSettings().helpEmail ?? user.email,
         requestedBy: `${user.name} <${user.email}>`,
         ...(input.daysBefore !== undefined && { daysBefore: input.daysBefore }),
+        ...(input.deadline !== undefined && { deadline: input.deadline }),
       },
       parts,
     };
   },
   async runPart(ctx) {
     const { institutions } = ctx.part.input as { institutions: string[] };
+    // Checked when the part runs, not only when planned: a reminder planned for a deadline that has
+    // since moved (or been removed), or for an edition no longer collecting, sends nothing.
+    const edition = await EditionModel.findOne({ editionId: ctx.job.params.edition }, { editionId: 1, status: 1, deadline: 1 }).lean();
+    const planned = ctx.job.params.deadline;
+    if (!edition || refusal(edition, 'respond') || (planned !== undefined && edition.deadline?.toISOString() !== planned)) {
+      ctx.progress(institutions.length);
+      return { sent: 0, failed: 0, outbox: 0, 'no-contact': 0, skipped: institutions.length };
+    }
     return sendReminders(ctx.job.params.edition, ctx.job.params.questionnaire, institutions, {
       job: ctx.job.id,
       requestedBy: ctx.job.params.requestedBy,

@@ -42,7 +42,7 @@ export async function planScheduledReminders(logger: Logger, now = new Date()): 
       }
       if (n !== nearest) continue;
       try {
-        const job = await submitJob('reminders', { edition: edition.editionId, daysBefore: n }, await servicePrincipal());
+        const job = await submitJob('reminders', { edition: edition.editionId, daysBefore: n, deadline: deadline.toISOString() }, await servicePrincipal());
         await ReminderScheduleModel.updateOne({ edition: edition.editionId, deadline, daysBefore: n }, { $set: { job: job._id } });
         planned.push(String(job._id));
         logger.info({ edition: edition.editionId, daysBefore: n, job: String(job._id) }, 'scheduled reminders queued');

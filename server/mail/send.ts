@@ -26,9 +26,10 @@ const recipientsOf = (institution: Contact) => ({ to: institution.contactEmail ?
 async function editionFacts(editionId: string) {
   const edition = await EditionModel.findOne({ editionId }).lean();
   if (!edition) throw new Error(`edition ${editionId} does not exist`);
-  // The deadline arrives with the edition lifecycle; read it when the field exists.
-  const deadline = (edition as { deadline?: Date | null }).deadline ?? null;
-  return { title: edition.title, deadline, status: edition.status };
+  const deadline = edition.deadline ?? null;
+  // The edition's own help contact (edited on its admin page) comes first.
+  const help = { email: edition.help?.email || undefined, name: edition.help?.name || undefined, phone: edition.help?.phone || undefined };
+  return { title: edition.title, deadline, status: edition.status, help };
 }
 
 /** Runs `work` over `items` with at most `limit` at once, in order of results. */
@@ -53,7 +54,7 @@ export async function sendInvitationMails(
   options: { requestedBy: string; fallbackHelpEmail: string },
 ): Promise<InstitutionMailResult[]> {
   const facts = await editionFacts(editionId);
-  const helpEmail = mailSettings().helpEmail ?? options.fallbackHelpEmail;
+  const helpEmail = facts.help.email ?? mailSettings().helpEmail ?? options.fallbackHelpEmail;
   const institutions = new Map(
     (await InstitutionModel.find({ _id: { $in: issued.map((i) => new Types.ObjectId(i.institutionId)) } }, { name: 1, contactName: 1, contactEmail: 1, contactCc: 1 }).lean<Contact[]>()).map((i) => [String(i._id), i]),
   );
@@ -61,7 +62,7 @@ export async function sendInvitationMails(
     const institution = institutions.get(invitation.institutionId)!;
     const { to, cc } = recipientsOf(institution);
     if (to.length === 0) return { institutionId: invitation.institutionId, to, status: 'no-contact' as const };
-    const mail = invitationMail({ institution: institution.name, contactName: institution.contactName ?? undefined, editionTitle: facts.title, link: invitation.link, expiresAt: invitation.expiresAt, deadline: facts.deadline, helpEmail });
+    const mail = invitationMail({ institution: institution.name, contactName: institution.contactName ?? undefined, editionTitle: facts.title, link: invitation.link, expiresAt: invitation.expiresAt, deadline: facts.deadline, helpEmail, helpName: facts.help.name, helpPhone: facts.help.phone });
     const delivery = await deliver({ kind: 'invitation', to, cc, ...mail, edition: editionId, institution: institution._id, requestedBy: options.requestedBy });
     return { institutionId: invitation.institutionId, to, status: delivery.status, mailId: delivery.id, ...(delivery.error && { error: delivery.error }) };
   });
@@ -99,7 +100,7 @@ export async function sendReminders(
     if (status === 'submitted' || status === 'approved' || already.has(String(institution._id))) counts.skipped++;
     else if (to.length === 0) counts['no-contact']++;
     else {
-      const mail = reminderMail({ institution: institution.name, contactName: institution.contactName ?? undefined, editionTitle: facts.title, statusText: STATUS_LABELS[status ?? 'none'], deadline: facts.deadline, helpEmail: options.helpEmail });
+      const mail = reminderMail({ institution: institution.name, contactName: institution.contactName ?? undefined, editionTitle: facts.title, statusText: STATUS_LABELS[status ?? 'none'], deadline: facts.deadline, helpEmail: facts.help.email ?? options.helpEmail, helpName: facts.help.name, helpPhone: facts.help.phone });
       const delivery = await deliver({ kind: 'reminder', to, cc, ...mail, edition: editionId, institution: institution._id, job: options.job, requestedBy: options.requestedBy });
       counts[delivery.status]++;
     }

@@ -46,7 +46,7 @@ const DATE_TIME = new Intl.DateTimeFormat('es-MX', { dateStyle: 'long', timeStyl
 export const formatMailDateTime = (date: Date) => `${DATE_TIME.format(date)} (hora del centro de México)`;
 export const formatMailDate = (date: Date) => DATE.format(date);
 
-export function invitationMail(data: { institution: string; contactName?: string; editionTitle: string; link: string; expiresAt: Date; deadline?: Date | null; helpEmail: string }): RenderedMail {
+export function invitationMail(data: { institution: string; contactName?: string; editionTitle: string; link: string; expiresAt: Date; deadline?: Date | null; helpEmail: string; helpName?: string; helpPhone?: string }): RenderedMail {
   return render('invitation', `Invitación: cuestionario de la Métrica de Gobierno Abierto (${data.editionTitle})`, {
     ...data,
     expires: formatMailDate(data.expiresAt),
@@ -54,7 +54,7 @@ export function invitationMail(data: { institution: string; contactName?: string
   });
 }
 
-export function reminderMail(data: { institution: string; contactName?: string; editionTitle: string; statusText?: string; deadline?: Date | null; now?: Date; helpEmail: string }): RenderedMail {
+export function reminderMail(data: { institution: string; contactName?: string; editionTitle: string; statusText?: string; deadline?: Date | null; now?: Date; helpEmail: string; helpName?: string; helpPhone?: string }): RenderedMail {
   const days = data.deadline ? Math.ceil((data.deadline.getTime() - (data.now ?? new Date()).getTime()) / 86_400_000) : undefined;
   return render('reminder', `Recordatorio: cuestionario de la Métrica de Gobierno Abierto (${data.editionTitle})`, {
     ...data,

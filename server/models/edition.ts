@@ -36,6 +36,20 @@ const editionSchema = new Schema(
     /** Respondents save and submit until this instant (while the edition is collecting); none: no deadline. */
     deadline: { type: Date, default: null },
     publishedAt: { type: Date, default: null },
+    /** Who respondents write to for help, named in the invitation and reminder e-mails; unset: MGA_HELP_EMAIL or the sending admin. */
+    help: {
+      type: new Schema(
+        {
+          name: { type: String, trim: true, maxlength: 200 },
+          email: { type: String, trim: true, lowercase: true, maxlength: 254, match: [/^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/, 'help e-mail must be an e-mail address'] },
+          phone: { type: String, trim: true, maxlength: 60 },
+        },
+        { _id: false },
+      ),
+      default: undefined,
+    },
+    /** Incremented by every change of the edition's details (title, year, deadline, help contact): edits against an older one get 409. */
+    settingsRevision: { type: Number, required: true, default: 0 },
     /**
      * Bumped by every state-dependent piece of work (a submission, a review action) inside its
      * transaction, so that such work and a change of status cannot both commit on a stale status.

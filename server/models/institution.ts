@@ -26,6 +26,11 @@ const institutionSchema = new Schema(
     /** More addresses that receive a copy. */
     contactCc: { type: [String], default: undefined },
     /**
+     * Incremented by every change of the institution's data (admin edits, sample imports), so that an
+     * edit sent against an older revision is refused (409) instead of overwriting a newer one.
+     */
+    revision: { type: Number, default: 0 },
+    /**
      * An admin's decision for publishing an edition without this institution's approved answers:
      * left out of the results ("excluded") or listed without a score ("withoutScore"), with the reason.
      */

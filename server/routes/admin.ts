@@ -17,6 +17,10 @@ import { formFields, validator } from '../http/validate.js';
 import { localDateTimeValue } from '../http/mexicoTime.js';
 import { flash, renderPage } from '../http/render.js';
 import { fieldLabel } from '../http/messages.js';
+import { SAMPLE_TEMPLATE_COLUMNS } from '../../reports/sampleTemplate.js';
+
+/** «Fila 3, columna «entity» (entidad federativa)»: the columns of the sample by their names in words. */
+const TEMPLATE_COLUMN_TITLES: Record<string, string> = Object.fromEntries(SAMPLE_TEMPLATE_COLUMNS.map((c) => [c.header, c.title]));
 import { createEdition, type NewEdition } from '../services/editions.js';
 import { EDITION_STATUS_LABELS, formatDeadline, transitionsFrom } from '../services/editionLifecycle.js';
 import { findEdition, importEditionSample } from '../services/results.js';
@@ -243,7 +247,7 @@ export function adminRouter(): Router {
     } catch (error) {
       if (!(error instanceof HttpProblem) || error.status >= 500 || error.status === 404) throw error;
       const data = await editionPageData(editionId);
-      const errors: FieldError[] = (error.errors ?? [{ field: 'archivo', reason: error.pageMessage ?? error.title }]).map((e) => ({ ...e, field: 'archivo', label: e.row ? `Fila ${e.row}, columna ${e.field}` : (fieldLabel(e.field) ?? 'Archivo') }));
+      const errors: FieldError[] = (error.errors ?? [{ field: 'archivo', reason: error.pageMessage ?? error.title }]).map((e) => ({ ...e, field: 'archivo', label: e.row ? `Fila ${e.row}, columna «${e.field}»${TEMPLATE_COLUMN_TITLES[e.field] ? ` (${TEMPLATE_COLUMN_TITLES[e.field]!.toLowerCase()})` : ''}` : (fieldLabel(e.field) ?? 'Archivo') }));
       renderPage(req, res, 'admin/edition', { title: `Edición ${editionId}`, ...data, errors }, { status: error.status });
     }
   });

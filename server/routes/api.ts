@@ -18,6 +18,8 @@ import { registerResearchApi } from './research.js';
 import { registerJobsApi } from './jobs.js';
 import { registerEvidenceApi } from './evidence.js';
 import { registerMailApi } from './mail.js';
+import { registerInstitutionAdminApi } from './institutionAdmin.js';
+import { registerEditionDetailsApi } from './editionDetails.js';
 
 export function apiRegistry(): ApiRegistry {
   const api = new ApiRegistry();
@@ -41,6 +43,8 @@ export function apiRegistry(): ApiRegistry {
   registerJobsApi(api);
   registerEvidenceApi(api);
   registerMailApi(api);
+  registerInstitutionAdminApi(api);
+  registerEditionDetailsApi(api);
   let document: object | undefined;
   api.add({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3 document', tag: 'meta', public: true, responses: { 200: { description: 'the OpenAPI 3.0 document of every operation', schema: { type: 'object', required: ['openapi', 'info', 'paths'], properties: { openapi: { type: 'string' }, info: { type: 'object' }, paths: { type: 'object' } } } } } }, (_req, res) => {
     document ??= openApiDocument(api.operations);

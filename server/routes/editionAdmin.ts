@@ -14,6 +14,8 @@ import { fromLocalDateTime } from '../http/mexicoTime.js';
 import { problem } from '../http/apiSchemas.js';
 import { changeStatus, EDITION_STATUS_LABELS, loadEdition, preflight, setDeadline, setPublicationDecision, TRANSITIONS, type PublicationDecision } from '../services/editionLifecycle.js';
 import { editionPageData } from './admin.js';
+import { EDITION_DETAILS_SCHEMA } from './editionDetails.js';
+import { editionDetails, updateEditionDetails } from '../services/editionSettings.js';
 import type { ApiRegistry } from '../http/api.js';
 
 const OBJECT_ID = /^[0-9a-f]{24}$/;
@@ -128,6 +130,10 @@ interface EditionChange {
   status?: EditionStatus;
   reason?: string;
   deadline?: string | null;
+  title?: string;
+  year?: number;
+  help?: { name?: string | null; email?: string | null; phone?: string | null } | null;
+  baseRevision?: number;
 }
 
 const changeSchema = {
@@ -136,6 +142,16 @@ const changeSchema = {
     status: { type: 'string', enum: [...EDITION_STATUSES], nullable: true, description: 'draft → collecting → review → published; review → collecting and published → review need a reason' },
     reason: { type: 'string', maxLength: 1000, nullable: true },
     deadline: { type: 'string', maxLength: 40, nullable: true, description: 'respondents save and submit until this instant; null removes it' },
+    title: { type: 'string', maxLength: 200, description: 'the edition\'s title (3 to 200 characters)' },
+    year: { type: 'integer' },
+    help: {
+      type: 'object',
+      nullable: true,
+      description: 'who respondents write to for help, named in the invitation and reminder e-mails; null or "" clears a part',
+      properties: { name: { type: 'string', maxLength: 200, nullable: true }, email: { type: 'string', maxLength: 254, nullable: true }, phone: { type: 'string', maxLength: 60, nullable: true } },
+      additionalProperties: false,
+    },
+    baseRevision: { type: 'integer', minimum: 0, description: 'the details\' revision the change is based on (GET /editions/{edition}/details); a stale one gets 409 stale_revision' },
   },
   required: [],
   additionalProperties: false,
@@ -168,14 +184,15 @@ export function registerEditionAdminApi(api: ApiRegistry): void {
     {
       method: 'patch',
       path: '/editions/:edition',
-      summary: 'Change the status of an edition along its state machine (publishing runs the preflight) and/or its deadline; recorded in the audit trail',
+      summary: 'Change the status of an edition along its state machine (publishing runs the preflight) and/or its details (title, year, deadline, help contact); recorded in the audit trail',
       tag: 'admin',
       access: 'admin',
       body: changeSchema,
       responses: {
-        200: { description: 'the edition state', schema: { type: 'object', required: ['editionId', 'status'], properties: { editionId: { type: 'string' }, status: { type: 'string' }, deadline: { type: ['string', 'null'] } } } },
+        200: { description: 'the edition\'s state and details', schema: EDITION_DETAILS_SCHEMA },
+        400: problem('invalid details, each field named with a code (validation_failed), or a missing reason'),
         404: problem('unknown edition'),
-        409: problem('not a transition of the state machine (code invalid_transition), or the preflight failed (preflight_failed, with the blockers)'),
+        409: problem('not a transition of the state machine (code invalid_transition), the preflight failed (preflight_failed, with the blockers), a stale baseRevision (stale_revision), or the edition is published (edition_published)'),
       },
     },
     admin,
@@ -184,19 +201,27 @@ export function registerEditionAdminApi(api: ApiRegistry): void {
       await loadEdition(editionId);
       const change = checkChange(req.body ?? {});
       const actor = userActor(currentUser(res));
+      let deadline: Date | null | undefined;
       if (change.deadline !== undefined) {
-        const deadline = change.deadline === null ? null : new Date(change.deadline);
+        deadline = change.deadline === null ? null : new Date(change.deadline);
         if (deadline && (Number.isNaN(deadline.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(change.deadline!))) {
-          throw badRequest('deadline must be an ISO 8601 date and time, e.g. 2026-05-31T23:59:00-06:00', [{ field: 'deadline', value: change.deadline, reason: 'not an ISO 8601 date-time' }]);
+          throw badRequest('deadline must be an ISO 8601 date and time, e.g. 2026-05-31T23:59:00-06:00', [{ field: 'deadline', value: change.deadline, reason: 'not an ISO 8601 date-time', code: 'format', message: 'escriba la fecha y la hora' }]);
         }
-        await setDeadline(editionId, deadline, actor);
+      }
+      if (deadline !== undefined || change.title !== undefined || change.year !== undefined || change.help !== undefined) {
+        await updateEditionDetails(
+          editionId,
+          { ...(deadline !== undefined && { deadline }), ...(change.title !== undefined && { title: change.title }), ...(change.year !== undefined && { year: change.year }), ...(change.help !== undefined && { help: change.help }) },
+          { actor, reason: change.status ? undefined : change.reason, baseRevision: change.baseRevision },
+        );
       }
       if (change.status) {
         const current = await loadEdition(editionId);
         if (current.status !== change.status) await changeStatus(editionId, change.status, { actor, reason: change.reason ?? '' });
       }
       const edition = await loadEdition(editionId);
-      res.json({ editionId, status: edition.status, deadline: edition.deadline ?? null });
+      const details = editionDetails(edition);
+      res.json({ ...details, deadline: details.deadline?.toISOString() ?? null });
     },
   );
 

@@ -5,9 +5,8 @@
  */
 import { Router, type Request, type RequestHandler } from 'express';
 import type { JSONSchemaType } from 'ajv';
-import { Types } from 'mongoose';
 import { currentUser, requireUser, userActor } from '../auth/access.js';
-import { record, type Actor } from '../services/audit.js';
+import type { Actor } from '../services/audit.js';
 import { HttpProblem, type FieldError } from '../http/problem.js';
 import { formFields, validator } from '../http/validate.js';
 import { flash, renderPage } from '../http/render.js';
@@ -15,6 +14,7 @@ import type { ApiRegistry } from '../http/api.js';
 import { InstitutionModel } from '../models/institution.js';
 import { EditionModel } from '../models/edition.js';
 import { findEdition } from '../services/results.js';
+import { updateInstitution } from '../services/institutionAdmin.js';
 import { JOB_VIEW_SCHEMA, jobView, submitJob } from '../jobs/service.js';
 import { MailModel, MAIL_STATUSES, type MailStatus } from '../mail/model.js';
 import { mailSettings } from '../mail/settings.js';
@@ -50,12 +50,14 @@ interface Contacts {
 }
 
 const EMAIL_PATTERN = '^[^\\s@<>,;"]+@[^\\s@<>,;"]+\\.[^\\s@<>,;"]+$';
-const contactsSchema: JSONSchemaType<Contacts> = {
+const contactsSchema: JSONSchemaType<Contacts & { reason?: string; baseRevision?: number }> = {
   type: 'object',
   properties: {
     contactName: { type: 'string', maxLength: 200, nullable: true },
     contactEmail: { type: 'string', maxLength: 254, pattern: EMAIL_PATTERN, nullable: true },
     contactCc: { type: 'array', maxItems: 10, items: { type: 'string', maxLength: 254, pattern: EMAIL_PATTERN }, nullable: true },
+    reason: { type: 'string', maxLength: 1000, nullable: true, description: 'required (3+ characters) once the edition is collecting or in review; recorded in the audit trail' },
+    baseRevision: { type: 'integer', minimum: 0, nullable: true, description: 'when given, a stale one gets 409 stale_revision (PATCH /editions/{edition}/institutions/{id} edits every field)' },
   },
   additionalProperties: false,
 };
@@ -73,50 +75,17 @@ async function institutionOf(editionId: string, id: string) {
   return institution;
 }
 
-const contactsView = (i: { _id: Types.ObjectId; name: string; contactName?: string | null; contactEmail?: string | null; contactCc?: string[] | null }) => ({
-  id: String(i._id),
-  name: i.name,
-  contactName: i.contactName ?? null,
-  contactEmail: i.contactEmail ?? null,
-  contactCc: i.contactCc ?? [],
-});
 
-/** Sets the given fields; null or "" clears one. */
-async function updateContacts(editionId: string, id: string, contacts: Contacts, actor: Actor) {
+/**
+ * Sets the given fields; null or "" clears one. Goes through the institution edits of
+ * services/institutionAdmin.ts (edition lifecycle, a reason once collecting, revisions, audit).
+ */
+async function updateContacts(editionId: string, id: string, contacts: Contacts & { reason?: string; baseRevision?: number }, actor: Actor) {
   const institution = await institutionOf(editionId, id);
-  const set: Record<string, unknown> = {};
-  const unset: Record<string, ''> = {};
-  const name = contacts.contactName?.trim();
-  const email = contacts.contactEmail?.trim().toLowerCase();
-  if (contacts.contactName !== undefined) (name ? (set.contactName = name) : (unset.contactName = ''));
-  if (contacts.contactEmail !== undefined) (email ? (set.contactEmail = email) : (unset.contactEmail = ''));
-  if (contacts.contactCc !== undefined) set.contactCc = [...new Set((contacts.contactCc ?? []).map((a) => a.trim().toLowerCase()))];
-  await InstitutionModel.updateOne({ _id: institution._id }, { ...(Object.keys(set).length && { $set: set }), ...(Object.keys(unset).length && { $unset: unset }) });
-  const after = contactsView((await InstitutionModel.findById(institution._id).lean())!);
-  const before = contactsView(institution);
-  if (JSON.stringify(before) !== JSON.stringify(after)) {
-    const { id: _id, name: _name, ...oldValue } = before;
-    const { id: _id2, name: _name2, ...newValue } = after;
-    await record({ action: 'institution.contacts', actor, edition: editionId, institution: institution._id, oldValue, newValue });
-  }
-  return after;
-}
-
-/** The form's fields: the copies as one text, split on ";", "," or spaces. */
-function contactsFromForm(body: unknown): Contacts {
-  const fields = formFields(body);
-  const text = (key: string) => (typeof fields[key] === 'string' ? (fields[key] as string).trim() : '');
-  return { contactName: text('contactName'), contactEmail: text('contactEmail'), contactCc: text('contactCc').split(/[;,\s]+/).filter(Boolean) };
-}
-
-const CONTACT_FIELD_LABELS: Record<string, string> = { contactName: 'Nombre del contacto', contactEmail: 'Correo del contacto', contactCc: 'Copias' };
-
-function spanishContactErrors(errors: readonly FieldError[] | undefined): (FieldError & { label: string })[] {
-  return (errors ?? []).map((e) => {
-    const field = e.field.replace(/^\/?body\/?/, '').replace(/^\//, '').split('/')[0] || 'contactEmail';
-    const reason = field === 'contactName' ? 'a lo más 200 caracteres' : field === 'contactCc' ? 'escriba direcciones de correo válidas (a lo más 10), separadas por punto y coma' : 'escriba una dirección de correo válida, como nombre@institucion.gob.mx';
-    return { field, reason, label: CONTACT_FIELD_LABELS[field] ?? 'Contacto' };
-  });
+  const { reason, baseRevision, ...changes } = contacts;
+  const result = await updateInstitution(editionId, id, changes, { actor, reason, baseRevision: baseRevision ?? institution.revision ?? 0 });
+  const view = result.institution;
+  return { id: view.id, name: view.name, contactName: view.contactName, contactEmail: view.contactEmail, contactCc: view.contactCc };
 }
 
 // ---- the record of e-mails ----
@@ -224,32 +193,6 @@ export function mailRouter(): Router {
     res.redirect(303, '/admin/correo');
   });
 
-  router.get('/admin/ediciones/:edition/sujetos/:id/contacto', admin, async (req, res) => {
-    const institution = await institutionOf(String(req.params.edition), String(req.params.id));
-    renderPage(req, res, 'admin/contact', { title: `Contacto de ${institution.name}`, editionId: String(req.params.edition), institution: { ...contactsView(institution), contactCcText: (institution.contactCc ?? []).join('; ') } }, { form: true });
-  });
-
-  router.post('/admin/ediciones/:edition/sujetos/:id/contacto', admin, async (req, res) => {
-    const editionId = String(req.params.edition);
-    const id = String(req.params.id);
-    const submitted = contactsFromForm(req.body);
-    try {
-      await updateContacts(editionId, id, checkContacts(submitted), userActor(currentUser(res)));
-    } catch (error) {
-      if (!(error instanceof HttpProblem) || error.status !== 400) throw error;
-      const institution = await institutionOf(editionId, id);
-      return renderPage(
-        req,
-        res,
-        'admin/contact',
-        { title: `Contacto de ${institution.name}`, editionId, institution: { id, name: institution.name, contactName: submitted.contactName, contactEmail: submitted.contactEmail, contactCcText: (submitted.contactCc ?? []).join('; ') }, errors: spanishContactErrors(error.errors) },
-        { form: true, status: 400 },
-      );
-    }
-    flash(req, 'Contacto guardado.');
-    res.redirect(303, `/admin/ediciones/${editionId}`);
-  });
-
   // ---- password reset ----
   router.get('/entrar/recuperar', (req, res) => renderPage(req, res, 'auth/forgot', { title: 'Recuperar la contraseña' }, { form: true }));
 
@@ -297,7 +240,12 @@ export function registerMailApi(api: ApiRegistry): void {
       tag: 'admin',
       access: 'admin',
       body: contactsSchema,
-      responses: { 200: { description: 'the contacts now', schema: CONTACTS_SCHEMA }, 404: problem('no such edition or institution') },
+      responses: {
+        200: { description: 'the contacts now', schema: CONTACTS_SCHEMA },
+        400: problem('invalid addresses (validation_failed), or a reason is missing once the edition is collecting (reason_required)'),
+        404: problem('no such edition or institution'),
+        409: problem('a stale baseRevision (stale_revision), or the edition is published (edition_published)'),
+      },
     },
     admin,
     async (req, res) => {

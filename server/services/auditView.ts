@@ -3,6 +3,7 @@
  * values in words (answers as the questionnaire words them, states by their names), and as CSV with
  * formula cells escaped.
  */
+import { INSTITUTION_FIELD_LABELS } from './institutionAdmin.js';
 import { Types } from 'mongoose';
 import { AuditEntryModel, type ActorRole, type AuditAction } from '../models/audit.js';
 import { InstitutionModel } from '../models/institution.js';
@@ -64,6 +65,20 @@ function label<T extends Record<string, string>>(labels: T, value: unknown): str
   return typeof value === 'string' && value in labels ? labels[value as keyof T]! : valueText(value);
 }
 
+const EDITION_VALUE_LABELS: Record<string, string> = { title: 'Título', year: 'Año', help: 'Contacto para dudas' };
+
+/** Changed fields as people read them: «Nombre del sujeto obligado: Municipio de Colima · Copias: a@b.mx; c@d.mx». */
+function fieldsText(value: unknown, labels: Record<string, string>): string {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return valueText(value);
+  const part = (v: unknown): string => {
+    if (v === null || v === undefined || v === '') return '(vacío)';
+    if (Array.isArray(v)) return v.length ? v.join('; ') : '(vacío)';
+    if (typeof v === 'object') return Object.values(v as Record<string, unknown>).filter((x) => x !== null && x !== '').map(String).join(', ') || '(vacío)';
+    return String(v);
+  };
+  return Object.entries(value as Record<string, unknown>).map(([k, v]) => `${labels[k] ?? k}: ${part(v)}`).join(' · ');
+}
+
 /** The value of an entry in words: answers as the questionnaire words them, states by their names. */
 export function readableValue(entry: { action: AuditAction; questionnaire?: string | null; item?: string | null }, value: unknown): string {
   if (value === null || value === undefined) {
@@ -104,6 +119,11 @@ export function readableValue(entry: { action: AuditAction; questionnaire?: stri
     }
     case 'crosswalk.decide':
       return label(CROSSWALK_DECISIONS, value);
+    case 'institution.change':
+    case 'institution.contacts':
+    case 'institution.remove':
+    case 'edition.details':
+      return fieldsText(value, entry.action === 'edition.details' ? EDITION_VALUE_LABELS : INSTITUTION_FIELD_LABELS);
     case 'answers.change':
     case 'logs.change': {
       if (!entry.questionnaire || !entry.item) return valueText(value);

@@ -29,7 +29,7 @@ export const EDITION_STATUS_LABELS: Record<EditionStatus, string> = {
 };
 
 /** Kinds of work whose permission depends on the edition's state. */
-export type EditionWork = 'respond' | 'review' | 'sample' | 'results' | 'invite' | 'settings';
+export type EditionWork = 'respond' | 'review' | 'sample' | 'results' | 'invite' | 'settings' | 'institutions';
 
 const ALLOWED: Record<EditionWork, readonly EditionStatus[]> = {
   respond: ['collecting'],
@@ -38,7 +38,22 @@ const ALLOWED: Record<EditionWork, readonly EditionStatus[]> = {
   results: ['draft', 'collecting', 'review'],
   invite: ['draft', 'collecting', 'review'],
   settings: ['draft', 'collecting', 'review'],
+  institutions: ['draft', 'collecting', 'review'],
 };
+
+/**
+ * States in which allowed work still needs a reason (recorded in the audit trail): editing or
+ * removing an institution is free while the edition is being prepared, and needs a reason once
+ * the institutions may have been invited or may have answered.
+ */
+const NEEDS_REASON: Partial<Record<EditionWork, readonly EditionStatus[]>> = {
+  institutions: ['collecting', 'review'],
+};
+
+/** Whether `work` in the edition's current state needs a reason. */
+export function needsReason(edition: { status: string }, work: EditionWork): boolean {
+  return (NEEDS_REASON[work] ?? []).includes(edition.status as EditionStatus);
+}
 
 const WORK_NAMES: Record<EditionWork, { en: string; es: string }> = {
   respond: { en: 'answers can be saved and submitted', es: 'se pueden guardar y enviar respuestas' },
@@ -47,6 +62,7 @@ const WORK_NAMES: Record<EditionWork, { en: string; es: string }> = {
   results: { en: 'results can be imported', es: 'se pueden importar resultados' },
   invite: { en: 'invitations can be issued or revoked', es: 'se pueden emitir o revocar invitaciones' },
   settings: { en: 'the edition can be changed', es: 'se puede cambiar la edición' },
+  institutions: { en: 'institutions can be edited or removed', es: 'se pueden editar ni quitar sujetos obligados' },
 };
 
 export interface EditionState {
@@ -321,7 +337,7 @@ export async function setDeadline(editionId: string, deadline: Date | null, acto
     const edition = await loadEdition(editionId, session);
     assertAllows(edition, 'settings');
     const before = edition.deadline ?? null;
-    await EditionModel.updateOne({ editionId, status: edition.status }, { $set: { deadline }, $inc: { workVersion: 1 } }, { session });
+    await EditionModel.updateOne({ editionId, status: edition.status }, { $set: { deadline }, $inc: { workVersion: 1, settingsRevision: 1 } }, { session });
     await record({ action: 'edition.deadline', actor, edition: editionId, oldValue: before, newValue: deadline }, session);
   });
 }

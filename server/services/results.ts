@@ -182,6 +182,7 @@ async function upsertInstitutions(editionId: string, institutions: readonly Vali
       ...(v.externalId ? { externalIds: { import: v.externalId } } : {}),
       createdAt: now,
       updatedAt: now,
+      revision: 0,
       __v: 0,
     }));
     await InstitutionModel.collection.insertMany(docs, { session, ordered: true });
@@ -193,7 +194,7 @@ async function upsertInstitutions(editionId: string, institutions: readonly Vali
       chunk.map((v) => ({
         updateOne: {
           filter: { _id: knownId(v)! },
-          update: { $set: { ...fields(v), normalizedName: v.normalizedName, updatedAt: now, ...(v.externalId ? { 'externalIds.import': v.externalId } : {}) } },
+          update: { $set: { ...fields(v), normalizedName: v.normalizedName, updatedAt: now, ...(v.externalId ? { 'externalIds.import': v.externalId } : {}) }, $inc: { revision: 1 } },
         },
       })),
       { session, ordered: false },

@@ -212,10 +212,29 @@ describe('API contract: real responses of every operation match their documented
     await call(admin, 'post', '/editions', 201, { json: { editionId: 'mga-contrato-nueva', year: 2032, title: 'Nueva', methodology: 'mga-2017', instruments: ['mga-2017-gobierno', 'mga-2017-ciudadano'] } });
     await call(admin, 'post', '/editions', 400, { json: { editionId: 'X' } });
     await call(viewer, 'post', '/editions', 403, { json: { editionId: 'mga-contrato-otra', year: 2033, title: 'Otra', methodology: 'mga-2017', instruments: [] } });
-    await call(admin, 'post', '/editions/mga-contrato-nueva/sample', 200, { body: 'name,entity,level,type\nMunicipio de Colima,Colima,municipal,Municipio\n', headers: { 'content-type': 'text/csv' } });
+    await call(admin, 'post', '/editions/mga-contrato-nueva/sample', 200, { body: 'name,entity,level,type\nMunicipio de Colima,Colima,municipal,Municipio\nMunicipio de Armería,Colima,municipal,Municipio\n', headers: { 'content-type': 'text/csv' } });
     await call(admin, 'post', '/editions/mga-contrato-nueva/sample', 400, { body: 'name,entity\nMunicipio de Colima,Atlantis\n', headers: { 'content-type': 'text/csv' } });
     await call(admin, 'patch', '/editions/mga-contrato-nueva', 200, { json: { status: 'collecting' } });
     await call(admin, 'patch', '/editions/mga-1999', 404, { json: { status: 'collecting' } });
+    // admin completeness: an institution's data and its removal, the edition's details, the sample template
+    const [colima, armeria] = ['Municipio de Colima', 'Municipio de Armería'].map(async (name) => String((await InstitutionModel.findOne({ scope: 'mga-contrato-nueva', name }).lean())!._id));
+    const colimaId = await colima!;
+    const one = await json<{ institution: { revision: number } }>(await call(admin, 'get', `/editions/mga-contrato-nueva/institutions/${colimaId}`, 200));
+    await call(admin, 'get', `/editions/mga-contrato-nueva/institutions/${NO_ID}`, 404);
+    await call(admin, 'patch', `/editions/mga-contrato-nueva/institutions/${colimaId}`, 200, { json: { baseRevision: one.institution.revision, contactEmail: 'enlace@colima.example', reason: 'Enlace nuevo' } });
+    await call(admin, 'patch', `/editions/mga-contrato-nueva/institutions/${colimaId}`, 409, { json: { baseRevision: one.institution.revision, contactEmail: 'otro@colima.example', reason: 'Otro enlace' } });
+    await call(admin, 'patch', `/editions/mga-contrato-nueva/institutions/${colimaId}`, 400, { json: { baseRevision: one.institution.revision + 1, entity: 'Atlantis', reason: 'Corrección' } });
+    await call(admin, 'patch', `/editions/mga-contrato-nueva/institutions/${NO_ID}`, 404, { json: { baseRevision: 0, reason: 'Corrección' } });
+    await call(admin, 'post', `/editions/mga-contrato-nueva/institutions/${await armeria!}/remove`, 400, { json: {} });
+    await call(admin, 'post', `/editions/mga-contrato-nueva/institutions/${await armeria!}/remove`, 200, { json: { reason: 'Duplicado en la muestra' } });
+    await call(admin, 'post', `/editions/mga-contrato-nueva/institutions/${NO_ID}/remove`, 404, { json: { reason: 'Duplicado' } });
+    const details = await json<{ revision: number }>(await call(admin, 'get', '/editions/mga-contrato-nueva/details', 200));
+    await call(admin, 'get', '/editions/mga-1999/details', 404);
+    await call(admin, 'patch', '/editions/mga-contrato-nueva', 200, { json: { baseRevision: details.revision, title: 'Nueva edición del contrato', help: { name: 'Mesa de ayuda', email: 'ayuda@mga.example' } } });
+    await call(admin, 'patch', '/editions/mga-contrato-nueva', 409, { json: { baseRevision: details.revision, title: 'Otra' } });
+    await call(admin, 'patch', '/editions/mga-contrato-nueva', 400, { json: { help: { email: 'no es correo' } } });
+    await call(admin, 'get', '/templates/sample.csv', 200);
+    await call(admin, 'get', '/templates/sample.xlsx', 200);
     await call(admin, 'get', `/editions/${pilot.editionId}/invitations`, 200);
     const issued = await json<{ invitations: { invitationId?: string; id?: string }[] }>(
       await call(admin, 'post', '/editions/mga-contrato-nueva/invitations', 201, { json: { expiresInDays: 10 } }),
@@ -260,7 +279,7 @@ describe('API contract: real responses of every operation match their documented
     await call(admin, 'get', `/editions/${pilot.editionId}/institutions/${zapopan.id}/evidence`, 200);
     await call(admin, 'get', `/editions/${pilot.editionId}/institutions/${zapopan.id}/evidence/${attached.id}`, 200);
     await call(admin, 'get', `/editions/${pilot.editionId}/institutions/${zapopan.id}/evidence/${NO_ID}`, 404);
-    await call(admin, 'patch', `/editions/${pilot.editionId}/institutions/${tonala.id}/contacts`, 200, { json: { contactName: 'Rosa Díaz', contactEmail: 'rosa@tonala.example' } });
+    await call(admin, 'patch', `/editions/${pilot.editionId}/institutions/${tonala.id}/contacts`, 200, { json: { contactName: 'Rosa Díaz', contactEmail: 'rosa@tonala.example', reason: 'Enlace de transparencia nuevo' } });
     await call(admin, 'patch', `/editions/${pilot.editionId}/institutions/${tonala.id}/contacts`, 400, { json: { contactEmail: 'no es un correo' } });
     await call(admin, 'post', `/editions/${pilot.editionId}/reminders`, 202);
     await call(admin, 'post', `/editions/mga-1999/reminders`, 404);
@@ -291,6 +310,7 @@ describe('API contract: real responses of every operation match their documented
     await call(evaluator, 'get', `/editions/mga-contrato-nueva/review`, 404);
     await call(evaluator, 'get', `/editions/${pilot.editionId}/review?limit=501`, 400);
     await call(evaluator, 'get', `${base}/${zapopan.id}/review`, 200);
+    await call(admin, 'post', `${base}/${zapopan.id}/remove`, 409, { json: { reason: 'Ya no existe' } });
     await call(evaluator, 'post', `${base}/${zapopan.id}/return`, 400, { json: { comments: [{ item: 'noSuchItem', comment: 'x' }] } });
     await call(evaluator, 'post', `${base}/${zapopan.id}/return`, 200, { json: { comments: [{ item: 'tpUrl', comment: 'La liga no abre.' }] } });
     await call(respondent, 'post', '/respondent/submit', 200, { json: { answers: DEMO_GOVERNMENT_ANSWERS, reason: 'Revisada' } });

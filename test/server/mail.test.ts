@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import mongoose from 'mongoose';
 import { useTestDatabase } from '../setup/database.js';
+import { TestSmtp, addresses } from '../setup/smtp.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
 import { Client, loggedIn, makeUser } from '../setup/client.js';
 import { createPilot, type Pilot } from '../setup/pilot.js';
@@ -22,45 +21,6 @@ import { DEMO_GOVERNMENT_ANSWERS } from '../../questionnaires/demo-answers.js';
 
 const logger = createLogger(process.env.LOG_LEVEL || 'silent');
 const json = async <T = Record<string, unknown>>(res: Response) => (await res.json()) as T;
-
-/** A real SMTP server in this process; it refuses recipients at rechaza.example. */
-class TestSmtp {
-  readonly received: ParsedMail[] = [];
-  private server?: SMTPServer;
-  url = '';
-
-  async start(): Promise<void> {
-    this.server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onRcptTo: (address, _session, callback) => (address.address.endsWith('@rechaza.example') ? callback(new Error('550 mailbox unavailable')) : callback()),
-      onData: (stream, _session, callback) => {
-        simpleParser(stream).then(
-          (mail) => {
-            this.received.push(mail);
-            callback();
-          },
-          (error: Error) => callback(error),
-        );
-      },
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
-    const { port } = this.server.server.address() as AddressInfo;
-    this.url = `smtp://127.0.0.1:${port}`;
-  }
-
-  async waitFor(count: number): Promise<ParsedMail[]> {
-    for (let i = 0; i < 300 && this.received.length < count; i++) await sleep(100);
-    return this.received;
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-}
-
-const addresses = (field: ParsedMail['to']) => (Array.isArray(field) ? field : field ? [field] : []).flatMap((a) => a.value.map((v) => v.address));
 
 describe('e-mail: contacts, invitations, reminders, outbox, password reset (real MongoDB, real SMTP server)', function () {
   this.timeout(180_000);
@@ -121,7 +81,10 @@ describe('e-mail: contacts, invitations, reminders, outbox, password reset (real
       const bad = await admin.request('PATCH', url, { json: { contactEmail: 'sin arroba' } });
       expect(bad.status).to.equal(400);
       expect((await InstitutionModel.findById(tonala.id).lean())!.contactEmail).to.equal(undefined);
-      const ok = await admin.request('PATCH', url, { json: { contactName: 'Rosa Díaz', contactEmail: 'Rosa@Tonala.example' } });
+      const missingReason = await admin.request('PATCH', url, { json: { contactName: 'Rosa Díaz', contactEmail: 'Rosa@Tonala.example' } });
+      expect(missingReason.status, 'the edition is collecting: a change needs a reason').to.equal(400);
+      expect((await json<{ code: string }>(missingReason)).code).to.equal('reason_required');
+      const ok = await admin.request('PATCH', url, { json: { contactName: 'Rosa Díaz', contactEmail: 'Rosa@Tonala.example', reason: 'Cambio de enlace de transparencia' } });
       expect(ok.status, await ok.clone().text()).to.equal(200);
       expect(await json(ok)).to.deep.include({ contactName: 'Rosa Díaz', contactEmail: 'rosa@tonala.example', contactCc: [] });
       const evaluator = await loggedIn(server.url, 'evaluator', [pilot.editionId]);
