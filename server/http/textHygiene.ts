@@ -7,6 +7,8 @@
  */
 import type { Request, RequestHandler, Response } from 'express';
 import { HttpProblem, type FieldError } from './problem.js';
+import { fieldLabel } from './messages.js';
+import { BUILTIN_INSTRUMENT_IDS, loadInstrument } from '../../questionnaires/engine.js';
 
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -40,9 +42,30 @@ const FIELD_NAMES_ES: Record<string, string> = {
   comment: 'Comentario',
 };
 
-function fieldNameEs(field: string): string {
+let itemLabels: Map<string, string> | undefined;
+
+/** The Spanish labels of the built-in instruments' questions (nested ones too), by question id. */
+function questionLabels(): Map<string, string> {
+  if (itemLabels) return itemLabels;
+  const labels = new Map<string, string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof node !== 'object') return;
+    const record = node as { id?: unknown; label?: { es?: unknown } };
+    if (typeof record.id === 'string' && typeof record.label?.es === 'string' && !labels.has(record.id)) labels.set(record.id, record.label.es);
+    Object.values(node).forEach(visit);
+  };
+  for (const id of BUILTIN_INSTRUMENT_IDS) visit(loadInstrument(id));
+  itemLabels = labels;
+  return labels;
+}
+
+/** A field as a person knows it: its label (an account field, a question), never its code name. */
+function fieldPhraseEs(field: string): string {
   const base = /^([A-Za-z_]+)/.exec(field)?.[1] ?? field;
-  return FIELD_NAMES_ES[base] ?? field;
+  const last = field.replace(/\[\d+\]/g, '').split('.').filter(Boolean).pop() ?? field;
+  const label = FIELD_NAMES_ES[base] ?? fieldLabel(field) ?? questionLabels().get(last) ?? questionLabels().get(base);
+  return label ? `El campo «${label}»` : 'Uno de los datos enviados';
 }
 
 interface Found {
@@ -75,8 +98,15 @@ function refused(found: readonly Found[], where: string): HttpProblem {
   const errors: FieldError[] = found.map((f) => ({ field: f.field, reason: `contiene ${f.problem.es}; quítelo y vuelva a intentarlo` }));
   return new HttpProblem(400, 'Bad Request', `the ${where} field "${first!.field}" contains ${first!.problem.en}; nothing was changed`, errors, {
     code: first!.problem.code,
-    message: `El campo «${fieldNameEs(first!.field)}» contiene ${first!.problem.es}. Quítelo y vuelva a intentarlo; no se guardó nada.`,
+    message: `${fieldPhraseEs(first!.field)} contiene ${first!.problem.es}. Quítelo y vuelva a intentarlo; no se guardó nada.`,
   });
+}
+
+/** The refusal for a parsed body holding text that is not clean (multipart bodies, parsed by their routes). */
+export function bodyTextProblem(body: unknown): HttpProblem | undefined {
+  const found: Found[] = [];
+  walk(body, '', found);
+  return found.length ? refused(found, 'body') : undefined;
 }
 
 /** Checks the parsed body, the query and the route-independent text inputs of every request. */
@@ -106,7 +136,7 @@ export function utf8Only(req: Request, _res: Response, body: Buffer): void {
       } catch {
         throw new HttpProblem(400, 'Bad Request', `the form field "${key}" is not valid UTF-8; nothing was changed`, [{ field: key, reason: 'no es texto UTF-8 válido' }], {
           code: 'text_not_utf8',
-          message: `El campo «${fieldNameEs(key)}» no es texto válido (UTF-8). No se guardó nada.`,
+          message: `${fieldPhraseEs(key)} no es texto válido (UTF-8). No se guardó nada.`,
         });
       }
     }

@@ -5,6 +5,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
+import { bodyTextProblem } from '../http/textHygiene.js';
 import { Types } from 'mongoose';
 import { currentRespondent, currentUser, editionForUser, principalOf, requireRespondent, requireUser, type RespondentPrincipal } from '../auth/access.js';
 import { csrf, hasBearerToken } from '../auth/session.js';
@@ -94,8 +95,10 @@ export function receiveEvidence(target: 'api' | 'page'): RequestHandler {
           return fail(error);
         }
       }
-      if (hasBearerToken(req)) return next();
-      csrf.csrfSynchronisedProtection(req, res, (csrfError?: unknown) => (csrfError ? fail(csrfError) : next()));
+      // The app-wide text check ran before this parser: the multipart fields get the same check here.
+      const textRefusal = bodyTextProblem(req.body);
+      if (hasBearerToken(req)) return textRefusal ? fail(textRefusal) : next();
+      csrf.csrfSynchronisedProtection(req, res, (csrfError?: unknown) => (csrfError ? fail(csrfError) : textRefusal ? fail(textRefusal) : next()));
     });
   };
 }

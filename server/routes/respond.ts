@@ -291,7 +291,8 @@ async function afterDraft(req: Request, res: Response, answers: FormAnswers, sav
   }
   req.session.draftConfirmed = saved.revision;
   if (!submit) {
-    flash(req, `Borrador guardado: ${answeredCount(saved.answers)} respuestas.${note ? ` ${note}` : ''}`);
+    const answered = answeredCount(saved.answers);
+    flash(req, `Borrador guardado: ${answered === 1 ? '1 respuesta' : `${answered.toLocaleString('es-MX')} respuestas`}.${note ? ` ${note}` : ''}`);
     return res.redirect(303, next);
   }
   // The draft is stored; submitting needs every required answer, then a confirmation.

@@ -9,6 +9,7 @@ import { loggedIn } from '../../setup/client.js';
 import { createPilot, type Pilot } from '../../setup/pilot.js';
 import { apiRespondent, json, pageRespondent, pageText, stored, type Problem } from '../../setup/workflow.js';
 import { UserModel } from '../../../server/models/user.js';
+import mongoose from 'mongoose';
 
 describe('workflow: text hygiene (real MongoDB)', function () {
   this.timeout(120_000);
@@ -54,7 +55,7 @@ describe('workflow: text hygiene (real MongoDB)', function () {
     const body = `_csrf=${encodeURIComponent(client.csrfToken!)}&baseRevision=${revision}&action=save&generalComments=%ED%A0%BD`;
     const res = await client.request('POST', '/responder', { body, headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' } });
     expect(res.status).to.equal(400);
-    expect(pageText(await res.text())).to.include('El campo «generalComments» no es texto válido');
+    expect(pageText(await res.text())).to.include('El campo «Comentarios u observaciones sobre las respuestas» no es texto válido').and.not.include('generalComments');
     expect(await stored(inst.id)).to.equal(null);
     const ok = await client.request('POST', '/responder', { form: { generalComments: 'Muy bien 👍 ñandú', action: 'save', baseRevision: String(revision) }, headers: { accept: 'text/html' } });
     expect(ok.status).to.equal(303);
@@ -68,5 +69,32 @@ describe('workflow: text hygiene (real MongoDB)', function () {
     expect(res.status).to.equal(400);
     expect((await json<Problem>(res)).code).to.equal('text_not_utf8');
     expect(await stored(inst.id)).to.equal(null);
+  });
+
+  it('multipart forms (answers with evidence files) get the same check: refused naming the question, no answer and no file kept', async () => {
+    const pdf = new Uint8Array(Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n'));
+    const files = () => mongoose.connection.db!.collection('evidence.files').countDocuments();
+    const before = await files();
+    const inst = pilot.institutions[2]!;
+    const api = new FormData();
+    api.append('item', 'aiUnit');
+    api.append('note', 'acuerdo\u0007');
+    api.append('archivo', new Blob([pdf], { type: 'application/pdf' }), 'acuerdo.pdf');
+    const refused = await apiRespondent(server.url, inst.token).request('POST', '/api/v1/respondent/evidence', { body: api });
+    expect(refused.status).to.equal(400);
+    expect((await json<Problem>(refused)).code).to.equal('text_control_character');
+    const { client, revision } = await pageRespondent(server.url, inst.token);
+    const page = new FormData();
+    page.append('_csrf', client.csrfToken!);
+    page.append('baseRevision', String(revision));
+    page.append('action', 'save');
+    page.append('generalComments', 'línea\u000bvertical');
+    page.append('archivo:aiUnit', new Blob([pdf], { type: 'application/pdf' }), 'acuerdo.pdf');
+    const res = await client.request('POST', '/responder', { body: page, headers: { accept: 'text/html' } });
+    expect(res.status).to.equal(400);
+    const text = pageText(await res.text());
+    expect(text).to.include('El campo «Comentarios u observaciones sobre las respuestas» contiene un carácter de control').and.not.include('generalComments');
+    expect(await stored(inst.id)).to.equal(null);
+    expect(await files()).to.equal(before);
   });
 });
