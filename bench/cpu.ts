@@ -4,7 +4,8 @@
  * the wall time of a step depends on the others; its CPU time much less, and CPU time / cores is the
  * wall time the step would need on an idle machine at best.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { descendants } from '../reports/pages.js';
 
 const TICKS_PER_SECOND = 100;
 
@@ -22,20 +23,6 @@ function stat(pid: number): { parent: number; ticks: number } | undefined {
 /** CPU seconds used so far by `root` and its descendants. */
 export function treeCpuSeconds(root: number): number {
   if (process.platform !== 'linux') return NaN;
-  const stats = new Map<number, { parent: number; ticks: number }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const s = stat(Number(entry));
-    if (s) stats.set(Number(entry), s);
-  }
-  let ticks = 0;
-  for (const [pid, s] of stats) {
-    for (let p: number | undefined = pid; p !== undefined && p > 1; p = stats.get(p)?.parent) {
-      if (p === root) {
-        ticks += s.ticks;
-        break;
-      }
-    }
-  }
+  const ticks = [root, ...descendants(root)].reduce((sum, pid) => sum + (stat(pid)?.ticks ?? 0), 0);
   return ticks / TICKS_PER_SECOND;
 }

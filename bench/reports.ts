@@ -13,7 +13,7 @@
  * Peak RSS of this process and PSS of Chromium's process tree, sampled every 100 ms.
  * Goals: institution card ≤ 0.5 s median; workbook ≤ 3 s; the 908-card job ≤ 90 s.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,7 @@ import { buildInstitutionReportData } from '../reports/models/institution.js';
 import { buildNationalReportData } from '../reports/models/national.js';
 import { buildEditionWorkbook } from '../reports/excel.js';
 import { renderReportPdf } from '../reports/render.js';
+import { descendants } from '../reports/pages.js';
 import { ENTITIES } from '../scoring/catalogue.js';
 import { parseResultsTable } from '../scoring/import/index.js';
 import { loadBuiltinMethodology } from '../questionnaires/methodologies.js';
@@ -68,26 +69,7 @@ function pss(pid: number): number {
 
 /** Memory of a process and all its descendants (Chromium runs a zygote, GPU/utility and one renderer per page). */
 function treeMemory(rootPid: number): number {
-  const parentOf = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf-8');
-      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  let total = 0;
-  for (const pid of parentOf.keys()) {
-    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parentOf.get(p)) {
-      if (p === rootPid) {
-        total += pss(pid);
-        break;
-      }
-    }
-  }
-  return total;
+  return [rootPid, ...descendants(rootPid)].reduce((total, pid) => total + pss(pid), 0);
 }
 
 function sample(): void {

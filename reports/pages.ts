@@ -54,8 +54,8 @@ export function pagePoolOptionsFromEnv(): PagePoolOptions {
   return { pages: integerFromEnv('MGA_PDF_PAGES', 2, 1, 32), maxQueue: integerFromEnv('MGA_PDF_QUEUE', 8, 0, 10_000), nice: integerFromEnv('MGA_PDF_NICE', 10, 0, 19) };
 }
 
-/** Processes started by `root` (Linux /proc). */
-function descendants(root: number): number[] {
+/** Processes started by `root`, directly or not (Linux /proc; empty elsewhere). */
+export function descendants(root: number): number[] {
   const parentOf = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

@@ -18,17 +18,9 @@ import { ACCOUNT_CSV_HEADER, ACCOUNT_SORTS, ACCOUNT_SORT_LABELS, ACCOUNT_SPEC, R
 import { listQueryParameters } from './queue.js';
 import { problem, type ApiRegistry } from '../http/api.js';
 import { account } from '../http/schemas.js';
+import { pageSchema } from '../http/apiSchemas.js';
 
-const accountListSchema = {
-  type: 'object',
-  required: ['total', 'limit', 'offset', 'items'],
-  properties: {
-    total: { type: 'integer' },
-    limit: { type: 'integer' },
-    offset: { type: 'integer' },
-    items: { type: 'array', items: { type: 'object', required: ['id', 'email', 'name', 'role', 'editions', 'active'], properties: { id: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, editions: { type: 'array', items: { type: 'string' } }, active: { type: 'boolean' } } } },
-  },
-} as const;
+const accountListSchema = pageSchema({ type: 'object', required: ['id', 'email', 'name', 'role', 'editions', 'active'], properties: { id: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, editions: { type: 'array', items: { type: 'string' } }, active: { type: 'boolean' } } });
 
 interface NewAccount {
   email: string;

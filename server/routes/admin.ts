@@ -11,7 +11,7 @@ import { importAsJob } from '../services/importSettings.js';
 import { storeUpload } from '../jobs/sampleImport.js';
 import { jobView, JOB_VIEW_SCHEMA, submitJob } from '../jobs/service.js';
 import { BUCKETS, discard } from '../files/gridfs.js';
-import { problem } from '../http/apiSchemas.js';
+import { pageSchema, problem } from '../http/apiSchemas.js';
 import { HttpProblem, badRequest, type FieldError } from '../http/problem.js';
 import { formFields, validator } from '../http/validate.js';
 import { localDateTimeValue } from '../http/mexicoTime.js';
@@ -54,28 +54,18 @@ const invitationSchema = {
   required: ['id', 'institution', 'state', 'expiresAt'],
   properties: { id: { type: 'string' }, institution: { type: 'string' }, state: { type: 'string', enum: ['active', 'revoked', 'expired'] }, expiresAt: { type: 'string', format: 'date-time' }, revokedAt: { type: 'string', format: 'date-time' }, createdAt: { type: 'string', format: 'date-time' }, lastUsedAt: { type: 'string', format: 'date-time' } },
 } as const;
-const invitationPageSchema = { type: 'object', required: ['edition', 'total', 'limit', 'offset', 'items'], properties: { edition: { type: 'string' }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' }, items: { type: 'array', items: invitationSchema } } } as const;
-const institutionPageSchema = {
-  type: 'object',
-  required: ['edition', 'total', 'limit', 'offset', 'items'],
-  properties: {
-    edition: { type: 'string' },
-    total: { type: 'integer' },
-    limit: { type: 'integer' },
-    offset: { type: 'integer' },
-    items: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['id', 'name', 'entity', 'type', 'level', 'invitation'],
-        properties: {
-          id: { type: 'string' }, name: { type: 'string' }, entity: { type: 'string' }, type: { type: 'string' }, level: { type: 'string' },
-          invitation: { type: 'object', nullable: true, properties: { id: { type: 'string' }, state: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' }, lastUsedAt: { type: 'string', format: 'date-time' } } },
-        },
-      },
+const invitationPageSchema = pageSchema(invitationSchema, { edition: true });
+const institutionPageSchema = pageSchema(
+  {
+    type: 'object',
+    required: ['id', 'name', 'entity', 'type', 'level', 'invitation'],
+    properties: {
+      id: { type: 'string' }, name: { type: 'string' }, entity: { type: 'string' }, type: { type: 'string' }, level: { type: 'string' },
+      invitation: { type: 'object', nullable: true, properties: { id: { type: 'string' }, state: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' }, lastUsedAt: { type: 'string', format: 'date-time' } } },
     },
   },
-} as const;
+  { edition: true },
+);
 
 const editionSchema: JSONSchemaType<NewEdition> = {
   type: 'object',

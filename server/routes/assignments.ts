@@ -30,6 +30,7 @@ import {
 import { recordAssignments } from '../services/assignmentAudit.js';
 import { listQueryParameters } from './queue.js';
 import { problem, type ApiRegistry } from '../http/api.js';
+import { pageSchema } from '../http/apiSchemas.js';
 
 const targetSchema: JSONSchemaType<AssignmentTarget> = {
   type: 'object',
@@ -53,28 +54,18 @@ const resultSchema = {
   },
 } as const;
 
-const listSchema = {
-  type: 'object',
-  required: ['edition', 'total', 'limit', 'offset', 'items'],
-  properties: {
-    edition: { type: 'string' },
-    total: { type: 'integer' },
-    limit: { type: 'integer' },
-    offset: { type: 'integer' },
-    items: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['institution', 'evaluator', 'at'],
-        properties: {
-          institution: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, entity: { type: 'string' } } },
-          evaluator: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' } } },
-          at: { type: 'string', format: 'date-time' },
-        },
-      },
+const listSchema = pageSchema(
+  {
+    type: 'object',
+    required: ['institution', 'evaluator', 'at'],
+    properties: {
+      institution: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, entity: { type: 'string' } } },
+      evaluator: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' } } },
+      at: { type: 'string', format: 'date-time' },
     },
   },
-} as const;
+  { edition: true },
+);
 
 const actorOf = (res: Response): AssignmentActor & { user: ReturnType<typeof currentUser> } => {
   const user = currentUser(res);

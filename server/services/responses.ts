@@ -33,7 +33,6 @@ import { EVIDENCE_SUFFIX, progress, validateAnswers, type AnswerError } from '..
 
 export { STATUS_LABELS, loadResponse, type Answers, type LoadedResponse } from './responseStore.js';
 export { recomputeScore, scoreWithExplanation } from './questionnaireScores.js';
-export { reviewQueue, progressDashboard, type QueueRow, type QueueStatus } from './reviewQueue.js';
 export type { Actor } from './audit.js';
 
 /**

@@ -5,7 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { descendants } from '../../reports/pages.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import mongoose from 'mongoose';
@@ -125,29 +126,6 @@ async function childWorker(env: Record<string, string>): Promise<{ child: ChildP
   return { child, id };
 }
 
-/** Processes started by `pid` (its browser and the browser's own children), found before it dies. */
-export function descendants(pid: number): number[] {
-  const parentOf = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf-8');
-      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // ended while we looked
-    }
-  }
-  const found: number[] = [];
-  for (const candidate of parentOf.keys()) {
-    for (let p = parentOf.get(candidate); p !== undefined && p > 1; p = parentOf.get(p)) {
-      if (p === pid) {
-        found.push(candidate);
-        break;
-      }
-    }
-  }
-  return found;
-}
 
 /** Kills a worker process as a crash would (SIGKILL), and the browser it started (left orphaned by a real crash). */
 export async function crash(child: ChildProcess): Promise<void> {
