@@ -168,6 +168,14 @@ export class QuestionnaireValidationError extends Error {
 
 /** The suffix of the answer key that holds an item's evidence link. */
 export const EVIDENCE_SUFFIX = ':evidence';
+/**
+ * The key of a row's stable identity inside a group's row: set by the service when the row is first
+ * stored and kept while the row exists, so what belongs to the row (its evidence files) follows it when
+ * rows before it are removed. Item ids start with a letter, so the key cannot clash.
+ */
+export const ROW_KEY = '_key';
+/** What a row key may look like. */
+export const ROW_KEY_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
 /** Choice ids a speed rule's dayCountItem must offer. */
 export const DAY_COUNT_CHOICES: readonly DayCount[] = ['working', 'calendar'];
 /** Kinds a condition may test. */

@@ -8,6 +8,8 @@ export {
   DAY_COUNT_CHOICES,
   EVIDENCE_SUFFIX,
   QuestionnaireValidationError,
+  ROW_KEY,
+  ROW_KEY_PATTERN,
   builtinInstruments,
   isBuiltinInstrumentId,
   loadInstrument,

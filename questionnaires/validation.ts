@@ -5,6 +5,8 @@
  */
 import {
   EVIDENCE_SUFFIX,
+  ROW_KEY,
+  ROW_KEY_PATTERN,
   topLevelItems,
   type ChoiceItem,
   type EvidenceItem,
@@ -42,6 +44,7 @@ export type AnswerErrorCode =
   | 'invalid_choice'
   | 'required'
   | 'min_rows'
+  | 'duplicate_row'
   | 'too_many_errors';
 
 export interface AnswerError {
@@ -350,11 +353,26 @@ function normalise(def: QuestionnaireDefinition, input: unknown, institution: In
     const children = new Map(group.items.map((child) => [child.id, child]));
     const rows: AnswerRow[] = [];
     const origins: number[] = [];
+    const keys = new Set<string>();
     raw.forEach((row: unknown, index) => {
       const rowPath = `${path}[${index}]`;
       if (!isPlainObject(row)) return errors.typeError(rowPath, 'row', row);
-      const values = coerceRecord(row, children, (key) => `${rowPath}.${key}`, errors, institution, () => undefined) as AnswerRow;
-      if (Object.keys(values).length === 0) return; // a blank row left by a form
+      // The row's stable key (ROW_KEY) is not an answer: it is checked here and kept with the row.
+      const { [ROW_KEY]: key, ...answers } = row;
+      const values = coerceRecord(answers, children, (k) => `${rowPath}.${k}`, errors, institution, () => undefined) as AnswerRow;
+      if (Object.keys(values).length === 0) return; // a blank row left by a form (its key goes with it)
+      if (key !== undefined && key !== null && key !== '') {
+        if (typeof key !== 'string' || !ROW_KEY_PATTERN.test(key)) {
+          errors.add(`${rowPath}.${ROW_KEY}`, 'type', 'la clave de la fila no es válida', 'expected a row key of 1 to 40 letters, digits, "-" or "_"');
+        } else if (keys.has(key)) {
+          errors.add(`${rowPath}.${ROW_KEY}`, 'duplicate_row', 'otra fila tiene la misma clave', `another row has the key ${quote(key)}`);
+        } else {
+          keys.add(key);
+          rows.push({ [ROW_KEY]: key, ...values });
+          origins.push(index);
+          return;
+        }
+      }
       rows.push(values);
       origins.push(index);
     });
@@ -438,7 +456,7 @@ export function validateAnswers(def: QuestionnaireDefinition, input: unknown, ct
   for (const [groupId, rowStates] of resolution.rows) {
     if (!Object.hasOwn(submitted, groupId)) continue;
     const rows = answers[groupId] as readonly AnswerRow[];
-    submitted[groupId] = rows.map((row, r) => shownAnswers(row, rowStates[r]!));
+    submitted[groupId] = rows.map((row, r) => ({ ...(row[ROW_KEY] !== undefined && { [ROW_KEY]: row[ROW_KEY] }), ...shownAnswers(row, rowStates[r]!) }));
   }
   return { ok: errors.errors.length === 0, errors: errors.errors, answers: submitted as Answers, rowOrigins };
 }

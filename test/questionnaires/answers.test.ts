@@ -106,6 +106,26 @@ describe('answer validation', () => {
     });
   });
 
+  describe('row keys', () => {
+    it('a row keeps its key ("_key") in draft and submit, and a row with only a key is blank', () => {
+      const rows = (DEMO_CITIZEN_ANSWERS.requests as Record<string, unknown>[]).map((row, i) => ({ _key: `fila-${i}`, ...row }));
+      const submitted = submit(citizen, { ...DEMO_CITIZEN_ANSWERS, requests: [...rows, { _key: 'vacia' }] });
+      expect(submitted.errors).to.deep.equal([]);
+      expect((submitted.answers.requests as Record<string, unknown>[]).map((r) => r._key)).to.deep.equal(['fila-0', 'fila-1', 'fila-2', 'fila-3']);
+      const drafted = draft(citizen, { requests: [{ _key: 'a1', topic: 'x' }] });
+      expect(drafted.answers.requests).to.deep.equal([{ _key: 'a1', topic: 'x' }]);
+    });
+
+    it('refuses a malformed key and a key used twice in the group, naming the row', () => {
+      const result = draft(citizen, { requests: [{ _key: 'a1', topic: 'x' }, { _key: 'a1', topic: 'y' }, { _key: { $ne: 1 }, topic: 'z' }, { _key: 'con espacios', topic: 'w' }] });
+      expect(fields(result)).to.deep.equal([
+        ['requests[1]._key', 'duplicate_row'],
+        ['requests[2]._key', 'type'],
+        ['requests[3]._key', 'type'],
+      ]);
+    });
+  });
+
   describe('hostile or wrong answers give field-level errors', () => {
     const codeOf = (result: AnswerValidation, item: string) => result.errors.find((e: AnswerError) => e.item === item)?.code;
 
