@@ -1,6 +1,8 @@
 /**
- * Evidence files: documents a respondent attaches to the items that ask for evidence, kept in the
- * GridFS bucket `evidence`. Uploads stream from the request into GridFS; the type is sniffed from the
+ * Evidence files: documents a respondent attaches to the items that ask for evidence, and documents
+ * evaluators attach to the items of the citizen logs' rows that ask for it, kept in the GridFS bucket
+ * `evidence`. A row's files carry the row's stable key (`metadata.row`, the answers' ROW_KEY), never
+ * its position, so they stay with their row when rows before it are removed. Uploads stream from the request into GridFS; the type is sniffed from the
  * first bytes (file-type), never taken from the name or the declared type; files past the size limit
  * are cut off and removed. A file is written as pending (`metadata.committed: false`) and becomes part
  * of the answers only when the route commits it, so a rejected request leaves nothing behind.
@@ -9,7 +11,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { Request } from 'express';
 import type multer from 'multer';
 import { Types } from 'mongoose';
-import mongoose from 'mongoose';
+import mongoose, { type ClientSession } from 'mongoose';
 import { fileTypeStream } from 'file-type';
 import { BUCKETS, bucket, discard, upload, type StoredFile } from './gridfs.js';
 import type { QuestionnaireDefinition } from '../../questionnaires/engine.js';
@@ -17,8 +19,13 @@ import type { QuestionnaireDefinition } from '../../questionnaires/engine.js';
 // Lists by institution and item (GridFS's own indexes are declared in gridfs.ts).
 mongoose.models[`${BUCKETS.evidence}.files`]!.schema.index({ 'metadata.edition': 1, 'metadata.institution': 1, 'metadata.item': 1 });
 
-/** Page forms name their file inputs "<prefix><item id>"; the API sends the item in a field `item`. */
+/**
+ * Page forms name their file inputs "<prefix><item id>", or "<prefix><group>[<row index>].<item>" for
+ * an item of a group's row; the API sends the item in a field `item` (and the row's key in `row`).
+ */
 export const EVIDENCE_FILE_FIELD = 'archivo:';
+/** "archivo:requests[2].dateAnswered" → group, posted row index, item. */
+export const ROW_FILE_FIELD = /^archivo:([A-Za-z0-9_]{1,100})\[(\d{1,4})\]\.([A-Za-z0-9_]{1,100})$/;
 
 /** Accepted types (sniffed), with the words people read. Plain text and CSV cannot be told apart from anything else by content, so they are not accepted. */
 export const EVIDENCE_TYPES: Record<string, { label: string; ext: string }> = {
@@ -65,7 +72,10 @@ export interface ReceivedEvidence {
 export interface EvidenceOwner {
   edition: string;
   institution: string;
-  invitation: string;
+  /** The respondent's invitation (its own files). */
+  invitation?: string;
+  /** The account that uploads (evaluators' and admins' files of the citizen logs). */
+  uploadedBy?: string;
 }
 
 const SNIFF_BYTES = 64 * 1024;
@@ -180,9 +190,38 @@ export function evidenceItems(def: QuestionnaireDefinition): Map<string, string>
   return items;
 }
 
+/** An item of a group's rows that takes evidence files, as "<group>.<item>" (e.g. "requests.dateAnswered"). */
+export interface RowEvidenceItem {
+  group: string;
+  item: string;
+  /** The question's text. */
+  label: string;
+  /** What one row is called («Solicitud»). */
+  rowLabel: string;
+}
+
+export const rowItemId = (group: string, item: string) => `${group}.${item}`;
+
+/** Items inside groups' rows that take evidence files (those with an evidence link), by "<group>.<item>". */
+export function rowEvidenceItems(def: QuestionnaireDefinition): Map<string, RowEvidenceItem> {
+  const items = new Map<string, RowEvidenceItem>();
+  for (const section of def.sections) {
+    for (const group of section.items) {
+      if (group.kind !== 'group') continue;
+      for (const child of group.items) {
+        if (child.kind === 'evidence' || child.evidence) items.set(rowItemId(group.id, child.id), { group: group.id, item: child.id, label: child.label.es, rowLabel: group.rowLabel?.es ?? 'Registro' });
+      }
+    }
+  }
+  return items;
+}
+
 export interface EvidenceFile {
   id: string;
+  /** The item ("aiUnit"), or "<group>.<item>" for an item of a row. */
   item: string;
+  /** The row's key, for the files of a row's item. */
+  row?: string;
   name: string;
   size: number;
   contentType: string;
@@ -191,13 +230,14 @@ export interface EvidenceFile {
   uploadedAt: Date;
 }
 
-type EvidenceMetadata = { edition: string; institution: Types.ObjectId; item: string | null; contentType: string; committed: boolean; invitation?: string; uploadedAt: Date };
+type EvidenceMetadata = { edition: string; institution: Types.ObjectId; item: string | null; row?: string | null; contentType: string; committed: boolean; invitation?: string; uploadedBy?: string; uploadedAt: Date };
 
 function evidenceView(file: StoredFile): EvidenceFile {
   const meta = file.metadata as unknown as EvidenceMetadata;
   return {
     id: String(file._id),
     item: meta.item ?? '',
+    ...(typeof meta.row === 'string' && { row: meta.row }),
     name: file.filename,
     size: file.length,
     contentType: meta.contentType,
@@ -209,53 +249,117 @@ function evidenceView(file: StoredFile): EvidenceFile {
 
 const filesCollection = () => mongoose.connection.db!.collection(`${BUCKETS.evidence}.files`);
 
+/**
+ * Which of an institution's files: those of its own answers (top-level items: what the respondent
+ * sees and changes), those of the citizen logs' rows (evaluators'), or all (what staff read).
+ */
+export type EvidenceScope = 'answers' | 'rows' | 'all';
+
+const scopeFilter = (scope: EvidenceScope) => (scope === 'answers' ? { 'metadata.row': null } : scope === 'rows' ? { 'metadata.row': { $type: 'string' } } : {});
+
 /** An institution's committed evidence files, oldest first. */
-export async function listEvidence(edition: string, institution: string): Promise<EvidenceFile[]> {
+export async function listEvidence(edition: string, institution: string, scope: EvidenceScope = 'all'): Promise<EvidenceFile[]> {
   if (!Types.ObjectId.isValid(institution)) return [];
   const files = await bucket(BUCKETS.evidence)
-    .find({ 'metadata.edition': edition, 'metadata.institution': new Types.ObjectId(institution), 'metadata.committed': true }, { sort: { uploadDate: 1, _id: 1 } })
+    .find({ 'metadata.edition': edition, 'metadata.institution': new Types.ObjectId(institution), 'metadata.committed': true, ...scopeFilter(scope) }, { sort: { uploadDate: 1, _id: 1 } })
     .toArray();
   return files.map((f) => evidenceView(f as unknown as StoredFile));
 }
 
-/** Item id → its files, for pages. */
+/** Where a file belongs on a page: its item, or "<group>.<item>#<row key>" for a row's item. */
+export const evidencePlace = (item: string, row?: string) => (row === undefined ? item : `${item}#${row}`);
+
+/** Item id (or row place, see evidencePlace) → its files, for pages. */
 export function evidenceByItem(files: readonly EvidenceFile[]): Map<string, EvidenceFile[]> {
   const byItem = new Map<string, EvidenceFile[]>();
-  for (const file of files) byItem.set(file.item, [...(byItem.get(file.item) ?? []), file]);
+  for (const file of files) {
+    const place = evidencePlace(file.item, file.row);
+    byItem.set(place, [...(byItem.get(place) ?? []), file]);
+  }
   return byItem;
 }
 
-export async function countEvidence(edition: string, institution: string, item: string): Promise<number> {
-  return filesCollection().countDocuments({ 'metadata.edition': edition, 'metadata.institution': new Types.ObjectId(institution), 'metadata.item': item, 'metadata.committed': true });
+/** The committed files of an item (of a row, when `row` is given; otherwise of the top level). */
+export async function countEvidence(edition: string, institution: string, item: string, row?: string, session?: ClientSession): Promise<number> {
+  return filesCollection().countDocuments(
+    { 'metadata.edition': edition, 'metadata.institution': new Types.ObjectId(institution), 'metadata.item': item, 'metadata.committed': true, 'metadata.row': row ?? null },
+    { ...(session && { session }) },
+  );
 }
 
-/** Makes pending files part of the answers of an item. Only files of this owner that are still pending. */
-export async function commitEvidence(owner: EvidenceOwner, files: readonly { evidenceId: string; item: string }[]): Promise<void> {
+/**
+ * Makes pending files part of the answers of an item (of a row, with `row`). Only files of this owner
+ * that are still pending; answers how many it committed.
+ */
+export async function commitEvidence(owner: EvidenceOwner, files: readonly { evidenceId: string; item: string; row?: string }[], session?: ClientSession): Promise<number> {
+  let committed = 0;
   for (const file of files) {
-    await filesCollection().updateOne(
+    const result = await filesCollection().updateOne(
       { _id: new Types.ObjectId(file.evidenceId), 'metadata.edition': owner.edition, 'metadata.institution': new Types.ObjectId(owner.institution), 'metadata.committed': false },
-      { $set: { 'metadata.item': file.item, 'metadata.committed': true, 'metadata.committedAt': new Date() } },
+      { $set: { 'metadata.item': file.item, ...(file.row !== undefined && { 'metadata.row': file.row }), 'metadata.committed': true, 'metadata.committedAt': new Date() } },
+      { ...(session && { session }) },
     );
+    committed += result.modifiedCount;
+  }
+  return committed;
+}
+
+/** The committed files of some rows of a group (by the rows' keys). */
+export async function rowsEvidence(edition: string, institution: string, group: string, rows: readonly string[], session?: ClientSession): Promise<EvidenceFile[]> {
+  if (rows.length === 0) return [];
+  const files = await filesCollection()
+    .find(
+      { 'metadata.edition': edition, 'metadata.institution': new Types.ObjectId(institution), 'metadata.committed': true, 'metadata.row': { $in: [...rows] }, 'metadata.item': { $regex: `^${group}\\.` } },
+      { sort: { uploadDate: 1, _id: 1 }, ...(session && { session }) },
+    )
+    .toArray();
+  return files.map((f) => evidenceView(f as unknown as StoredFile));
+}
+
+/**
+ * Takes committed files out of the answers (in the caller's transaction): they are pending again, no
+ * list shows them, and `discardDetached` removes them once the transaction has committed. A detach
+ * that is rolled back leaves the files where they were.
+ */
+export async function detachEvidence(edition: string, institution: string, fileIds: readonly string[], session?: ClientSession): Promise<void> {
+  if (fileIds.length === 0) return;
+  await filesCollection().updateMany(
+    { _id: { $in: fileIds.map((id) => new Types.ObjectId(id)) }, 'metadata.edition': edition, 'metadata.institution': new Types.ObjectId(institution), 'metadata.committed': true },
+    { $set: { 'metadata.committed': false, 'metadata.detachedAt': new Date() } },
+    { ...(session && { session }) },
+  );
+}
+
+/** Removes detached files (after their transaction committed); a file committed again meanwhile is kept. */
+export async function discardDetached(fileIds: readonly string[]): Promise<void> {
+  for (const id of fileIds) {
+    const still = await filesCollection().countDocuments({ _id: new Types.ObjectId(id), 'metadata.committed': false });
+    if (still) await discard(BUCKETS.evidence, id);
   }
 }
 
-/** Removes files received in a request that was refused. */
+/** Removes files received in a request that was refused; a file the request already committed is kept. */
 export async function discardReceived(files: readonly Partial<ReceivedEvidence>[] | undefined): Promise<void> {
-  for (const file of files ?? []) if (file.evidenceId) await discard(BUCKETS.evidence, file.evidenceId);
+  for (const file of files ?? []) {
+    if (!file.evidenceId) continue;
+    if (await filesCollection().countDocuments({ _id: new Types.ObjectId(file.evidenceId), 'metadata.committed': true })) continue;
+    await discard(BUCKETS.evidence, file.evidenceId);
+  }
 }
 
-/** One committed file of an institution, or undefined. */
-export async function findEvidence(edition: string, institution: string, fileId: string): Promise<EvidenceFile | undefined> {
+/** One committed file of an institution (in a scope, see EvidenceScope), or undefined. */
+export async function findEvidence(edition: string, institution: string, fileId: string, scope: EvidenceScope = 'all', session?: ClientSession): Promise<EvidenceFile | undefined> {
   if (!Types.ObjectId.isValid(fileId) || !Types.ObjectId.isValid(institution)) return undefined;
-  const file = await bucket(BUCKETS.evidence)
-    .find({ _id: new Types.ObjectId(fileId), 'metadata.edition': edition, 'metadata.institution': new Types.ObjectId(institution), 'metadata.committed': true })
-    .next();
+  const file = await filesCollection().findOne(
+    { _id: new Types.ObjectId(fileId), 'metadata.edition': edition, 'metadata.institution': new Types.ObjectId(institution), 'metadata.committed': true, ...scopeFilter(scope) },
+    { ...(session && { session }) },
+  );
   return file ? evidenceView(file as unknown as StoredFile) : undefined;
 }
 
-/** Removes one committed file of an institution; false when there is none. */
+/** Removes one committed file of an institution's own answers; undefined when there is none. */
 export async function removeEvidence(edition: string, institution: string, fileId: string): Promise<EvidenceFile | undefined> {
-  const file = await findEvidence(edition, institution, fileId);
+  const file = await findEvidence(edition, institution, fileId, 'answers');
   if (file) await discard(BUCKETS.evidence, file.id);
   return file;
 }

@@ -20,6 +20,8 @@ export interface Operation {
   body?: object;
   /** Content types accepted besides JSON (uploads). */
   bodyTypes?: string[];
+  /** The fields of a multipart body (default: one file in "archivo"). */
+  multipart?: { properties: Record<string, object>; required?: string[] };
   /**
    * Per status code: a description, or a description with the body's JSON Schema (`schema`, sent as
    * application/json unless `contentType` says otherwise, e.g. application/problem+json or text/csv).
@@ -77,7 +79,10 @@ export function openApiDocument(operations: readonly Operation[]): object {
     const queryParams = Object.entries(queryProps).map(([name, schema]) => ({ name, in: 'query', required: false, schema }));
     const content: Record<string, object> = {};
     if (op.body) content['application/json'] = { schema: op.body };
-    for (const type of op.bodyTypes ?? []) content[type] = { schema: type.startsWith('multipart/') ? { type: 'object', properties: { archivo: { type: 'string', format: 'binary' } } } : { type: 'string', format: 'binary' } };
+    for (const type of op.bodyTypes ?? []) {
+      const multipart = op.multipart ? { type: 'object', ...op.multipart } : { type: 'object', properties: { archivo: { type: 'string', format: 'binary' } } };
+      content[type] = { schema: type.startsWith('multipart/') ? multipart : { type: 'string', format: 'binary' } };
+    }
     paths[path] ??= {};
     paths[path][op.method] = {
       operationId: `${op.method}${toOpenApiPath(op.path).replace(/[{}]/g, '').replace(/\/(\w)/g, (_m, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, '')}`,

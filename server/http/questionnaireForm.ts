@@ -5,6 +5,7 @@
  */
 import {
   EVIDENCE_SUFFIX,
+  ROW_KEY,
   appliesToInstitution,
   applicableChoices,
   visibleItems,
@@ -21,48 +22,78 @@ const FILE_FIELD_PREFIX = 'archivo:';
 /** Per-item reasons of a change: "motivo[<item>]". */
 const REASON_FIELD = /^motivo\[([A-Za-z0-9_]{1,100})\]$/;
 const ROW_FIELD = /^([A-Za-z0-9_]+)\[(\d{1,4})\]\[([A-Za-z0-9_]+(?::evidence)?)\]$/;
+/** A row's «Quitar esta fila al guardar» box: "group[3][_quitar]". */
+const ROW_REMOVE = '_quitar';
 
 export type FormAnswers = Record<string, unknown>;
 
 /**
  * Answers from a url-encoded or multipart form: "item" → value, repeated checkboxes → list,
- * "group[3][child]" → row 3 of the group (rows in index order, blank ones kept so error paths match
- * the page). Empty fields are unanswered. Unknown names are passed on for the engine to refuse.
+ * "group[3][child]" → row 3 of the group (rows in index order, blank ones kept so error paths and
+ * posted files match the page's row numbers; multipart parsers hand them over already nested). A row's
+ * key ("group[3][_key]") stays with the row; a row whose «quitar» box is ticked is posted blank, so it
+ * is dropped. Empty fields are unanswered. Unknown names are passed on for the engine to refuse.
  */
 export function answersFromForm(def: QuestionnaireDefinition, body: unknown): FormAnswers {
   const answers: FormAnswers = {};
   const rows = new Map<string, Map<number, Record<string, unknown>>>();
   const multiple = new Set<string>();
+  const groups = new Set<string>();
   for (const section of def.sections) {
     for (const item of section.items) {
       if (item.kind === 'multiple') multiple.add(item.id);
-      if (item.kind === 'group') for (const child of item.items) if (child.kind === 'multiple') multiple.add(`${item.id}.${child.id}`);
+      if (item.kind === 'group') {
+        groups.add(item.id);
+        for (const child of item.items) if (child.kind === 'multiple') multiple.add(`${item.id}.${child.id}`);
+      }
     }
   }
+  const rowEntry = (group: string, index: number) => {
+    const groupRows = rows.get(group) ?? new Map<number, Record<string, unknown>>();
+    rows.set(group, groupRows);
+    const entry = groupRows.get(index) ?? {};
+    groupRows.set(index, entry);
+    return entry;
+  };
   const clean = (key: string, value: unknown): unknown => {
     const list = (Array.isArray(value) ? value : [value]).filter((v) => typeof v === 'string' && v.trim() !== '');
     if (multiple.has(key)) return list.length ? list : undefined;
     if (list.length === 0) return undefined;
     return list.length === 1 ? list[0] : list;
   };
+  const cell = (group: string, index: number, child: string, value: unknown) => {
+    const entry = rowEntry(group, index);
+    const cleaned = clean(`${group}.${child}`, value);
+    if (cleaned !== undefined) entry[child] = cleaned;
+  };
   for (const [key, value] of Object.entries((body ?? {}) as Record<string, unknown>)) {
     if (RESERVED_FIELDS.has(key) || key.startsWith(FILE_FIELD_PREFIX) || REASON_FIELD.test(key)) continue;
     const row = ROW_FIELD.exec(key);
     if (row) {
       const [, group, index, child] = row as unknown as [string, string, string, string];
-      const groupRows = rows.get(group) ?? new Map<number, Record<string, unknown>>();
-      rows.set(group, groupRows);
-      const entry = groupRows.get(Number(index)) ?? {};
-      groupRows.set(Number(index), entry);
-      const cleaned = clean(`${group}.${child}`, value);
-      if (cleaned !== undefined) entry[child] = cleaned;
+      cell(group, Number(index), child, value);
+      continue;
+    }
+    // Multipart bodies arrive nested: "requests[2][topic]" is { requests: [ , , { topic } ] }.
+    if (groups.has(key) && value && typeof value === 'object') {
+      const entries = Array.isArray(value) ? [...value.entries()] : Object.entries(value).map(([i, v]) => [Number(i), v] as const);
+      for (const [index, fields] of entries) {
+        if (!Number.isInteger(index) || index < 0 || index > 9999) continue;
+        rowEntry(key, index);
+        if (fields && typeof fields === 'object' && !Array.isArray(fields)) for (const [child, v] of Object.entries(fields)) if (/^[A-Za-z0-9_]+(?::evidence)?$/.test(child)) cell(key, index, child, v);
+      }
       continue;
     }
     const cleaned = clean(key, value);
     if (cleaned !== undefined) answers[key] = cleaned;
   }
   for (const [group, byIndex] of rows) {
-    const ordered = [...byIndex.entries()].sort(([a], [b]) => a - b).map(([, row]) => row);
+    // Every index up to the last posted one, so a row's place in the list is its place on the page.
+    const last = Math.max(...byIndex.keys());
+    const ordered = Array.from({ length: last + 1 }, (_, i) => {
+      const row = byIndex.get(i) ?? {};
+      return row[ROW_REMOVE] !== undefined ? {} : row;
+    });
     while (ordered.length && Object.keys(ordered[ordered.length - 1]!).length === 0) ordered.pop();
     if (ordered.length) answers[group] = ordered;
   }
@@ -128,7 +159,7 @@ export interface FieldView {
   evidence?: { name: string; domId: string; value: string; error?: string };
   /** The id of the question's block on its page (top-level items only): links from comments and errors lead there. */
   anchor?: string;
-  /** Evidence files of an item that takes them (top-level items only). */
+  /** Evidence files of an item that takes them (top-level items, and the citizen logs' rows). */
   files?: FilesView;
   error?: string;
   comment?: string;
@@ -149,13 +180,24 @@ export interface GroupView {
   help?: string;
   required: boolean;
   rowLabel: string;
-  rows: { index: number; label: string; fields: FieldView[]; isNew: boolean }[];
+  rows: RowView[];
   /** The conditions of the row fields, said once for the whole group. */
   conditions: ConditionNote[];
   error?: string;
   comment?: string;
   changeReason?: ChangeReasonView;
   display: string;
+}
+
+export interface RowView {
+  index: number;
+  label: string;
+  fields: FieldView[];
+  isNew: boolean;
+  /** The row's stable key, posted back in a hidden field so the row keeps its identity (and files). */
+  key?: { name: string; value: string };
+  /** The «quitar esta fila» box of a stored row (forms that remove rows). */
+  remove?: { name: string; domId: string; label: string };
 }
 
 /** One condition said once: «Si «¿Se respondió?» es «Sí»»: the questions it governs. */
@@ -193,8 +235,9 @@ export interface FilesView {
 }
 
 export interface EvidenceFilesOptions {
-  /** Items that take files. */
+  /** Items that take files: item ids, and "<group>.<item>" for the items of rows. */
   accepts: ReadonlySet<string>;
+  /** Item id, or "<group>.<item>#<row key>" for a row's item → its files. */
   byItem: ReadonlyMap<string, readonly EvidenceFileView[]>;
   editable: boolean;
   maxPerItem: number;
@@ -210,6 +253,8 @@ export interface FormViewOptions {
   comments?: Record<string, string>;
   /** Add one empty row to each group (editable pages). */
   newRows?: boolean;
+  /** A «quitar esta fila» box in each stored row (editable pages that remove rows). */
+  removableRows?: boolean;
   /** Evidence files attached to items (their errors come in `errors` under "<item>:archivo"). */
   files?: EvidenceFilesOptions;
   /**
@@ -238,12 +283,19 @@ function conditionNotes(def: QuestionnaireDefinition, items: readonly RowItem[] 
   return [...notes].map(([text, labels]) => ({ text, items: labels }));
 }
 
-function filesView(itemId: string, options: FormViewOptions): FilesView | undefined {
+/**
+ * The files of an item, or of a row's item: `row` gives the group, the row's place on the page (its
+ * file input is "archivo:<group>[<index>].<item>") and its key (where its stored files are).
+ */
+function filesView(itemId: string, options: FormViewOptions, row?: { group: string; index: number; key?: string }): FilesView | undefined {
   const files = options.files;
-  if (!files?.accepts.has(itemId)) return undefined;
-  const list = (files.byItem.get(itemId) ?? []).map((f) => ({ ...f, ...(files.downloadBase && { href: files.downloadBase + f.id }) }));
-  const path = `${itemId}:archivo`;
-  return { name: FILE_FIELD_PREFIX + itemId, domId: domIdOf(path), list, editable: files.editable, canAdd: files.editable && list.length < files.maxPerItem, error: options.errors?.[path] };
+  const accepted = row ? `${row.group}.${itemId}` : itemId;
+  if (!files?.accepts.has(accepted)) return undefined;
+  const stored = row ? (row.key ? files.byItem.get(`${accepted}#${row.key}`) : undefined) : files.byItem.get(itemId);
+  const list = (stored ?? []).map((f) => ({ ...f, ...(files.downloadBase && { href: files.downloadBase + f.id }) }));
+  const field = row ? `${row.group}[${row.index}].${itemId}` : itemId;
+  const path = `${field}:archivo`;
+  return { name: FILE_FIELD_PREFIX + field, domId: domIdOf(path), list, editable: files.editable, canAdd: files.editable && list.length < files.maxPerItem, error: options.errors?.[path] };
 }
 
 const YES_NO = [
@@ -374,6 +426,7 @@ export function questionnaireView(def: QuestionnaireDefinition, answers: FormAns
           if (options.newRows && rows.length < item.maxRows) rows.push({ values: {}, index: rows.length, isNew: true });
           const rowLabel = item.rowLabel?.es ?? 'Registro';
           const children = item.items.filter((child) => appliesToInstitution(child.appliesTo, options.institution));
+          const keyOf = (values: Record<string, unknown>) => (typeof values[ROW_KEY] === 'string' ? (values[ROW_KEY] as string) : undefined);
           return {
             isGroup: true,
             anchor: `pregunta-${item.id}`,
@@ -389,15 +442,21 @@ export function questionnaireView(def: QuestionnaireDefinition, answers: FormAns
             error: options.errors?.[item.id],
             comment: options.comments?.[item.id],
             display: `${stored.length} ${stored.length === 1 ? 'registro' : 'registros'}`,
-            rows: rows.map(({ values, index, isNew }) => ({
-              index,
-              isNew,
-              label: isNew ? `${rowLabel} (nueva fila)` : `${rowLabel} ${index + 1}`,
-              fields: children
-                .map((child) =>
-                  fieldView(def, child, values, { path: `${item.id}[${index}].${child.id}`, name: (id) => `${item.id}[${index}][${id}]` }, options, !child.showIf || !isNew, item.items),
-                ),
-            })),
+            rows: rows.map(({ values, index, isNew }): RowView => {
+              const key = keyOf(values);
+              return {
+                index,
+                isNew,
+                label: isNew ? `${rowLabel} (nueva fila)` : `${rowLabel} ${index + 1}`,
+                ...(key && { key: { name: `${item.id}[${index}][${ROW_KEY}]`, value: key } }),
+                ...(options.removableRows && !isNew && { remove: { name: `${item.id}[${index}][${ROW_REMOVE}]`, domId: domIdOf(`${item.id}[${index}]:quitar`), label: `Quitar ${rowLabel} ${index + 1} al guardar, con sus archivos de evidencia` } }),
+                fields: children.map((child) => {
+                  const field = fieldView(def, child, values, { path: `${item.id}[${index}].${child.id}`, name: (id) => `${item.id}[${index}][${id}]` }, options, !child.showIf || !isNew, item.items);
+                  const files = filesView(child.id, options, { group: item.id, index, key });
+                  return files ? { ...field, files } : field;
+                }),
+              };
+            }),
           };
         }),
       };
@@ -422,8 +481,12 @@ export function labelledErrors(def: QuestionnaireDefinition, errors: readonly { 
     const [, top, index, child, suffix] = match;
     const evidence = suffix === ':evidence' ? 'evidencia' : suffix === ':archivo' ? 'archivo de evidencia' : suffix === ':motivo' ? 'motivo del cambio' : undefined;
     const item = labelOfItem(def, top!);
-    const childItem = item?.kind === 'group' && child ? item.items.find((c) => c.id === child) : undefined;
-    const label = [item?.label.es ?? top, index !== undefined ? `registro ${Number(index) + 1}` : undefined, childItem?.label.es ?? child, evidence].filter(Boolean).join(' › ');
+    const group = item?.kind === 'group' ? item : undefined;
+    const childItem = group && child ? group.items.find((c) => c.id === child) : undefined;
+    // The row as the page names it («Solicitud 3»).
+    const rowName = index !== undefined ? `${group?.rowLabel?.es ?? 'Registro'} ${Number(index) + 1}` : undefined;
+    const childLabel = child === ROW_KEY ? 'clave de la fila' : (childItem?.label.es ?? child);
+    const label = [item?.label.es ?? top, rowName, childLabel, evidence].filter(Boolean).join(' › ');
     return { ...error, label };
   });
 }

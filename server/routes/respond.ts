@@ -102,7 +102,7 @@ async function renderQuestionnaire(req: Request, res: Response, override?: Overr
   const settings = evidenceSettings();
   const files = {
     accepts: new Set(evidenceItems(instrument.definition).keys()),
-    byItem: evidenceByItem(await listEvidence(principal.edition, principal.institution)),
+    byItem: evidenceByItem(await listEvidence(principal.edition, principal.institution, 'answers')),
     editable,
     maxPerItem: settings.maxFilesPerItem,
   };
@@ -554,7 +554,7 @@ export function respondRouter(): Router {
 async function respondentFiles(principal: RespondentPrincipal, instrument: RespondentContext['instrument'], editable: boolean) {
   return {
     accepts: new Set(evidenceItems(instrument.definition).keys()),
-    byItem: evidenceByItem(await listEvidence(principal.edition, principal.institution)),
+    byItem: evidenceByItem(await listEvidence(principal.edition, principal.institution, 'answers')),
     editable,
     maxPerItem: evidenceSettings().maxFilesPerItem,
   };

@@ -31,9 +31,10 @@ import { explanationView, institutionExplanation } from '../services/explanation
 import { scoreExplanationSchema } from '../http/explanationSchema.js';
 import { progress } from '../../questionnaires/engine.js';
 import type { ApiRegistry } from '../http/api.js';
-import { evidenceByItem, evidenceItems, evidenceSettings, listEvidence } from '../files/evidence.js';
+import { EVIDENCE_TYPE_WORDS, ROW_FILE_FIELD, discardReceived, evidenceByItem, evidenceItems, evidenceSettings, listEvidence, megabytes, rowEvidenceItems, rowItemId } from '../files/evidence.js';
 import { changesSinceReturn, type AnswerChange } from '../services/answerChanges.js';
-import { mayDownloadEvidence } from './evidence.js';
+import { mayDownloadEvidence, receiveEvidence, receivedFiles, requireLogsWriter, staffOwnerOf } from './evidence.js';
+import { receivedFileRefusal, rowPlaceText, type LogFileChanges, type LogFileToAttach } from '../services/logEvidence.js';
 import { answers as answersSchema, institutionRef, progress as progressSchema, responseStatus, sha256, storedScore } from '../http/schemas.js';
 
 const OBJECT_ID = /^[0-9a-f]{24}$/;
@@ -115,7 +116,17 @@ interface CitizenLogsBody {
 }
 const citizenLogsBody = {
   type: 'object',
-  properties: { answers: { type: 'object' }, complete: { type: 'boolean', nullable: true }, reason: { type: 'string', maxLength: 1000, nullable: true }, baseRevision: baseRevisionProperty },
+  properties: {
+    answers: {
+      type: 'object',
+      description:
+        'The whole logs, as GET .../review gives them under logs.answers. Each row of a group carries its key "_key": send it back to keep the row (and its evidence files); ' +
+        'a row without one is a new row and gets a key; a stored row whose key is not sent is removed, and its evidence files with it.',
+    },
+    complete: { type: 'boolean', nullable: true },
+    reason: { type: 'string', maxLength: 1000, nullable: true },
+    baseRevision: baseRevisionProperty,
+  },
   required: ['answers'],
   additionalProperties: false,
 } as unknown as JSONSchemaType<CitizenLogsBody>;
@@ -148,12 +159,23 @@ async function renderReview(req: Request, res: Response, override?: ReviewOverri
   const institution = data.answers.context.institution;
   const comments = Object.fromEntries((data.answers.response?.comments ?? []).map((c) => [c.item, c.comment]));
   const reviewing = writable && data.answers.status === 'submitted';
+  const settings = evidenceSettings();
+  const stored = await listEvidence(editionId, institutionId);
+  const downloadBase = mayDownloadEvidence(user, editionId) ? `/api/v1/editions/${encodeURIComponent(editionId)}/institutions/${institutionId}/evidence/` : undefined;
   const files = {
     accepts: new Set(evidenceItems(data.own.definition).keys()),
-    byItem: evidenceByItem(await listEvidence(editionId, institutionId)),
+    byItem: evidenceByItem(stored.filter((f) => f.row === undefined)),
     editable: false,
-    maxPerItem: evidenceSettings().maxFilesPerItem,
-    ...(mayDownloadEvidence(user, editionId) && { downloadBase: `/api/v1/editions/${encodeURIComponent(editionId)}/institutions/${institutionId}/evidence/` }),
+    maxPerItem: settings.maxFilesPerItem,
+    ...(downloadBase && { downloadBase }),
+  };
+  // The citizen logs' rows keep their own files (by the row's key), attached by whoever writes the logs.
+  const logFiles = data.logs && {
+    accepts: new Set(rowEvidenceItems(data.logs.definition).keys()),
+    byItem: evidenceByItem(stored.filter((f) => f.row !== undefined)),
+    editable: writable,
+    maxPerItem: settings.maxFilesPerItem,
+    ...(downloadBase && { downloadBase }),
   };
   // What the respondent changed since the answers were given back, with the reasons, beside each answer.
   const changes = new Map<string, AnswerChange>(data.changes.changes.map((c) => [c.item, c]));
@@ -165,7 +187,7 @@ async function renderReview(req: Request, res: Response, override?: ReviewOverri
   }));
   const logAnswers = override?.logAnswers ?? data.logResponse?.answers ?? {};
   const logErrors = override?.logErrors ?? [];
-  const logSections = data.logs ? questionnaireView(data.logs.definition, logAnswers, { institution, errors: errorsByPath(logErrors), newRows: writable }) : [];
+  const logSections = data.logs ? questionnaireView(data.logs.definition, logAnswers, { institution, errors: errorsByPath(logErrors), newRows: writable, removableRows: writable, files: logFiles }) : [];
   renderPage(
     req,
     res,
@@ -198,6 +220,7 @@ async function renderReview(req: Request, res: Response, override?: ReviewOverri
         sections: logSections,
         progress: progress(data.logs.definition, logAnswers, data.logResponse!.context),
         reason: override?.reason ?? '',
+        evidenceLimits: `${EVIDENCE_TYPE_WORDS}; hasta ${megabytes(settings.maxBytes)} por archivo y ${settings.maxFilesPerItem} archivos por pregunta de cada fila`,
       },
       errors: labelledErrors(data.logs?.definition ?? data.own.definition, logErrors),
       errorsHeading: override?.errorsHeading,
@@ -251,7 +274,7 @@ const STATE_NOW = (error: HttpProblem) => {
   return status && status in STATUS_LABELS ? `Ahora las respuestas están «${STATUS_LABELS[status]}».` : '';
 };
 
-async function saveLogs(editionId: string, institutionId: string, user: UserPrincipal, answers: unknown, options: { complete: boolean; reason: string; baseRevision?: number; allOrNothing: boolean }) {
+async function saveLogs(editionId: string, institutionId: string, user: UserPrincipal, answers: unknown, options: { complete: boolean; reason: string; baseRevision?: number; allOrNothing: boolean; files?: LogFileChanges }) {
   const logs = await editionInstrument(editionId, 'evaluator');
   return saveCitizenLogs(editionId, institutionId, logs, answers, { actor: actorOf(user), ...options });
 }
@@ -303,40 +326,113 @@ export function reviewRouter(): Router {
     });
   });
 
-  router.post('/evaluacion/:edition/sujetos/:id/bitacora', signedIn, async (req, res) => {
-    const { user, edition } = await writableEdition(res, String(req.params.edition));
-    const institutionId = institutionParam(req);
-    const logs = await editionInstrument(edition.editionId, 'evaluator');
-    const answers = answersFromForm(logs.definition, req.body);
-    const reason = formField(req.body, 'reason');
-    const complete = formField(req.body, 'action') === 'complete';
-    let saved: Awaited<ReturnType<typeof saveLogs>>;
+  router.post('/evaluacion/:edition/sujetos/:id/bitacora', signedIn, requireLogsWriter, receiveEvidence('page', { owner: staffOwnerOf, maxFiles: LOG_FORM_MAX_FILES }), async (req, res) => {
+    const received = receivedFiles(req).filter((f) => f.evidenceId || f.rejected);
     try {
-      saved = await saveLogs(edition.editionId, institutionId, user, answers, { complete, reason, baseRevision: formRevision(req.body), allOrNothing: false });
-    } catch (error) {
-      if (error instanceof HttpProblem && (error.status === 400 || error.status === 409)) {
-        const stale = error.code === 'stale_revision' || error.code === 'response_state';
-        return renderReview(req, res, {
-          logAnswers: answers,
-          logErrors: error.errors ?? [],
-          reason,
-          status: error.status,
-          actionError: stale ? 'No se guardó la bitácora: otra persona la cambió desde que abrió esta página. Revise la versión guardada abajo y vuelva a capturar sus cambios.' : error.errors?.length ? undefined : error.pageMessage,
-          errorsHeading: 'No se guardó nada:',
-        });
-      }
-      throw error;
+      await saveLogsForm(req, res, received);
+    } finally {
+      // Nothing of a refused post is kept: the files it brought and did not attach are removed.
+      await discardReceived(received);
     }
-    if (saved.rejected.length) {
-      const kept = saved.rejected.length === 1 ? '1 respuesta no se guardó' : `${saved.rejected.length} respuestas no se guardaron`;
-      return renderReview(req, res, { logAnswers: answers, logErrors: saved.rejected, reason, status: 400, errorsHeading: `Se guardó la bitácora; ${kept}:` });
-    }
-    flash(req, complete ? 'Bitácora ciudadana completa; la calificación se recalculó.' : 'Bitácora guardada como borrador.');
-    res.redirect(303, `/evaluacion/${edition.editionId}/sujetos/${institutionId}#bitacora`);
   });
 
   return router;
 }
+
+/** Page forms send a part for every file input of every row (chosen or not): room for all of them. */
+const LOG_FORM_MAX_FILES = 300;
+
+/**
+ * The evidence files posted with the logs' form: each to the item of the row it was posted in
+ * ("archivo:requests[2].dateAnswered"), or the Spanish reasons to refuse the whole post, naming the
+ * question and the row as the page does («Fecha de la respuesta» (Solicitud 3)).
+ */
+function postedLogFiles(def: Parameters<typeof rowEvidenceItems>[0], files: ReturnType<typeof receivedFiles>): { attach: LogFileToAttach[] } | { errors: FieldError[] } {
+  const items = rowEvidenceItems(def);
+  const errors: FieldError[] = [];
+  const attach: LogFileToAttach[] = [];
+  for (const file of files) {
+    const match = ROW_FILE_FIELD.exec(file.fieldname);
+    const item = match ? items.get(rowItemId(match[1]!, match[3]!)) : undefined;
+    if (!match || !item) {
+      errors.push({ field: '', reason: `El archivo «${file.originalname}» no corresponde a una pregunta de la bitácora que pida evidencia; no se guardó nada.` });
+      continue;
+    }
+    const index = Number(match[2]);
+    if (file.rejected) {
+      errors.push({ field: `${item.group}[${index}].${item.item}:archivo`, reason: receivedFileRefusal(file.rejected, file.originalname, rowPlaceText(item.label, item.rowLabel, index + 1)) });
+      continue;
+    }
+    attach.push({ evidenceId: file.evidenceId!, item: rowItemId(item.group, item.item), index, name: file.originalname });
+  }
+  return errors.length ? { errors } : { attach };
+}
+
+/** Saves the logs' form with its files, or shows why nothing was saved. */
+async function saveLogsForm(req: Request, res: Response, received: ReturnType<typeof receivedFiles>): Promise<void> {
+  const { user, edition } = await writableEdition(res, String(req.params.edition));
+  const institutionId = institutionParam(req);
+  const logs = await editionInstrument(edition.editionId, 'evaluator');
+  if (res.locals.evidenceUploadError) {
+    const settings = evidenceSettings();
+    const tooLarge = (res.locals.evidenceUploadError as { code?: string }).code === 'LIMIT_FILE_SIZE';
+    await renderReview(req, res, {
+      status: tooLarge ? 413 : 400,
+      actionError: tooLarge
+        ? `No se guardó la bitácora: el envío se interrumpió porque un archivo es mucho más grande que el límite de ${megabytes(settings.maxBytes)}. Vuelva a capturar sus cambios y adjunte archivos más pequeños.`
+        : 'No se guardó la bitácora: el envío traía más archivos o campos de los que se aceptan de una vez. Vuelva a capturar sus cambios y adjunte menos archivos en cada envío.',
+    });
+    return;
+  }
+  const answers = answersFromForm(logs.definition, req.body);
+  const reason = formField(req.body, 'reason');
+  const removing = formField(req.body, 'quitarArchivo');
+  const action = formField(req.body, 'action');
+  const posted = postedLogFiles(logs.definition, received);
+  if ('errors' in posted) {
+    await renderReview(req, res, { logAnswers: answers, logErrors: posted.errors, reason, status: 400, errorsHeading: 'No se guardó nada:' });
+    return;
+  }
+  // «Quitar» a file keeps the logs as they are (complete stays complete); the buttons say what else to do.
+  const current = removing && !action ? await loadResponse(edition.editionId, institutionId, logs) : undefined;
+  const complete = action === 'complete' || current?.status === 'approved';
+  let saved: Awaited<ReturnType<typeof saveLogs>>;
+  try {
+    saved = await saveLogs(edition.editionId, institutionId, user, answers, {
+      complete,
+      reason,
+      baseRevision: formRevision(req.body),
+      allOrNothing: false,
+      files: { attach: posted.attach, remove: removing ? [removing] : [] },
+    });
+  } catch (error) {
+    if (error instanceof HttpProblem && (error.status === 400 || error.status === 404 || error.status === 409)) {
+      const stale = error.code === 'stale_revision' || error.code === 'response_state';
+      await renderReview(req, res, {
+        logAnswers: answers,
+        logErrors: error.errors ?? [],
+        reason,
+        status: error.status,
+        actionError: stale ? 'No se guardó la bitácora: otra persona la cambió desde que abrió esta página. Revise la versión guardada abajo y vuelva a capturar sus cambios.' : error.errors?.length ? undefined : error.pageMessage,
+        errorsHeading: 'No se guardó nada:',
+      });
+      return;
+    }
+    throw error;
+  }
+  const note = [
+    saved.files.attached.length ? (saved.files.attached.length === 1 ? 'Se adjuntó 1 archivo.' : `Se adjuntaron ${saved.files.attached.length} archivos.`) : '',
+    saved.files.removed.length ? (saved.files.removed.length === 1 ? `Se quitó el archivo «${saved.files.removed[0]!.name}».` : `Se quitaron ${saved.files.removed.length} archivos.`) : '',
+  ].filter(Boolean).join(' ');
+  if (saved.rejected.length) {
+    const notStored = saved.rejected.length === 1 ? '1 respuesta no se guardó' : `${saved.rejected.length} respuestas no se guardaron`;
+    await renderReview(req, res, { logAnswers: answers, logErrors: saved.rejected, reason, status: 400, errorsHeading: `Se guardó la bitácora${saved.files.attached.length ? ' con sus archivos' : ''}; ${notStored}:` });
+    return;
+  }
+  flash(req, `${complete ? 'Bitácora ciudadana completa; la calificación se recalculó.' : 'Bitácora guardada como borrador.'}${note ? ` ${note}` : ''}`);
+  res.redirect(303, `/evaluacion/${edition.editionId}/sujetos/${institutionId}#bitacora`);
+}
+
 
 const NOT_YOURS = problem('unknown edition, or not assigned to the caller');
 const NOT_FOUND = problem('unknown edition or institution, or the edition is not assigned to the caller');
@@ -400,7 +496,7 @@ const reviewSchema = {
       required: ['questionnaire', 'status', 'answers', 'changesSinceReturn'],
       properties: { questionnaire: questionnaireRef, status: { type: 'string' }, answers: { type: 'object' }, progress: { type: 'object' }, comments: { type: 'array', items: { type: 'object' } }, changesSinceReturn: changesSchema },
     },
-    logs: { type: 'object', properties: { questionnaire: questionnaireRef, status: { type: 'string' }, answers: { type: 'object' }, progress: { type: 'object' } } },
+    logs: { type: 'object', properties: { questionnaire: questionnaireRef, status: { type: 'string' }, answers: { type: 'object', description: 'the citizen logs; each row of a group has its stable key "_key" (evidence files of a row name it as "row")' }, progress: { type: 'object' } } },
     audit: { type: 'array', items: { type: 'object' } },
     score: {
       type: 'object',
@@ -491,7 +587,7 @@ export function registerReviewApi(api: ApiRegistry): void {
     {
       method: 'put',
       path: '/editions/:edition/institutions/:id/citizen-logs',
-      summary: 'Save the citizen-perspective logs (all or nothing); complete=true validates them and counts them in the score',
+      summary: 'Save the citizen-perspective logs (all or nothing); complete=true validates them and counts them in the score. Rows keep their identity by "_key"; removing a row removes its evidence files',
       tag: 'review',
       access: writers,
       body: citizenLogsBody,

@@ -29,7 +29,9 @@ import {
   type Answers,
   type LoadedResponse,
 } from './responseStore.js';
-import { EVIDENCE_SUFFIX, progress, validateAnswers, type AnswerError } from '../../questionnaires/engine.js';
+import { EVIDENCE_SUFFIX, ROW_KEY, progress, validateAnswers, type AnswerError } from '../../questionnaires/engine.js';
+import { applyLogFiles, postedRowKeys, withRowKeys, withoutRowKeys, type LogFileChanges, type LogFilesOutcome } from './logEvidence.js';
+import { discardDetached } from '../files/evidence.js';
 
 export { STATUS_LABELS, loadResponse, type Answers, type LoadedResponse } from './responseStore.js';
 export { recomputeScore, scoreWithExplanation } from './questionnaireScores.js';
@@ -110,11 +112,13 @@ function mergeKeepingInvalid(valid: Answers, stored: Answers, errors: readonly A
       continue;
     }
     const storedRows = Array.isArray(stored[top]) ? (stored[top] as Record<string, unknown>[]) : [];
-    const storedRow = storedRows[Number(index)];
-    if (!storedRow) continue;
     const origins = rowOrigins.get(top) ?? [];
     const rows = Array.isArray(merged[top]) ? [...(merged[top] as Record<string, unknown>[])] : [];
     const at = origins.indexOf(Number(index));
+    // A row with a key (ROW_KEY) is the stored row of the same key; otherwise the one at its position.
+    const key = at >= 0 ? rows[at]?.[ROW_KEY] : undefined;
+    const storedRow = (key !== undefined && storedRows.find((row) => row[ROW_KEY] === key)) || storedRows[Number(index)];
+    if (!storedRow) continue;
     if (child === undefined) {
       // The whole row was not a row: keep the stored one in its place.
       if (at < 0) rows.splice(Math.min(Number(index), rows.length), 0, storedRow);
@@ -508,31 +512,48 @@ export interface LogsOptions {
   baseRevision?: number;
   /** The form path stores the valid answers of a draft and reports the others; the API is all or nothing. */
   allOrNothing?: boolean;
+  /** Evidence files of the rows' items to attach (received, pending) or remove, in the same transaction. */
+  files?: LogFileChanges;
 }
+
+const NO_FILES: LogFilesOutcome = { attached: [], removed: [], detached: [] };
 
 /**
  * The evaluators' citizen-perspective logs: saved as a draft or completed (then they count in the
  * score); a complete log saved as a draft is reopened. Each change is audited; after completion a
  * change needs a reason. One transaction with the edition's work lock and the score.
+ *
+ * Every row is stored with a stable key (ROW_KEY): rows posted with their key keep it, new rows get
+ * one. A stored row whose key is no longer posted is removed, and its evidence files with it; files
+ * posted with the change are attached to their rows in the same transaction (a refused file refuses
+ * the whole change). Files taken out are deleted after the transaction commits.
  */
 export async function saveCitizenLogs(editionId: string, institutionId: string, instrument: Instrument, input: unknown, options: LogsOptions) {
-  return optimistic(options.baseRevision, () =>
+  const saved = await optimistic(options.baseRevision, () =>
     reviewAction(editionId, institutionId, instrument, async (current, session) => {
       const editable: ResponseStatus[] = ['draft', 'approved'];
       if (!editable.includes(current.status)) throw stateConflict(current.response, editable);
       checkBase(current, options.baseRevision);
-      const checked = validateAnswers(instrument.definition, input, { ...current.context, mode: options.complete ? 'submit' : 'draft' });
+      const def = instrument.definition;
+      const checked = validateAnswers(def, input, { ...current.context, mode: options.complete ? 'submit' : 'draft' });
       const rejected = answerErrors(checked.errors);
       if (rejected.length && (options.complete || options.allOrNothing)) {
         throw badRequest(options.complete ? 'the logs are not complete yet' : 'some answers are invalid; nothing was stored', rejected);
       }
-      const answers = rejected.length ? mergeKeepingInvalid(checked.answers as Answers, current.answers, checked.errors, checked.rowOrigins) : (checked.answers as Answers);
-      const changed = changedItems(current.answers, answers);
+      const keyed = withRowKeys(def, checked.answers as Answers);
+      const answers = withRowKeys(def, rejected.length ? mergeKeepingInvalid(keyed, current.answers, checked.errors, checked.rowOrigins) : keyed);
+      // People (and the audit trail) see the answers; the rows' keys change nothing they read.
+      const changed = changedItems(withoutRowKeys(current.answers), withoutRowKeys(answers));
+      const rewritten = changedItems(current.answers, answers).length > 0;
       const nextStatus: ResponseStatus = options.complete ? 'approved' : 'draft';
       const statusChanges = nextStatus !== current.status || !current.response;
       const reason = checkReason(options.reason, Boolean(current.response?.firstSubmittedAt) && changed.length > 0);
-      if (changed.length === 0 && !statusChanges) {
-        return { status: current.status, revision: current.revision, changed, audited: false, rejected, score: undefined as unknown, answers };
+      const fileWork = Boolean(options.files?.attach?.length || options.files?.remove?.length) || rewritten;
+      const files = fileWork
+        ? await applyLogFiles({ def, edition: editionId, institution: institutionId, questionnaire: instrument.id, actor: options.actor, before: current.answers, after: answers, posted: postedRowKeys(keyed, checked.rowOrigins), changes: options.files ?? {}, session })
+        : NO_FILES;
+      if (!rewritten && !statusChanges) {
+        return { status: current.status, revision: current.revision, changed, audited: files.attached.length + files.removed.length > 0, rejected, score: undefined as unknown, answers, files };
       }
       const now = new Date();
       const doc = await transition(
@@ -549,11 +570,25 @@ export async function saveCitizenLogs(editionId: string, institutionId: string, 
         { session, upsert: true },
       );
       const base = { actor: options.actor, edition: editionId, institution: current.institution._id, questionnaire: instrument.id, at: now };
-      if (changed.length) await record({ ...base, action: 'logs.change', reason, items: itemChanges(instrument, current.answers, answers, changed) }, session);
+      if (changed.length) await record({ ...base, action: 'logs.change', reason, items: itemChanges(instrument, withoutRowKeys(current.answers), withoutRowKeys(answers), changed) }, session);
       if (nextStatus === 'approved' && current.status !== 'approved') await record({ ...base, action: 'logs.complete', oldValue: current.status, newValue: 'approved' }, session);
       if (nextStatus === 'draft' && current.status === 'approved') await record({ ...base, action: 'logs.reopen', oldValue: 'approved', newValue: 'draft', reason }, session);
       const scored = await recomputeScore(editionId, institutionId, session);
-      return { status: nextStatus, revision: revisionOf(doc), changed, audited: changed.length > 0, rejected, score: scored?.score as unknown, answers };
+      return { status: nextStatus, revision: revisionOf(doc), changed, audited: changed.length > 0 || files.attached.length + files.removed.length > 0, rejected, score: scored?.score as unknown, answers, files };
     }),
   );
+  await discardDetached(saved.files.detached);
+  return saved;
+}
+
+/**
+ * Attaches received files to rows of the citizen logs (by the rows' keys) or removes row files, without
+ * changing the answers: one transaction with the edition's work lock, audited; deleted files go after it.
+ */
+export async function changeCitizenLogFiles(editionId: string, institutionId: string, instrument: Instrument, files: LogFileChanges, options: { actor: Actor }): Promise<LogFilesOutcome> {
+  const outcome = await reviewAction(editionId, institutionId, instrument, async (current, session) =>
+    applyLogFiles({ def: instrument.definition, edition: editionId, institution: institutionId, questionnaire: instrument.id, actor: options.actor, before: current.answers, after: current.answers, changes: files, session }),
+  );
+  await discardDetached(outcome.detached);
+  return outcome;
 }

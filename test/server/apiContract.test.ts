@@ -318,6 +318,22 @@ describe('API contract: real responses of every operation match their documented
     await call(evaluator, 'post', `${base}/${zapopan.id}/approve`, 200);
     await call(evaluator, 'put', `${base}/${zapopan.id}/citizen-logs`, 400, { json: { answers: { requests: [{ topic: 'x' }] }, complete: true } });
     await call(evaluator, 'put', `${base}/${zapopan.id}/citizen-logs`, 200, { json: { answers: DEMO_CITIZEN_ANSWERS, complete: true } });
+    // evidence files of the citizen logs' rows, by the row's key
+    const logsAnswers = await json<{ logs: { answers: { requests: { _key: string }[] } } }>(await call(evaluator, 'get', `${base}/${zapopan.id}/review`, 200));
+    const rowKey = logsAnswers.logs.answers.requests[0]!._key;
+    const rowFileForm = (item: string, row: string) => {
+      const form = new FormData();
+      form.append('item', item);
+      form.append('row', row);
+      form.append('archivo', new Blob([new Uint8Array(pdfBytes)], { type: 'application/pdf' }), 'respuesta.pdf');
+      return form;
+    };
+    const rowFile = await json<{ id: string }>(await call(evaluator, 'post', `${base}/${zapopan.id}/citizen-logs/evidence`, 201, { body: rowFileForm('requests.dateAnswered', rowKey) }));
+    await call(evaluator, 'post', `${base}/${zapopan.id}/citizen-logs/evidence`, 400, { body: rowFileForm('requests.topic', rowKey) });
+    await call(evaluator, 'post', `${base}/${zapopan.id}/citizen-logs/evidence`, 404, { body: rowFileForm('requests.dateAnswered', 'no-such-row') });
+    await call(evaluator, 'get', `/editions/${pilot.editionId}/institutions/${zapopan.id}/evidence/${rowFile.id}`, 200);
+    await call(evaluator, 'delete', `${base}/${zapopan.id}/citizen-logs/evidence/${rowFile.id}`, 204);
+    await call(evaluator, 'delete', `${base}/${zapopan.id}/citizen-logs/evidence/${NO_ID}`, 404);
     await call(evaluator, 'get', `${base}/${zapopan.id}/review`, 200);
     await call(viewer, 'get', `/editions/${pilot.editionId}/review`, 404);
     await call(evaluator, 'get', `/editions/${pilot.editionId}/audit`, 200);
