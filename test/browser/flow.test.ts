@@ -4,6 +4,7 @@
  */
 import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { PDFDocument } from 'pdf-lib';
 import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
 import { makeUser } from '../setup/client.js';
@@ -139,11 +140,19 @@ describe('browser: admin invites, the institution answers, the evaluator returns
     expect(await evaluator.getByTestId('estado-respuestas').textContent()).to.equal('Aprobado');
     const requests = DEMO_CITIZEN_ANSWERS.requests as readonly Record<string, unknown>[];
     const proposals = DEMO_CITIZEN_ANSWERS.proposals as readonly Record<string, unknown>[];
+    const answerPdf = await PDFDocument.create();
+    answerPdf.addPage([200, 200]);
     for (let row = 0; row < Math.max(requests.length, proposals.length); row++) {
       if (requests[row]) await fillAnswers(evaluator, requests[row]!, (key) => `requests[${row}][${key}]`);
       if (proposals[row]) await fillAnswers(evaluator, proposals[row]!, (key) => `proposals[${row}][${key}]`);
+      // The institution's answer to the first request, attached in its row.
+      if (row === 0) await evaluator.locator('input[name="archivo:requests[0].dateAnswered"]').setInputFiles({ name: 'respuesta-00123416.pdf', mimeType: 'application/pdf', buffer: Buffer.from(await answerPdf.save()) });
       await evaluator.getByRole('button', { name: 'Guardar bitácora' }).click();
       expect(await evaluator.locator('.flash').textContent()).to.include('Bitácora guardada');
+      if (row === 0) {
+        expect(await evaluator.locator('.flash').textContent()).to.include('Se adjuntó 1 archivo.');
+        expect(await evaluator.locator('[data-group="requests"] fieldset.q-row[data-row="0"] a[download]').textContent()).to.equal('respuesta-00123416.pdf');
+      }
     }
     await evaluator.getByRole('button', { name: 'Guardar y marcar como completa' }).click();
     expect(await evaluator.getByTestId('estado-bitacora').textContent()).to.equal('Completa');
