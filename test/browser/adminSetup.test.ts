@@ -9,13 +9,13 @@
 import { expect } from 'chai';
 import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import ExcelJS from 'exceljs';
 import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
 import { makeUser } from '../setup/client.js';
 import { TestSmtp, addresses } from '../setup/smtp.js';
-import { resolveChromium } from '../../reports/chromium.js';
+import { launchBrowser } from '../setup/browser.js';
 import { closeMailTransports } from '../../server/mail/transport.js';
 import { InstitutionModel } from '../../server/models/institution.js';
 import { EditionModel } from '../../server/models/edition.js';
@@ -52,10 +52,7 @@ describe('browser: an admin sets up an edition and e-mails its invitations', fun
     process.env.SMTP_URL = smtp.url;
     delete process.env.MGA_HELP_EMAIL;
     server = await startTestServer();
-    browser = await chromium.launch({
-      executablePath: (await resolveChromium()).path,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();

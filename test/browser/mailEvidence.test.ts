@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { assignEditionToEvaluators } from '../setup/assignments.js';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { PDFDocument } from 'pdf-lib';
@@ -17,7 +17,7 @@ import { makeUser } from '../setup/client.js';
 import { createEdition } from '../../server/services/editions.js';
 import { SYSTEM_ACTOR } from '../../server/services/audit.js';
 import { importEditionSample } from '../../server/services/results.js';
-import { resolveChromium } from '../../reports/chromium.js';
+import { launchBrowser } from '../setup/browser.js';
 import { EditionModel } from '../../server/models/edition.js';
 import { closeMailTransports } from '../../server/mail/transport.js';
 
@@ -50,10 +50,7 @@ describe('browser: e-mailed invitations and an evidence upload', function () {
     await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
     process.env.SMTP_URL = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
     server = await startTestServer();
-    browser = await chromium.launch({
-      executablePath: (await resolveChromium()).path,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
