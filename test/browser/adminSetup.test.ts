@@ -17,6 +17,8 @@ import { makeUser } from '../setup/client.js';
 import { TestSmtp, addresses } from '../setup/smtp.js';
 import { launchBrowser } from '../setup/browser.js';
 import { closeMailTransports } from '../../server/mail/transport.js';
+import { startWorker, type JobWorker } from '../../server/jobs/queue.js';
+import { createLogger } from '../../server/logger.js';
 import { InstitutionModel } from '../../server/models/institution.js';
 import { EditionModel } from '../../server/models/edition.js';
 
@@ -43,6 +45,8 @@ describe('browser: an admin sets up an edition and e-mails its invitations', fun
   let server: TestServer;
   let browser: Browser;
   let smtp: TestSmtp;
+  // As `npm start` does: a worker sends the e-mailed invitations.
+  let worker: JobWorker | undefined;
   const saved = { smtp: process.env.SMTP_URL, help: process.env.MGA_HELP_EMAIL };
 
   before(async () => {
@@ -52,10 +56,12 @@ describe('browser: an admin sets up an edition and e-mails its invitations', fun
     process.env.SMTP_URL = smtp.url;
     delete process.env.MGA_HELP_EMAIL;
     server = await startTestServer();
+    worker = await startWorker({ logger: createLogger('silent'), settings: { leaseMs: 5000, pollMs: 200 } });
     browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
+    await worker?.stop();
     await server?.close();
     closeMailTransports();
     await smtp?.stop();
@@ -172,8 +178,10 @@ describe('browser: an admin sets up an edition and e-mails its invitations', fun
     await page.getByRole('button', { name: 'Abrir la captura' }).click();
     await page.waitForURL(new RegExp(`/admin/ediciones/${EDITION}$`));
     await page.getByRole('button', { name: 'Emitir invitaciones pendientes y enviarlas por correo' }).click();
-    await page.waitForURL(new RegExp(`/admin/ediciones/${EDITION}$`));
-    expect(await page.locator('.flash').textContent()).to.include('3 invitaciones emitidas; 3 enviadas por correo');
+    await page.waitForURL(/\/admin\/trabajos$/);
+    expect(await page.locator('.flash').textContent()).to.include('Se emitieron 3 invitaciones. 3 correos quedaron en cola y se envían en segundo plano');
+    await shoot(page, 'trabajos-invitaciones');
+    await page.goto(`${server.url}/admin/ediciones/${EDITION}`);
     const mails = await smtp.waitFor(3);
     expect(mails.map((m) => addresses(m.to)[0]).sort()).to.deep.equal(['ana@zapopan.example', 'luis@leon.example', 'rosa.diaz@ucol.example']);
     const ucol = mails.find((m) => addresses(m.to)[0] === 'rosa.diaz@ucol.example')!;
