@@ -116,7 +116,7 @@ describe('browser: an admin sets up an edition and e-mails its invitations', fun
     expect(await page.locator('.flash').textContent()).to.include('Muestra importada: 3 sujetos obligados');
 
     // Edit an institution: first a mistake (shown in Spanish by the field's label), then right.
-    await page.getByRole('link', { name: 'Editar los datos de Universidad de Colima' }).click();
+    await page.getByRole('link', { name: 'Editar datos de Universidad de Colima' }).click();
     await page.waitForURL(/\/sujetos\/[0-9a-f]{24}$/);
     await page.getByLabel('Nombre del contacto').fill('Rosa Díaz');
     await page.getByLabel('Correo del contacto').fill('rosa(at)ucol');
@@ -134,7 +134,7 @@ describe('browser: an admin sets up an edition and e-mails its invitations', fun
     // Two tabs edit the same institution: the second save is refused and shows both versions.
     const second = await context.newPage();
     await second.setViewportSize({ width: 1280, height: 900 });
-    await page.getByRole('link', { name: 'Editar los datos de Municipio de Zapopan' }).click();
+    await page.getByRole('link', { name: 'Editar datos de Municipio de Zapopan' }).click();
     await page.waitForURL(/\/sujetos\/[0-9a-f]{24}$/);
     await second.goto(page.url());
     await page.getByLabel('Nombre del contacto').fill('Ana Ruiz Torres');
@@ -149,7 +149,7 @@ describe('browser: an admin sets up an edition and e-mails its invitations', fun
     expect((await InstitutionModel.findOne({ scope: EDITION, name: 'Municipio de Zapopan' }).lean())!.contactName).to.equal('Ana Ruiz Torres');
 
     // The removal page (not used here: the three stay).
-    await page.getByRole('link', { name: 'Editar los datos de Municipio de León' }).click();
+    await page.getByRole('link', { name: 'Editar datos de Municipio de León' }).click();
     await page.getByRole('link', { name: /Quitar a Municipio de León de la muestra/ }).click();
     await page.waitForURL(/\/quitar$/);
     expect(await page.locator('form.confirm-box').textContent()).to.include('Confirmo que quiero quitar a Municipio de León de la muestra');
