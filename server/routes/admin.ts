@@ -25,7 +25,10 @@ import { createEdition, type NewEdition } from '../services/editions.js';
 import { EDITION_STATUS_LABELS, formatDeadline, transitionsFrom } from '../services/editionLifecycle.js';
 import { findEdition, importEditionSample } from '../services/results.js';
 import { invitationPage, invitationsCsv, issueInvitations, revokeInvitation } from '../services/invitations.js';
-import { BUILTIN_METHODOLOGY_IDS } from '../../questionnaires/methodologies.js';
+import { BUILTIN_METHODOLOGY_IDS, loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
+
+/** The methodologies a new edition may use, by their titles (a person never picks a file's identifier). */
+const methodologyOptions = () => BUILTIN_METHODOLOGY_IDS.map((id) => ({ id, title: loadBuiltinMethodology(id).title.es }));
 import { IMPORT_PRESET_IDS, type ImportPresetId } from '../../scoring/import/index.js';
 import { builtinInstruments } from '../services/instruments.js';
 import { pager, parseListQuery, streamCsv } from '../http/lists.js';
@@ -202,7 +205,7 @@ export function adminRouter(): Router {
   // ---- pages ----
   router.get('/admin', admin, async (req, res) => {
     const editions = await EditionModel.find({}, { editionId: 1, year: 1, title: 1, status: 1 }).sort({ year: -1 }).lean();
-    renderPage(req, res, 'admin/index', { title: 'Administración', editions, methodologies: BUILTIN_METHODOLOGY_IDS, instruments: builtinInstruments(), form: { year: new Date().getFullYear(), instruments: builtinInstruments().map((i) => i.id) } });
+    renderPage(req, res, 'admin/index', { title: 'Administración', editions, methodologies: methodologyOptions(), instruments: builtinInstruments(), form: { year: new Date().getFullYear(), instruments: builtinInstruments().map((i) => i.id) } });
   });
 
   router.post('/admin/ediciones', admin, async (req, res) => {
@@ -214,7 +217,7 @@ export function adminRouter(): Router {
     } catch (error) {
       if (!(error instanceof HttpProblem) || error.status >= 500) throw error;
       const editions = await EditionModel.find({}, { editionId: 1, year: 1, title: 1, status: 1 }).sort({ year: -1 }).lean();
-      renderPage(req, res, 'admin/index', { title: 'Administración', editions, methodologies: BUILTIN_METHODOLOGY_IDS, instruments: builtinInstruments(), form: fields, errors: error.errors ?? [{ field: 'editionId', reason: error.detail ?? error.title }] }, { status: error.status });
+      renderPage(req, res, 'admin/index', { title: 'Administración', editions, methodologies: methodologyOptions(), instruments: builtinInstruments(), form: fields, errors: error.errors ?? [{ field: 'editionId', reason: error.detail ?? error.title }] }, { status: error.status });
     }
   });
 
