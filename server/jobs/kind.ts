@@ -5,7 +5,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { JSONSchemaType } from 'ajv';
 import type { Logger } from 'pino';
-import type { Types } from 'mongoose';
+import type { ClientSession, Types } from 'mongoose';
 import type { UserPrincipal } from '../auth/access.js';
 
 export interface PlannedPart {
@@ -22,6 +22,20 @@ export interface Plan<P> {
   params: P;
   /** At least one. Parts run on any worker, in any order, possibly several at once. */
   parts: PlannedPart[];
+}
+
+/** What `plan` may need besides the input: the job's id (known before it is stored) and, when the job is submitted inside the caller's transaction (`submitJobInTransaction`), that transaction. */
+export interface PlanContext {
+  jobId: string;
+  session?: ClientSession;
+}
+
+/** What a job has done so far, from its finished parts' outputs (e.g. e-mails sent and failed). */
+export interface JobSummary {
+  /** Stable English keys, e.g. { sent: 3, failed: 1 }. */
+  counts: Record<string, number>;
+  /** Spanish, for people (the admin page of jobs). */
+  text: string;
 }
 
 export interface JobInfo<P> {
@@ -87,7 +101,7 @@ export interface JobKind<P = unknown, I = P> {
    * Runs where the job is submitted (the web process): checks what the submitter may do and splits
    * the work. Throw HttpProblems (4xx) for bad input; nothing is queued then.
    */
-  plan(input: I, submitter: UserPrincipal): Promise<Plan<P>>;
+  plan(input: I, submitter: UserPrincipal, context: PlanContext): Promise<Plan<P>>;
   /** One part, on whichever worker claimed it; returns its output (small: stored in the job document). */
   runPart(ctx: PartContext<P>): Promise<unknown>;
   /** After every part is done, once; omitted when the parts' outputs are the result. */
@@ -96,6 +110,8 @@ export interface JobKind<P = unknown, I = P> {
   partsAtOnce?: () => number;
   /** Attempts per part (and for finish) before the job fails; default 2. */
   maxAttempts?: number;
+  /** What the finished parts add up to, shown with the job (API `summary`, admin page); default none. */
+  summarize?(outputs: unknown[]): JobSummary | undefined;
   /** Who may read the job besides its submitter and admins; default nobody. */
   visibleTo?: (user: UserPrincipal, params: P) => boolean;
 }

@@ -4,8 +4,10 @@ import { registerJobKind } from './registry.js';
 import { sampleImportJob } from './sampleImport.js';
 import { uncertaintyJob } from './uncertainty.js';
 import { remindersJob } from './reminders.js';
+import { invitationMailsJob } from './invitationMails.js';
 
 registerJobKind(editionCardsJob);
 registerJobKind(uncertaintyJob);
 registerJobKind(sampleImportJob);
 registerJobKind(remindersJob);
+registerJobKind(invitationMailsJob);

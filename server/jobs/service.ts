@@ -4,12 +4,13 @@
  * and those the kind lets them see.
  */
 import type { Readable } from 'node:stream';
-import { Types } from 'mongoose';
+import { Types, type ClientSession } from 'mongoose';
 import type { UserPrincipal } from '../auth/access.js';
 import { BUCKETS, download } from '../files/gridfs.js';
 import { HttpProblem, notFound } from '../http/problem.js';
 import { validator } from '../http/validate.js';
 import { jobKind } from './registry.js';
+import type { JobSummary } from './kind.js';
 import { JobModel, JOB_STATUSES, OPEN_STATUSES, type JobDoc, type JobStatus } from './model.js';
 import { enqueue } from './queue.js';
 import { removeJobFiles } from './runner.js';
@@ -29,6 +30,8 @@ export interface JobView {
   startedAt?: string;
   finishedAt?: string;
   result?: { fileName: string; contentType: string; length: number; href: string };
+  /** What the finished parts add up to, for kinds that say (e.g. e-mails sent and failed). */
+  summary?: JobSummary;
 }
 
 /** The JSON Schema of a JobView (OpenAPI responses). */
@@ -52,6 +55,12 @@ export const JOB_VIEW_SCHEMA = {
       required: ['fileName', 'contentType', 'length', 'href'],
       properties: { fileName: { type: 'string' }, contentType: { type: 'string' }, length: { type: 'integer' }, href: { type: 'string' } },
     },
+    summary: {
+      type: 'object',
+      required: ['counts', 'text'],
+      description: 'what the finished parts add up to, for kinds that report it (invitation e-mails: sent, failed, outbox)',
+      properties: { counts: { type: 'object', additionalProperties: { type: 'integer' } }, text: { type: 'string', description: 'Spanish, for people' } },
+    },
   },
 } as const;
 
@@ -61,8 +70,15 @@ export function jobDone(job: Pick<JobDoc, 'status' | 'total' | 'parts'>): number
   return job.parts.reduce((sum, p) => sum + (p.state === 'done' ? p.total : p.state === 'running' ? Math.min(p.done, p.total) : 0), 0);
 }
 
+function summaryOf(job: JobDoc): JobSummary | undefined {
+  const kind = jobKind(job.kind);
+  if (!kind?.summarize) return undefined;
+  return kind.summarize(job.parts.filter((p) => p.state === 'done').map((p) => p.output));
+}
+
 export function jobView(job: JobDoc): JobView {
   const id = String(job._id);
+  const summary = summaryOf(job);
   return {
     id,
     kind: job.kind,
@@ -76,31 +92,60 @@ export function jobView(job: JobDoc): JobView {
     ...(job.startedAt && { startedAt: job.startedAt.toISOString() }),
     ...(job.finishedAt && { finishedAt: job.finishedAt.toISOString() }),
     ...(job.result && { result: { fileName: job.result.fileName!, contentType: job.result.contentType!, length: job.result.length!, href: `/api/v1/jobs/${id}/result` } }),
+    ...(summary && { summary }),
   };
 }
 
 const checkers = new WeakMap<object, (value: unknown) => unknown>();
 
-/** Validates the parameters, plans the work with the kind, stores the job and queues it. */
-export async function submitJob(kindName: string, body: unknown, user: UserPrincipal): Promise<JobDoc> {
+async function planAndStore(kindName: string, body: unknown, user: UserPrincipal, session?: ClientSession, id?: Types.ObjectId): Promise<JobDoc> {
   const kind = jobKind(kindName);
   if (!kind) throw notFound(`no job kind "${kindName}"`);
   let check = checkers.get(kind);
   if (!check) checkers.set(kind, (check = validator(kind.paramsSchema, 'body')));
   const params = check(body ?? {});
-  const plan = await kind.plan(params, user);
+  const _id = id ?? new Types.ObjectId();
+  const plan = await kind.plan(params, user, { jobId: String(_id), ...(session && { session }) });
   if (plan.parts.length === 0) throw new Error(`job kind ${kind.kind} planned no parts`);
-  const job = await JobModel.create({
-    kind: kind.kind,
-    title: plan.title,
-    params: plan.params,
-    total: plan.parts.reduce((sum, p) => sum + p.total, 0),
-    parts: plan.parts.map((p, index) => ({ index, total: p.total, input: p.input })),
-    createdBy: new Types.ObjectId(user.id),
-  });
+  const [job] = await JobModel.create(
+    [
+      {
+        _id,
+        kind: kind.kind,
+        title: plan.title,
+        params: plan.params,
+        total: plan.parts.reduce((sum, p) => sum + p.total, 0),
+        parts: plan.parts.map((p, index) => ({ index, total: p.total, input: p.input })),
+        createdBy: new Types.ObjectId(user.id),
+      },
+    ],
+    { session },
+  );
+  return job!.toObject() as JobDoc;
+}
+
+/** Adds the queue entries of a stored job (as many as workers may share it). */
+export async function queueJob(job: Pick<JobDoc, '_id' | 'kind' | 'parts'>): Promise<void> {
+  await enqueue(job.kind, String(job._id), Math.min(jobSettings().helpers, job.parts.length));
+}
+
+/** Validates the parameters, plans the work with the kind, stores the job and queues it. */
+export async function submitJob(kindName: string, body: unknown, user: UserPrincipal): Promise<JobDoc> {
+  const job = await planAndStore(kindName, body, user);
   // If queueing fails now, the maintenance pass of any running worker queues the job within a minute.
-  await enqueue(kind.kind, String(job._id), Math.min(jobSettings().helpers, plan.parts.length));
-  return job.toObject() as JobDoc;
+  await queueJob(job);
+  return job;
+}
+
+/**
+ * Like submitJob, but the job is planned and stored inside the caller's transaction, so it exists
+ * exactly when the caller's other writes do (e.g. the invitation e-mails it will send). `id`, when
+ * given, is the job's id (the caller's writes may name it). Nothing is queued: call `queueJob(job)`
+ * once the transaction has committed (if that fails, or the process stops first, the maintenance
+ * pass of any running worker queues the job within a minute).
+ */
+export function submitJobInTransaction(kindName: string, body: unknown, user: UserPrincipal, session: ClientSession, id?: Types.ObjectId): Promise<JobDoc> {
+  return planAndStore(kindName, body, user, session, id);
 }
 
 function mayRead(user: UserPrincipal, job: JobDoc): boolean {

@@ -2,8 +2,13 @@ import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 
 export const MAIL_KINDS = ['invitation', 'reminder', 'password-reset'] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
-/** sent: accepted by the SMTP server; failed: refused or unreachable; outbox: no SMTP_URL, kept here for admins to read. */
-export const MAIL_STATUSES = ['sent', 'failed', 'outbox'] as const;
+/**
+ * queued: written, waiting for its job to send it; sending: a worker has claimed it and is handing it
+ * to the SMTP server (never claimed twice, so never sent twice); sent: accepted by the SMTP server;
+ * failed: refused or unreachable (or not sent, with the reason); outbox: no SMTP_URL, kept here for
+ * admins to read.
+ */
+export const MAIL_STATUSES = ['queued', 'sending', 'sent', 'failed', 'outbox'] as const;
 export type MailStatus = (typeof MAIL_STATUSES)[number];
 
 /**
@@ -24,8 +29,13 @@ const mailSchema = new Schema(
     edition: String,
     institution: { type: Schema.Types.ObjectId, ref: 'Institution' },
     user: { type: Schema.Types.ObjectId, ref: 'User' },
-    /** The reminders job that sent it (a part run twice sends once). */
+    /** The job that sent it (reminders) or sends it (queued invitations); a part run twice sends once. */
     job: { type: Schema.Types.ObjectId },
+    /** The invitation whose link the e-mail carries: not sent once that link is revoked or expired. */
+    invitation: { type: Schema.Types.ObjectId },
+    /** The attempt that claimed it (status sending) and wrote its outcome; a later attempt never sends it again. */
+    sendingBy: String,
+    sendingAt: Date,
     /** Who asked for it: "Ana Pérez <ana@example.org>", or "El servicio" for scheduled reminders. */
     requestedBy: String,
   },

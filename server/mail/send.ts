@@ -1,30 +1,27 @@
-/** What the service e-mails, built from the database: invitations (with their links) and reminders. */
-import { Types } from 'mongoose';
+/**
+ * What the service e-mails, built from the database: invitations (queued with their links in the
+ * request that issues them, then sent by a job) and reminders.
+ */
+import { randomUUID } from 'node:crypto';
+import { Types, type ClientSession } from 'mongoose';
 import { InstitutionModel } from '../models/institution.js';
 import { EditionModel } from '../models/edition.js';
 import { ResponseModel } from '../models/response.js';
 import { STATUS_LABELS } from '../services/responses.js';
-import { deliver, type Delivery } from './transport.js';
+import { InvitationModel } from '../models/invitation.js';
+import { deliver, deliveryError, sendOverSmtp, type Delivery } from './transport.js';
 import { invitationMail, reminderMail } from './templates.js';
 import { mailSettings } from './settings.js';
 import { MailModel } from './model.js';
 
 export type MailOutcome = Delivery['status'] | 'no-contact';
 
-export interface InstitutionMailResult {
-  institutionId: string;
-  to: string[];
-  status: MailOutcome;
-  mailId?: string;
-  error?: string;
-}
-
 type Contact = { _id: Types.ObjectId; name: string; contactName?: string | null; contactEmail?: string | null; contactCc?: string[] | null };
 
 const recipientsOf = (institution: Contact) => ({ to: institution.contactEmail ? [institution.contactEmail] : [], cc: institution.contactCc ?? [] });
 
-async function editionFacts(editionId: string) {
-  const edition = await EditionModel.findOne({ editionId }).lean();
+async function editionFacts(editionId: string, session?: ClientSession) {
+  const edition = await EditionModel.findOne({ editionId }).session(session ?? null).lean();
   if (!edition) throw new Error(`edition ${editionId} does not exist`);
   const deadline = edition.deadline ?? null;
   // The edition's own help contact (edited on its admin page) comes first.
@@ -32,40 +29,102 @@ async function editionFacts(editionId: string) {
   return { title: edition.title, deadline, status: edition.status, help };
 }
 
-/** Runs `work` over `items` with at most `limit` at once, in order of results. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await work(items[index]!);
-      }
-    }),
+export interface QueuedInvitationMail {
+  institutionId: string;
+  to: string[];
+  status: 'queued' | 'no-contact';
+  mailId?: string;
+}
+
+/**
+ * Writes each institution's invitation e-mail, with its new link, as `queued` for the job `job` to
+ * send (deliverQueuedMails); institutions without a contact are reported, not queued. Meant to run
+ * in the transaction that issues the links, so the e-mails exist exactly when the links do; the
+ * plaintext link is kept only in the e-mail.
+ */
+export async function queueInvitationMails(
+  editionId: string,
+  issued: readonly { invitationId: string; institutionId: string; link: string; expiresAt: Date }[],
+  options: { job: Types.ObjectId | string; requestedBy: string; fallbackHelpEmail: string; session?: ClientSession },
+): Promise<QueuedInvitationMail[]> {
+  const facts = await editionFacts(editionId, options.session);
+  const helpEmail = facts.help.email ?? mailSettings().helpEmail ?? options.fallbackHelpEmail;
+  const institutions = new Map(
+    (
+      await InstitutionModel.find({ _id: { $in: issued.map((i) => new Types.ObjectId(i.institutionId)) } }, { name: 1, contactName: 1, contactEmail: 1, contactCc: 1 })
+        .session(options.session ?? null)
+        .lean<Contact[]>()
+    ).map((i) => [String(i._id), i]),
   );
+  const job = new Types.ObjectId(String(options.job));
+  const docs: Record<string, unknown>[] = [];
+  const results = issued.map((invitation): QueuedInvitationMail => {
+    const institution = institutions.get(invitation.institutionId)!;
+    const { to, cc } = recipientsOf(institution);
+    if (to.length === 0) return { institutionId: invitation.institutionId, to, status: 'no-contact' };
+    const mail = invitationMail({ institution: institution.name, contactName: institution.contactName ?? undefined, editionTitle: facts.title, link: invitation.link, expiresAt: invitation.expiresAt, deadline: facts.deadline, helpEmail, helpName: facts.help.name, helpPhone: facts.help.phone });
+    const _id = new Types.ObjectId();
+    docs.push({ _id, kind: 'invitation', to, cc, ...mail, status: 'queued', edition: editionId, institution: institution._id, invitation: new Types.ObjectId(invitation.invitationId), job, requestedBy: options.requestedBy });
+    return { institutionId: invitation.institutionId, to, status: 'queued', mailId: String(_id) };
+  });
+  if (docs.length) await MailModel.insertMany(docs, { session: options.session ?? null });
   return results;
 }
 
-/** E-mails each institution its new invitation link; institutions without a contact are reported, not failed. */
-export async function sendInvitationMails(
-  editionId: string,
-  issued: readonly { institutionId: string; link: string; expiresAt: Date }[],
-  options: { requestedBy: string; fallbackHelpEmail: string },
-): Promise<InstitutionMailResult[]> {
-  const facts = await editionFacts(editionId);
-  const helpEmail = facts.help.email ?? mailSettings().helpEmail ?? options.fallbackHelpEmail;
-  const institutions = new Map(
-    (await InstitutionModel.find({ _id: { $in: issued.map((i) => new Types.ObjectId(i.institutionId)) } }, { name: 1, contactName: 1, contactEmail: 1, contactCc: 1 }).lean<Contact[]>()).map((i) => [String(i._id), i]),
-  );
-  return mapLimited(issued, 4, async (invitation) => {
-    const institution = institutions.get(invitation.institutionId)!;
-    const { to, cc } = recipientsOf(institution);
-    if (to.length === 0) return { institutionId: invitation.institutionId, to, status: 'no-contact' as const };
-    const mail = invitationMail({ institution: institution.name, contactName: institution.contactName ?? undefined, editionTitle: facts.title, link: invitation.link, expiresAt: invitation.expiresAt, deadline: facts.deadline, helpEmail, helpName: facts.help.name, helpPhone: facts.help.phone });
-    const delivery = await deliver({ kind: 'invitation', to, cc, ...mail, edition: editionId, institution: institution._id, requestedBy: options.requestedBy });
-    return { institutionId: invitation.institutionId, to, status: delivery.status, mailId: delivery.id, ...(delivery.error && { error: delivery.error }) };
-  });
+/** Why a queued e-mail ended as failed without being handed to the SMTP server (stored with it, like the server's reasons). */
+export const NOT_SENT_INTERRUPTED = 'not sent again: an earlier attempt was handing it to the SMTP server when it stopped, so it may or may not have arrived';
+export const NOT_SENT_LINK_GONE = 'not sent: its invitation link was revoked or had expired before the e-mail went out';
+
+/**
+ * Sends the given queued e-mails of a job (or, without SMTP_URL, moves them to the outbox) and
+ * records each outcome on the e-mail. Safe to run again on the same e-mails (a part taken over after
+ * its worker died): each e-mail is claimed (queued → sending) by one attempt before it is handed to
+ * the SMTP server, so it is never sent twice; one that a stopped attempt had claimed without writing
+ * its outcome is not sent again but marked failed (it may or may not have arrived). An invitation
+ * whose link was revoked or expired meanwhile is not sent. Returns how the e-mails stand, by status.
+ */
+export async function deliverQueuedMails(
+  mailIds: readonly string[],
+  options: { job: string; signal?: AbortSignal; progress?: (done: number) => void },
+): Promise<Record<string, number>> {
+  const ids = mailIds.map((id) => new Types.ObjectId(id));
+  const job = new Types.ObjectId(options.job);
+  const attempt = randomUUID();
+  // Claimed by an earlier attempt that never wrote the outcome. Should that attempt still be alive
+  // (its lease lapsed), the outcome it writes against its own claim replaces this one.
+  await MailModel.updateMany({ _id: { $in: ids }, job, status: 'sending' }, { $set: { status: 'failed', error: NOT_SENT_INTERRUPTED } });
+  const queued = await MailModel.find({ _id: { $in: ids }, job, status: 'queued' }, { invitation: 1 }).lean();
+  const links = queued.flatMap((m) => (m.invitation ? [m.invitation] : []));
+  if (links.length) {
+    const live = new Set((await InvitationModel.find({ _id: { $in: links }, revokedAt: null, expiresAt: { $gt: new Date() } }, { _id: 1 }).lean()).map((i) => String(i._id)));
+    const gone = queued.filter((m) => m.invitation && !live.has(String(m.invitation))).map((m) => m._id);
+    if (gone.length) await MailModel.updateMany({ _id: { $in: gone }, status: 'queued' }, { $set: { status: 'failed', error: NOT_SENT_LINK_GONE } });
+  }
+  const smtpUrl = mailSettings().smtpUrl;
+  if (!smtpUrl) {
+    options.signal?.throwIfAborted();
+    await MailModel.updateMany({ _id: { $in: ids }, job, status: 'queued' }, { $set: { status: 'outbox' } });
+    options.progress?.(ids.length);
+  } else {
+    let done = 0;
+    for (const id of ids) {
+      options.signal?.throwIfAborted();
+      const claimed = await MailModel.findOneAndUpdate({ _id: id, job, status: 'queued' }, { $set: { status: 'sending', sendingBy: attempt, sendingAt: new Date() } }, { returnDocument: 'after' }).lean();
+      if (claimed) {
+        // Once the e-mail is handed to the server, its outcome is written even if the job is stopping.
+        try {
+          const messageId = await sendOverSmtp(smtpUrl, { to: claimed.to, cc: claimed.cc ?? [], subject: claimed.subject, text: claimed.text ?? '', html: claimed.html ?? '' });
+          await MailModel.updateOne({ _id: id, sendingBy: attempt }, { $set: { status: 'sent', messageId }, $unset: { error: 1 } });
+        } catch (error) {
+          await MailModel.updateOne({ _id: id, sendingBy: attempt }, { $set: { status: 'failed', error: deliveryError(error) } });
+        }
+      }
+      options.progress?.(++done);
+    }
+  }
+  const counts: Record<string, number> = { sent: 0, failed: 0, outbox: 0 };
+  for (const mail of await MailModel.find({ _id: { $in: ids } }, { status: 1 }).lean()) counts[mail.status] = (counts[mail.status] ?? 0) + 1;
+  return counts;
 }
 
 /** Institutions of an edition whose own answers are not handed in yet (no answers, a draft, or returned). */

@@ -5,7 +5,7 @@
  */
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Types } from 'mongoose';
-import { MailModel, type MailKind, type MailStatus } from './model.js';
+import { MailModel, type MailKind } from './model.js';
 import { mailSettings } from './settings.js';
 
 export interface OutgoingMail {
@@ -24,9 +24,12 @@ export interface OutgoingMail {
   secret?: boolean;
 }
 
+/** The outcome of one e-mail handed over (queued e-mails end in one of these too). */
+export type DeliveryStatus = 'sent' | 'failed' | 'outbox';
+
 export interface Delivery {
   id: string;
-  status: MailStatus;
+  status: DeliveryStatus;
   error?: string;
 }
 
@@ -47,6 +50,18 @@ export function closeMailTransports(): void {
   transports.clear();
 }
 
+/** The server's reason for a refusal, as stored with the e-mail. */
+export function deliveryError(error: unknown): string {
+  return error instanceof Error ? error.message.slice(0, 500) : String(error).slice(0, 500);
+}
+
+/** Hands one message to the SMTP server at `url`; resolves with its message id, rejects with the server's refusal. */
+export async function sendOverSmtp(url: string, message: { to: string[]; cc?: string[]; subject: string; text: string; html: string }): Promise<string> {
+  const info = await transportFor(url).sendMail({ from: mailSettings().from, to: message.to, cc: message.cc, subject: message.subject, text: message.text, html: message.html });
+  return info.messageId;
+}
+
+/** Sends (or, without SMTP_URL, keeps in the outbox) one e-mail now and records it with its outcome. */
 export async function deliver(mail: OutgoingMail): Promise<Delivery> {
   const settings = mailSettings();
   const record = {
@@ -66,11 +81,11 @@ export async function deliver(mail: OutgoingMail): Promise<Delivery> {
   }
   const body = mail.secret ? {} : { text: mail.text, html: mail.html };
   try {
-    const info = await transportFor(settings.smtpUrl).sendMail({ from: settings.from, to: mail.to, cc: mail.cc, subject: mail.subject, text: mail.text, html: mail.html });
-    const stored = await MailModel.create({ ...record, ...body, status: 'sent', messageId: info.messageId });
+    const messageId = await sendOverSmtp(settings.smtpUrl, mail);
+    const stored = await MailModel.create({ ...record, ...body, status: 'sent', messageId });
     return { id: String(stored._id), status: 'sent' };
   } catch (error) {
-    const message = error instanceof Error ? error.message.slice(0, 500) : String(error);
+    const message = deliveryError(error);
     const stored = await MailModel.create({ ...record, ...body, status: 'failed', error: message });
     return { id: String(stored._id), status: 'failed', error: message };
   }

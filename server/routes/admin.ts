@@ -25,7 +25,10 @@ import { createEdition, type NewEdition } from '../services/editions.js';
 import { EDITION_STATUS_LABELS, formatDeadline, transitionsFrom } from '../services/editionLifecycle.js';
 import { findEdition, importEditionSample } from '../services/results.js';
 import { invitationPage, invitationsCsv, issueInvitations, revokeInvitation } from '../services/invitations.js';
-import { BUILTIN_METHODOLOGY_IDS } from '../../questionnaires/methodologies.js';
+import { BUILTIN_METHODOLOGY_IDS, loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
+
+/** The methodologies a new edition may use, by their titles (a person never picks a file's identifier). */
+const methodologyOptions = () => BUILTIN_METHODOLOGY_IDS.map((id) => ({ id, title: loadBuiltinMethodology(id).title.es }));
 import { IMPORT_PRESET_IDS, type ImportPresetId } from '../../scoring/import/index.js';
 import { builtinInstruments } from '../services/instruments.js';
 import { pager, parseListQuery, streamCsv } from '../http/lists.js';
@@ -35,17 +38,20 @@ import { INSTITUTION_CSV_HEADER, INSTITUTION_LIST_SORTS, INSTITUTION_LIST_SORT_L
 import { listQueryParameters } from './queue.js';
 import { publicBaseUrl } from '../http/publicUrl.js';
 import type { ApiRegistry } from '../http/api.js';
-import { sendInvitationMails, type InstitutionMailResult } from '../mail/send.js';
+import { issueInvitationsByMail, type InvitationsByMail } from '../mail/invitations.js';
 
-/** The page's summary of an e-mailed issue, in Spanish. */
-function invitationMailSummary(issued: number, mails: readonly InstitutionMailResult[]): string {
-  const count = (status: string) => mails.filter((m) => m.status === status).length;
-  const parts = [`${issued} ${issued === 1 ? 'invitación emitida' : 'invitaciones emitidas'}`];
-  if (count('sent')) parts.push(`${count('sent')} enviadas por correo`);
-  if (count('outbox')) parts.push(`${count('outbox')} en la bandeja de Correo (no hay servidor de correo configurado)`);
-  if (count('failed')) parts.push(`${count('failed')} no se pudieron enviar (vea Correo)`);
-  if (count('no-contact')) parts.push(`${count('no-contact')} sin correo de contacto: registre el contacto y emita su liga de nuevo`);
-  return `${parts.join('; ')}.`;
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** The page's summary of an issue whose e-mails were queued, in Spanish. */
+function invitationMailSummary({ issued, mails, job }: InvitationsByMail): string {
+  if (issued.length === 0) return 'No había invitaciones pendientes: no se emitió ninguna y no se envió ningún correo.';
+  const queued = mails.filter((m) => m.status === 'queued').length;
+  const noContact = mails.filter((m) => m.status === 'no-contact').length;
+  const parts = [issued.length === 1 ? 'Se emitió 1 invitación.' : `Se emitieron ${issued.length} invitaciones.`];
+  if (job) parts.push(`${count(queued, 'correo quedó', 'correos quedaron')} en cola y se ${queued === 1 ? 'envía' : 'envían'} en segundo plano: el avance del envío se ve en esta página, «Trabajos en segundo plano», y cada correo con su resultado, en «Correo».`);
+  else parts.push('No quedó ningún correo en cola.');
+  if (noContact) parts.push(`${count(noContact, 'sujeto obligado no tiene', 'sujetos obligados no tienen')} correo de contacto: registre el contacto en la página de la edición y emita su liga de nuevo.`);
+  return parts.join(' ');
 }
 import { editionSummary, objectId } from '../http/schemas.js';
 
@@ -199,7 +205,7 @@ export function adminRouter(): Router {
   // ---- pages ----
   router.get('/admin', admin, async (req, res) => {
     const editions = await EditionModel.find({}, { editionId: 1, year: 1, title: 1, status: 1 }).sort({ year: -1 }).lean();
-    renderPage(req, res, 'admin/index', { title: 'Administración', editions, methodologies: BUILTIN_METHODOLOGY_IDS, instruments: builtinInstruments(), form: { year: new Date().getFullYear(), instruments: builtinInstruments().map((i) => i.id) } });
+    renderPage(req, res, 'admin/index', { title: 'Administración', editions, methodologies: methodologyOptions(), instruments: builtinInstruments(), form: { year: new Date().getFullYear(), instruments: builtinInstruments().map((i) => i.id) } });
   });
 
   router.post('/admin/ediciones', admin, async (req, res) => {
@@ -211,7 +217,7 @@ export function adminRouter(): Router {
     } catch (error) {
       if (!(error instanceof HttpProblem) || error.status >= 500) throw error;
       const editions = await EditionModel.find({}, { editionId: 1, year: 1, title: 1, status: 1 }).sort({ year: -1 }).lean();
-      renderPage(req, res, 'admin/index', { title: 'Administración', editions, methodologies: BUILTIN_METHODOLOGY_IDS, instruments: builtinInstruments(), form: fields, errors: error.errors ?? [{ field: 'editionId', reason: error.detail ?? error.title }] }, { status: error.status });
+      renderPage(req, res, 'admin/index', { title: 'Administración', editions, methodologies: methodologyOptions(), instruments: builtinInstruments(), form: fields, errors: error.errors ?? [{ field: 'editionId', reason: error.detail ?? error.title }] }, { status: error.status });
     }
   });
 
@@ -247,12 +253,12 @@ export function adminRouter(): Router {
     await findEdition(editionId);
     const body = checkInvitations(formFields(req.body));
     const user = currentUser(res);
-    const issued = await issueInvitations(editionId, { baseUrl: publicBaseUrl(), expiresInDays: body.expiresInDays, actor: actorOf(user) });
     if (body.send) {
-      const mails = await sendInvitationMails(editionId, issued, { requestedBy: `${user.name} <${user.email}>`, fallbackHelpEmail: user.email });
-      flash(req, invitationMailSummary(issued.length, mails));
-      return res.redirect(303, `/admin/ediciones/${editionId}`);
+      const sending = await issueInvitationsByMail(editionId, { baseUrl: publicBaseUrl(), expiresInDays: body.expiresInDays, user, logger: req.log });
+      flash(req, invitationMailSummary(sending));
+      return res.redirect(303, sending.job ? '/admin/trabajos' : `/admin/ediciones/${editionId}`);
     }
+    const issued = await issueInvitations(editionId, { baseUrl: publicBaseUrl(), expiresInDays: body.expiresInDays, actor: actorOf(user) });
     res.attachment(`invitaciones-${editionId}.csv`).type('text/csv; charset=utf-8').send(invitationsCsv(issued));
   });
 
@@ -294,8 +300,27 @@ const ISSUED_SCHEMA = {
       items: {
         type: 'object',
         required: ['invitationId', 'institutionId', 'institution', 'link', 'expiresAt'],
-        properties: { invitationId: objectId, institutionId: objectId, institution: { type: 'string' }, entity: { type: 'string' }, link: { type: 'string', description: 'shown once: only its hash is stored' }, expiresAt: { type: 'string', format: 'date-time' } },
+        properties: {
+          invitationId: objectId,
+          institutionId: objectId,
+          institution: { type: 'string' },
+          entity: { type: 'string' },
+          link: { type: 'string', description: 'shown once: only its hash is stored (and, with send, the e-mail that carries it)' },
+          expiresAt: { type: 'string', format: 'date-time' },
+          mail: {
+            type: 'object',
+            required: ['status', 'to'],
+            description: 'with send: true only. queued: the e-mail is written and the job sends it (its outcome: GET /api/v1/mail); no-contact: the institution has no contact address, nothing was queued',
+            properties: { status: { type: 'string', enum: ['queued', 'no-contact'] }, to: { type: 'array', items: { type: 'string' } }, mailId: objectId },
+          },
+        },
       },
+    },
+    job: {
+      ...JOB_VIEW_SCHEMA,
+      description: 'with send: true, when any e-mail was queued: the job that sends them (follow it at href); its summary counts the e-mails sent, failed and in the outbox',
+      required: [...JOB_VIEW_SCHEMA.required, 'href'],
+      properties: { ...JOB_VIEW_SCHEMA.properties, href: { type: 'string', description: '/api/v1/jobs/{id}' } },
     },
   },
 };
@@ -385,16 +410,34 @@ export function registerAdminApi(api: ApiRegistry): void {
     },
   );
 
-  api.add({ method: 'post', path: '/editions/:edition/invitations', summary: 'Issue invitation links (JSON, or CSV with Accept: text/csv)', tag: 'admin', access: 'admin', body: invitationsSchema, responses: { 201: { description: 'issued: each link is shown this once', schema: ISSUED_SCHEMA }, 200: { description: 'issued, as CSV (Accept: text/csv)', schema: { type: 'string' }, contentType: 'text/csv' }, 404: problem('unknown edition, or institutions not in it') } }, admin, async (req, res) => {
-    const editionId = String(req.params.edition);
-    await findEdition(editionId);
-    const body = checkInvitations(req.body ?? {});
-    const user = currentUser(res);
-    const issued = await issueInvitations(editionId, { baseUrl: publicBaseUrl(), expiresInDays: body.expiresInDays, actor: actorOf(user), institutionIds: body.institutionIds });
-    const mails = body.send ? await sendInvitationMails(editionId, issued, { requestedBy: `${user.name} <${user.email}>`, fallbackHelpEmail: user.email }) : undefined;
-    if (req.accepts(['json', 'text/csv']) === 'text/csv') return res.type('text/csv; charset=utf-8').send(invitationsCsv(issued));
-    res.status(201).json({ invitations: issued.map((invitation, i) => ({ ...invitation, ...(mails && { mail: { status: mails[i]!.status, to: mails[i]!.to, ...(mails[i]!.error && { error: mails[i]!.error }) } }) })) });
-  });
+  api.add(
+    {
+      method: 'post',
+      path: '/editions/:edition/invitations',
+      summary:
+        'Issue invitation links (JSON, or CSV with Accept: text/csv). With send: true, each e-mail is written as queued in the same transaction and a job (kind invitation-mails) sends them: the answer does not wait for the mail server.',
+      tag: 'admin',
+      access: 'admin',
+      body: invitationsSchema,
+      responses: { 201: { description: 'issued: each link is shown this once; with send: true, each mail status and the sending job', schema: ISSUED_SCHEMA }, 200: { description: 'issued, as CSV (Accept: text/csv)', schema: { type: 'string' }, contentType: 'text/csv' }, 404: problem('unknown edition, or institutions not in it') },
+    },
+    admin,
+    async (req, res) => {
+      const editionId = String(req.params.edition);
+      await findEdition(editionId);
+      const body = checkInvitations(req.body ?? {});
+      const user = currentUser(res);
+      const options = { baseUrl: publicBaseUrl(), expiresInDays: body.expiresInDays, institutionIds: body.institutionIds };
+      const sending = body.send ? await issueInvitationsByMail(editionId, { ...options, user, logger: req.log }) : undefined;
+      const issued = sending?.issued ?? (await issueInvitations(editionId, { ...options, actor: actorOf(user) }));
+      if (req.accepts(['json', 'text/csv']) === 'text/csv') return res.type('text/csv; charset=utf-8').send(invitationsCsv(issued));
+      const mails = sending?.mails;
+      res.status(201).json({
+        invitations: issued.map((invitation, i) => ({ ...invitation, ...(mails && { mail: { status: mails[i]!.status, to: mails[i]!.to, ...(mails[i]!.mailId && { mailId: mails[i]!.mailId }) } }) })),
+        ...(sending?.job && { job: { ...jobView(sending.job), href: `/api/v1/jobs/${String(sending.job._id)}` } }),
+      });
+    },
+  );
 
   api.add({ method: 'post', path: '/editions/:edition/invitations/:id/revoke', summary: 'Revoke an invitation link', tag: 'admin', access: 'admin', responses: { 204: 'revoked', 404: problem('no such invitation, or already revoked') } }, admin, async (req, res) => {
     if (!/^[0-9a-f]{24}$/.test(String(req.params.id))) throw new HttpProblem(404, 'Not Found', 'no such invitation');

@@ -16,8 +16,10 @@ import { EditionModel } from '../models/edition.js';
 import { findEdition } from '../services/results.js';
 import { updateInstitution } from '../services/institutionAdmin.js';
 import { JOB_VIEW_SCHEMA, jobView, submitJob } from '../jobs/service.js';
+import { JobModel } from '../jobs/model.js';
 import { MailModel, MAIL_STATUSES, type MailStatus } from '../mail/model.js';
 import { mailSettings } from '../mail/settings.js';
+import { NOT_SENT_INTERRUPTED, NOT_SENT_LINK_GONE } from '../mail/send.js';
 import { requestPasswordReset, resetPassword, resetTokenIsValid } from '../mail/passwordReset.js';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
@@ -35,7 +37,14 @@ const PROBLEM = { $ref: '#/components/schemas/Problem' };
 const problem = (description: string) => ({ description, schema: PROBLEM, contentType: 'application/problem+json' });
 
 export const MAIL_KIND_LABELS: Record<string, string> = { invitation: 'Invitación', reminder: 'Recordatorio', 'password-reset': 'Cambio de contraseña' };
-export const MAIL_STATUS_LABELS: Record<MailStatus, string> = { sent: 'Enviado', failed: 'Falló el envío', outbox: 'En la bandeja (sin servidor de correo)' };
+export const MAIL_STATUS_LABELS: Record<MailStatus, string> = { queued: 'En cola para enviarse', sending: 'Enviándose', sent: 'Enviado', failed: 'Falló el envío', outbox: 'En la bandeja (sin servidor de correo)' };
+/** Our own reasons for not sending a queued e-mail (English in the API), in Spanish for the page. */
+const NOT_SENT_REASONS: Record<string, string> = {
+  [NOT_SENT_INTERRUPTED]: 'No se volvió a enviar: el envío se interrumpió mientras se entregaba y no se sabe si llegó.',
+  [NOT_SENT_LINK_GONE]: 'No se envió: su liga de invitación fue revocada o venció antes de que saliera el correo.',
+};
+/** A queued e-mail whose sending job ended without it (cancelled, or failed): it will not go out. */
+const NOT_SENT_LABELS: Record<string, string> = { cancelled: 'No se envió: se canceló el envío', failed: 'No se envió: el envío se detuvo por un error' };
 
 export function publicBaseUrl(req: Request): string {
   return process.env.MGA_PUBLIC_URL?.replace(/\/$/, '') ?? `${req.protocol}://${req.get('host')}`;
@@ -152,6 +161,8 @@ export function mailRouter(): Router {
   router.get('/admin/correo', admin, async (req, res) => {
     const page = Math.max(1, Number.parseInt(String(req.query.pagina ?? '1'), 10) || 1);
     const { total, mails } = await listMails({ limit: 50, offset: (page - 1) * 50 });
+    const waiting = mails.filter((m) => (m.status === 'queued' || m.status === 'sending') && m.job).map((m) => m.job!);
+    const jobStatus = new Map((waiting.length ? await JobModel.find({ _id: { $in: waiting } }, { status: 1 }).lean() : []).map((j) => [String(j._id), j.status]));
     const editions = await EditionModel.find({ status: 'collecting' }, { editionId: 1, title: 1 }).sort({ editionId: 1 }).lean();
     renderPage(
       req,
@@ -171,9 +182,9 @@ export function mailRouter(): Router {
           kind: MAIL_KIND_LABELS[m.kind] ?? m.kind,
           to: [...m.to, ...(m.cc ?? [])].join(', '),
           subject: m.subject,
-          status: MAIL_STATUS_LABELS[m.status as MailStatus],
+          status: (m.status === 'queued' && NOT_SENT_LABELS[jobStatus.get(String(m.job)) ?? '']) || MAIL_STATUS_LABELS[m.status as MailStatus],
           failed: m.status === 'failed',
-          error: m.error,
+          error: m.error ? (NOT_SENT_REASONS[m.error] ?? m.error) : undefined,
           text: m.text,
         })),
       },

@@ -23,14 +23,18 @@ export const RESPONDENT_PATH = '/responder/';
 /**
  * Issues a new link for every institution of the edition that has no active one (or for the given
  * institutions, replacing their links). Tokens are returned only here: the database keeps their hash.
+ * `inTransaction` runs in the same transaction once the links are issued (e.g. to queue their
+ * e-mails): its writes commit with the links or not at all. It may run more than once (the
+ * transaction is retried on transient errors), so it must only write through `session`.
  */
 export async function issueInvitations(
   editionId: string,
-  options: { baseUrl: string; expiresInDays: number; actor: Actor; institutionIds?: string[] },
+  options: { baseUrl: string; expiresInDays: number; actor: Actor; institutionIds?: string[]; inTransaction?: (issued: IssuedInvitation[], session: mongoose.ClientSession) => Promise<void> },
 ): Promise<IssuedInvitation[]> {
   let issued: IssuedInvitation[] = [];
   await mongoose.connection.transaction(async (session) => {
     issued = await issueInTransaction(editionId, options, session);
+    await options.inTransaction?.(issued, session);
   });
   return issued;
 }

@@ -4,8 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { resolveChromium } from '../../reports/chromium.js';
+import type { Browser, Page } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -14,12 +13,7 @@ const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 export const NARROW_WIDTH = 390;
 export const WIDE_WIDTH = 1280;
 
-export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: (await resolveChromium()).path,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-}
+export { launchBrowser } from '../setup/browser.js';
 
 export interface AxeFinding {
   id: string;

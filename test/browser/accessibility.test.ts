@@ -144,6 +144,10 @@ describe('browser: accessibility of every page kind', function () {
     await page.keyboard.press('Enter');
     expect((await focused(page)).tag, 'after the skip link').to.equal('MAIN');
 
+    // From the section index to the whole questionnaire on one page.
+    await tabTo(page, '«Ver todas las preguntas…»', (el) => el.tag === 'A' && el.text === 'Ver todas las preguntas en una sola página');
+    await Promise.all([page.waitForURL(/\/responder\/todas$/), page.keyboard.press('Enter')]);
+
     // Sending with a question unanswered: the page comes back with the focus on its error summary.
     await tabTo(page, '«Enviar cuestionario…»', (el) => el.tag === 'BUTTON' && el.text === 'Enviar cuestionario…');
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
@@ -168,8 +172,8 @@ describe('browser: accessibility of every page kind', function () {
     expect((stored?.answers as Record<string, unknown>).aiCommittee).to.equal('yes');
     expect((await focused(page)).className, 'the confirmation has the focus').to.equal('flash');
 
-    // Send, confirm with Space, send with Enter: the receipt.
-    await tabTo(page, '«Enviar cuestionario…»', (el) => el.tag === 'BUTTON' && el.text === 'Enviar cuestionario…');
+    // Send (the button of the form, or the index's link after the save), confirm with Space, send with Enter: the receipt.
+    await tabTo(page, '«Enviar cuestionario…»', (el) => ['A', 'BUTTON'].includes(el.tag) && el.text === 'Enviar cuestionario…');
     await Promise.all([page.waitForURL(/\/responder\/enviar$/), page.keyboard.press('Enter')]);
     await tabTo(page, 'the confirmation', (el) => el.id === 'f-confirmar');
     await page.keyboard.press('Space');

@@ -9,14 +9,16 @@
 import { expect } from 'chai';
 import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import ExcelJS from 'exceljs';
 import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
 import { makeUser } from '../setup/client.js';
 import { TestSmtp, addresses } from '../setup/smtp.js';
-import { resolveChromium } from '../../reports/chromium.js';
+import { launchBrowser } from '../setup/browser.js';
 import { closeMailTransports } from '../../server/mail/transport.js';
+import { startWorker, type JobWorker } from '../../server/jobs/queue.js';
+import { createLogger } from '../../server/logger.js';
 import { InstitutionModel } from '../../server/models/institution.js';
 import { EditionModel } from '../../server/models/edition.js';
 
@@ -43,6 +45,8 @@ describe('browser: an admin sets up an edition and e-mails its invitations', fun
   let server: TestServer;
   let browser: Browser;
   let smtp: TestSmtp;
+  // As `npm start` does: a worker sends the e-mailed invitations.
+  let worker: JobWorker | undefined;
   const saved = { smtp: process.env.SMTP_URL, help: process.env.MGA_HELP_EMAIL };
 
   before(async () => {
@@ -52,13 +56,12 @@ describe('browser: an admin sets up an edition and e-mails its invitations', fun
     process.env.SMTP_URL = smtp.url;
     delete process.env.MGA_HELP_EMAIL;
     server = await startTestServer();
-    browser = await chromium.launch({
-      executablePath: (await resolveChromium()).path,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    worker = await startWorker({ logger: createLogger('silent'), settings: { leaseMs: 5000, pollMs: 200 } });
+    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
+    await worker?.stop();
     await server?.close();
     closeMailTransports();
     await smtp?.stop();
@@ -113,7 +116,7 @@ describe('browser: an admin sets up an edition and e-mails its invitations', fun
     expect(await page.locator('.flash').textContent()).to.include('Muestra importada: 3 sujetos obligados');
 
     // Edit an institution: first a mistake (shown in Spanish by the field's label), then right.
-    await page.getByRole('link', { name: 'Editar los datos de Universidad de Colima' }).click();
+    await page.getByRole('link', { name: 'Editar datos de Universidad de Colima' }).click();
     await page.waitForURL(/\/sujetos\/[0-9a-f]{24}$/);
     await page.getByLabel('Nombre del contacto').fill('Rosa Díaz');
     await page.getByLabel('Correo del contacto').fill('rosa(at)ucol');
@@ -131,7 +134,7 @@ describe('browser: an admin sets up an edition and e-mails its invitations', fun
     // Two tabs edit the same institution: the second save is refused and shows both versions.
     const second = await context.newPage();
     await second.setViewportSize({ width: 1280, height: 900 });
-    await page.getByRole('link', { name: 'Editar los datos de Municipio de Zapopan' }).click();
+    await page.getByRole('link', { name: 'Editar datos de Municipio de Zapopan' }).click();
     await page.waitForURL(/\/sujetos\/[0-9a-f]{24}$/);
     await second.goto(page.url());
     await page.getByLabel('Nombre del contacto').fill('Ana Ruiz Torres');
@@ -146,7 +149,7 @@ describe('browser: an admin sets up an edition and e-mails its invitations', fun
     expect((await InstitutionModel.findOne({ scope: EDITION, name: 'Municipio de Zapopan' }).lean())!.contactName).to.equal('Ana Ruiz Torres');
 
     // The removal page (not used here: the three stay).
-    await page.getByRole('link', { name: 'Editar los datos de Municipio de León' }).click();
+    await page.getByRole('link', { name: 'Editar datos de Municipio de León' }).click();
     await page.getByRole('link', { name: /Quitar a Municipio de León de la muestra/ }).click();
     await page.waitForURL(/\/quitar$/);
     expect(await page.locator('form.confirm-box').textContent()).to.include('Confirmo que quiero quitar a Municipio de León de la muestra');
@@ -175,8 +178,10 @@ describe('browser: an admin sets up an edition and e-mails its invitations', fun
     await page.getByRole('button', { name: 'Abrir la captura' }).click();
     await page.waitForURL(new RegExp(`/admin/ediciones/${EDITION}$`));
     await page.getByRole('button', { name: 'Emitir invitaciones pendientes y enviarlas por correo' }).click();
-    await page.waitForURL(new RegExp(`/admin/ediciones/${EDITION}$`));
-    expect(await page.locator('.flash').textContent()).to.include('3 invitaciones emitidas; 3 enviadas por correo');
+    await page.waitForURL(/\/admin\/trabajos$/);
+    expect(await page.locator('.flash').textContent()).to.include('Se emitieron 3 invitaciones. 3 correos quedaron en cola y se envían en segundo plano');
+    await shoot(page, 'trabajos-invitaciones');
+    await page.goto(`${server.url}/admin/ediciones/${EDITION}`);
     const mails = await smtp.waitFor(3);
     expect(mails.map((m) => addresses(m.to)[0]).sort()).to.deep.equal(['ana@zapopan.example', 'luis@leon.example', 'rosa.diaz@ucol.example']);
     const ucol = mails.find((m) => addresses(m.to)[0] === 'rosa.diaz@ucol.example')!;

@@ -3,13 +3,13 @@
  * evaluator each in their own browser context, against the real app and MongoDB.
  */
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { PDFDocument } from 'pdf-lib';
 import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
 import { makeUser } from '../setup/client.js';
 import { PILOT_SAMPLE_CSV, createPilot } from '../setup/pilot.js';
-import { resolveChromium } from '../../reports/chromium.js';
+import { launchBrowser } from '../setup/browser.js';
 import { DEMO_CITIZEN_ANSWERS, DEMO_GOVERNMENT_ANSWERS } from '../../questionnaires/demo-answers.js';
 import { DEMO_SCORE } from '../questionnaires/demoScore.js';
 import { ResponseModel } from '../../server/models/response.js';
@@ -54,10 +54,7 @@ describe('browser: admin invites, the institution answers, the evaluator returns
   before(async () => {
     await useTestDatabase('browser_flow');
     server = await startTestServer();
-    browser = await chromium.launch({
-      executablePath: (await resolveChromium()).path,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { assignEditionToEvaluators } from '../setup/assignments.js';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { PDFDocument } from 'pdf-lib';
@@ -17,9 +17,12 @@ import { makeUser } from '../setup/client.js';
 import { createEdition } from '../../server/services/editions.js';
 import { SYSTEM_ACTOR } from '../../server/services/audit.js';
 import { importEditionSample } from '../../server/services/results.js';
-import { resolveChromium } from '../../reports/chromium.js';
+import { launchBrowser } from '../setup/browser.js';
 import { EditionModel } from '../../server/models/edition.js';
 import { closeMailTransports } from '../../server/mail/transport.js';
+import { MailModel } from '../../server/mail/model.js';
+import { startWorker, type JobWorker } from '../../server/jobs/queue.js';
+import { createLogger } from '../../server/logger.js';
 
 const EDITION = 'piloto-correo';
 const SAMPLE = ['name,entity,level,type,contactName,contactEmail', 'Municipio de Zapopan,Jalisco,municipal,Municipio,Ana Ruiz,ana@zapopan.example', 'Municipio de León,Guanajuato,municipal,Municipio,,'].join('\n');
@@ -38,6 +41,8 @@ describe('browser: e-mailed invitations and an evidence upload', function () {
   let smtp: SMTPServer;
   const received: ParsedMail[] = [];
   const savedSmtp = process.env.SMTP_URL;
+  // As `npm start` does: a worker sends the e-mailed invitations.
+  let worker: JobWorker | undefined;
 
   before(async () => {
     await useTestDatabase('browser_mail');
@@ -50,13 +55,12 @@ describe('browser: e-mailed invitations and an evidence upload', function () {
     await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
     process.env.SMTP_URL = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
     server = await startTestServer();
-    browser = await chromium.launch({
-      executablePath: (await resolveChromium()).path,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    worker = await startWorker({ logger: createLogger('silent'), settings: { leaseMs: 5000, pollMs: 200 } });
+    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
+    await worker?.stop();
     await server?.close();
     closeMailTransports();
     await new Promise<void>((resolve) => smtp.close(() => resolve()));
@@ -77,10 +81,11 @@ describe('browser: e-mailed invitations and an evidence upload', function () {
     await admin.waitForURL(/\/admin$/);
     await admin.goto(`${server.url}/admin/ediciones/${EDITION}`);
     await admin.getByRole('button', { name: 'Emitir invitaciones pendientes y enviarlas por correo' }).click();
-    await admin.waitForURL(new RegExp(`/admin/ediciones/${EDITION}$`));
-    expect(await admin.locator('.flash').textContent()).to.include('2 invitaciones emitidas; 1 enviadas por correo; 1 sin correo de contacto');
+    await admin.waitForURL(/\/admin\/trabajos$/);
+    expect(await admin.locator('.flash').textContent()).to.include('Se emitieron 2 invitaciones. 1 correo quedó en cola').and.include('1 sujeto obligado no tiene correo de contacto');
     for (let i = 0; i < 100 && received.length < 1; i++) await sleep(100);
     expect(received).to.have.length(1);
+    for (let i = 0; i < 100 && !(await MailModel.exists({ kind: 'invitation', status: 'sent' })); i++) await sleep(100);
     const link = /https?:\/\/\S+\/responder\/inv_[A-Za-z0-9_-]{43}/.exec(received[0]!.text!)![0];
     expect(link.startsWith(server.url)).to.equal(true);
     await admin.goto(`${server.url}/admin/correo`);

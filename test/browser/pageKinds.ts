@@ -178,12 +178,14 @@ export async function pageWorld(browser: Browser, baseUrl: string): Promise<Page
     },
     // Respondents
     { kind: 'cuestionario', reader: 'respondent', status: 200, open: async (page) => goto(page, `${baseUrl}/responder`) },
+    { kind: 'sección del cuestionario', reader: 'respondent', status: 200, open: async (page) => goto(page, `${baseUrl}/responder/seccion/1`) },
+    { kind: 'cuestionario completo', reader: 'respondent', status: 200, open: async (page) => goto(page, `${baseUrl}/responder/todas`) },
     {
       kind: 'cuestionario con errores',
       reader: 'respondent',
       status: 400,
       open: async (page) => {
-        await goto(page, `${baseUrl}/responder`);
+        await goto(page, `${baseUrl}/responder/todas`);
         await page.locator('input[type="number"]').first().evaluate((input: HTMLInputElement) => {
           input.type = 'text';
           input.value = 'muchos';

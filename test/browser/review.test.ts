@@ -4,7 +4,7 @@
  * with comments, the respondent's reasons beside the changed answer, and the approval.
  */
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { PDFDocument } from 'pdf-lib';
 import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
@@ -12,7 +12,7 @@ import { makeUser } from '../setup/client.js';
 import { apiRespondent, stored } from '../setup/workflow.js';
 import { createPilot, type Pilot } from '../setup/pilot.js';
 import { assignEditionToEvaluators } from '../setup/assignments.js';
-import { resolveChromium } from '../../reports/chromium.js';
+import { launchBrowser } from '../setup/browser.js';
 import { DEMO_GOVERNMENT_ANSWERS } from '../../questionnaires/demo-answers.js';
 import { instrumentById } from '../../server/services/instruments.js';
 
@@ -56,10 +56,7 @@ describe('browser: the questionnaire by sections, and a review with comments, re
     await useTestDatabase('browser_review');
     server = await startTestServer();
     pilot = await createPilot('piloto-secciones-nav');
-    browser = await chromium.launch({
-      executablePath: (await resolveChromium()).path,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();

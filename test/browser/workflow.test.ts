@@ -4,11 +4,11 @@
  * a second tab with a stale copy gets the «su versión / versión guardada» view.
  */
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { useTestDatabase } from '../setup/database.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
 import { createPilot, type Pilot } from '../setup/pilot.js';
-import { resolveChromium } from '../../reports/chromium.js';
+import { launchBrowser } from '../setup/browser.js';
 import { ResponseModel } from '../../server/models/response.js';
 
 const stored = async (institution: string) => (await ResponseModel.findOne({ institution }).lean())?.answers as Record<string, unknown> | undefined;
@@ -23,10 +23,7 @@ describe('browser: drafts keep every valid answer; a stale tab gets the conflict
     await useTestDatabase('browser_workflow');
     server = await startTestServer();
     pilot = await createPilot('piloto-sin-perdidas');
-    browser = await chromium.launch({
-      executablePath: (await resolveChromium()).path,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();

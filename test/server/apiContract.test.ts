@@ -240,6 +240,13 @@ describe('API contract: real responses of every operation match their documented
       await call(admin, 'post', '/editions/mga-contrato-nueva/invitations', 201, { json: { expiresInDays: 10 } }),
     );
     await call(admin, 'post', '/editions/mga-contrato-nueva/invitations', 200, { json: { expiresInDays: 10 }, headers: { accept: 'text/csv' } });
+    // With send: true the e-mails are queued and a job sends them: the answer documents both.
+    const queued = await json<{ invitations: { mail?: { status: string } }[]; job?: { kind: string; href: string } }>(
+      await call(admin, 'post', '/editions/mga-contrato-nueva/invitations', 201, { json: { expiresInDays: 10, send: true, institutionIds: [colimaId] } }),
+    );
+    expect(queued.invitations.map((i) => i.mail?.status)).to.deep.equal(['queued']);
+    expect(queued.job?.kind).to.equal('invitation-mails');
+    await call(admin, 'get', queued.job!.href.replace('/api/v1', ''), 200);
     await call(admin, 'post', '/editions/mga-contrato-nueva/invitations', 400, { json: { expiresInDays: -1 } });
     const invitations = await json<{ items: { id: string }[] }>(await admin.get('/api/v1/editions/mga-contrato-nueva/invitations'));
     await call(admin, 'post', `/editions/mga-contrato-nueva/invitations/${invitations.items[0]!.id}/revoke`, 204);

@@ -20,6 +20,21 @@ import { createLogger } from '../../server/logger.js';
 import { DEMO_GOVERNMENT_ANSWERS } from '../../questionnaires/demo-answers.js';
 
 const logger = createLogger(process.env.LOG_LEVEL || 'silent');
+
+/** Runs a job with a worker of this process until it ends. */
+async function runJob(id: string): Promise<JobDoc> {
+  const worker = await startWorker({ logger, settings: { leaseMs: 2000, pollMs: 200 } });
+  try {
+    for (let i = 0; i < 300; i++) {
+      const job = await JobModel.findById(id).lean<JobDoc>();
+      if (job && ['done', 'failed', 'cancelled'].includes(job.status)) return job;
+      await sleep(200);
+    }
+    throw new Error(`job ${id} did not end`);
+  } finally {
+    await worker.stop();
+  }
+}
 const json = async <T = Record<string, unknown>>(res: Response) => (await res.json()) as T;
 
 describe('e-mail: contacts, invitations, reminders, outbox, password reset (real MongoDB, real SMTP server)', function () {
@@ -104,14 +119,18 @@ describe('e-mail: contacts, invitations, reminders, outbox, password reset (real
   });
 
   describe('without SMTP_URL: the outbox', () => {
-    it('invitations with send: true go to the outbox, which admins read in the API and at /admin/correo', async () => {
+    it('invitations with send: true are queued; their job puts them in the outbox, which admins read in the API and at /admin/correo', async () => {
       const res = await admin.request('POST', `/api/v1/editions/${pilot.editionId}/invitations`, { json: { expiresInDays: 30, institutionIds: [zapopan.id], send: true } });
       expect(res.status, await res.clone().text()).to.equal(201);
-      const body = await json<{ invitations: { link: string; mail: { status: string; to: string[] } }[] }>(res);
-      expect(body.invitations[0]!.mail).to.deep.equal({ status: 'outbox', to: ['ana.ruiz@zapopan.example'] });
+      const body = await json<{ invitations: { link: string; mail: { status: string; to: string[]; mailId: string } }[]; job: { id: string; href: string } }>(res);
+      expect(body.invitations[0]!.mail).to.deep.include({ status: 'queued', to: ['ana.ruiz@zapopan.example'] });
+      expect(body.job.href).to.equal(`/api/v1/jobs/${body.job.id}`);
       zapopan.token = body.invitations[0]!.link.split('/').pop()!;
-      const listed = await json<{ total: number; items: { status: string; text: string; subject: string }[] }>(await admin.get('/api/v1/mail?status=outbox'));
+      const job = await runJob(body.job.id);
+      expect(job.status).to.equal('done');
+      const listed = await json<{ total: number; items: { id: string; status: string; text: string; subject: string }[] }>(await admin.get('/api/v1/mail?status=outbox'));
       expect(listed.total).to.equal(1);
+      expect(listed.items[0]!.id).to.equal(body.invitations[0]!.mail.mailId);
       expect(listed.items[0]!.text).to.include(body.invitations[0]!.link).and.include('Piloto de prueba').and.include('mesa.ayuda@mga.example');
       const page = await admin.page('/admin/correo');
       expect(page).to.include('No hay servidor de correo configurado').and.include('Invitación: cuestionario de la Métrica de Gobierno Abierto').and.include(body.invitations[0]!.link);
@@ -132,10 +151,17 @@ describe('e-mail: contacts, invitations, reminders, outbox, password reset (real
       await InstitutionModel.updateOne({ _id: tonala.id }, { $unset: { contactEmail: '' } });
       const res = await admin.request('POST', `/api/v1/editions/${pilot.editionId}/invitations`, { json: { expiresInDays: 30, institutionIds: [zapopan.id, tonala.id, leon.id], send: true } });
       expect(res.status, await res.clone().text()).to.equal(201);
-      const issued = (await json<{ invitations: { institutionId: string; link: string; mail: { status: string; error?: string } }[] }>(res)).invitations;
-      const outcome = Object.fromEntries(issued.map((i) => [i.institutionId, i.mail.status]));
-      expect(outcome).to.deep.equal({ [zapopan.id]: 'sent', [tonala.id]: 'no-contact', [leon.id]: 'failed' });
-      expect(issued.find((i) => i.institutionId === leon.id)!.mail.error).to.match(/550|mailbox/);
+      const answer = await json<{ invitations: { institutionId: string; link: string; mail: { status: string } }[]; job: { id: string } }>(res);
+      const issued = answer.invitations;
+      expect(Object.fromEntries(issued.map((i) => [i.institutionId, i.mail.status]))).to.deep.equal({ [zapopan.id]: 'queued', [tonala.id]: 'no-contact', [leon.id]: 'queued' });
+      expect(smtp.received, 'the request sends nothing itself').to.have.length(0);
+      const job = await runJob(answer.job.id);
+      expect(job.status).to.equal('done');
+      const outcome = Object.fromEntries((await MailModel.find({ job: job._id }).lean()).map((m) => [String(m.institution), m]));
+      expect(Object.keys(outcome).sort()).to.deep.equal([zapopan.id, leon.id].sort());
+      expect(outcome[zapopan.id]!.status).to.equal('sent');
+      expect(outcome[leon.id]!.status).to.equal('failed');
+      expect(outcome[leon.id]!.error).to.match(/550|mailbox/);
 
       const [mail] = await smtp.waitFor(1);
       expect(smtp.received).to.have.length(1);
@@ -163,8 +189,11 @@ describe('e-mail: contacts, invitations, reminders, outbox, password reset (real
       await mongoose.connection.db!.collection('invitations').updateMany({ edition: pilot.editionId, institution: new mongoose.Types.ObjectId(leon.id) }, { $set: { revokedAt: new Date() } });
       const res = await admin.request('POST', `/admin/ediciones/${pilot.editionId}/invitaciones`, { form: { expiresInDays: '30', send: 'true' }, headers: { accept: 'text/html' } });
       expect(res.status).to.equal(303);
-      const after = await admin.page(`/admin/ediciones/${pilot.editionId}`);
-      expect(after).to.include('1 invitación emitida; 1 enviadas por correo.');
+      expect(res.headers.get('location')).to.equal('/admin/trabajos');
+      const after = await admin.page('/admin/trabajos');
+      expect(after).to.include('Se emitió 1 invitación. 1 correo quedó en cola y se envía en segundo plano: el avance del envío se ve en esta página');
+      const queued = await MailModel.findOne({ kind: 'invitation', institution: new mongoose.Types.ObjectId(leon.id), status: 'queued' }).lean();
+      expect((await runJob(String(queued!.job))).status).to.equal('done');
       expect(addresses((await smtp.waitFor(1))[0]!.to)).to.deep.equal(['transparencia@leon.example']);
     });
 

@@ -103,7 +103,7 @@ describe('pages speak Spanish: validation messages, labels, no English validator
     const refused = await respondent.get('/responder/acuse', { accept: 'text/html' });
     expect(refused.status).to.equal(303);
     const html = await respondent.page('/responder');
-    expect(html).to.include('<p class="flash error" role="alert">Todavía no hay un acuse');
+    expect(html).to.match(/<p class="flash error" role="alert"[^>]*>Todavía no hay un acuse/);
     expect(html).not.to.match(/<p class="flash" role="status">Todavía/);
   });
 
@@ -116,8 +116,8 @@ describe('pages speak Spanish: validation messages, labels, no English validator
     const res = await admin.request('POST', '/admin/ediciones/muestra-mala/muestra', { body: form, headers: { accept: 'text/html' } });
     expect(res.status).to.equal(400);
     const text = pageText(await res.text());
-    expect(text).to.include('Fila 2, columna entity: la entidad «Atlantis» no existe');
-    expect(text).to.include('Fila 3, columna name: está vacío');
+    expect(text).to.include('Fila 2, columna «entity» (entidad federativa): la entidad «Atlantis» no existe');
+    expect(text).to.match(/Fila 3, columna «name» \([^)]+\): está vacío/);
     expect(englishIn(text)).to.deep.equal([]);
   });
 

@@ -4,11 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 
-/** A real SMTP server in this process; it refuses recipients at rechaza.example. */
+/** A real SMTP server in this process; it refuses recipients at rechaza.example. `delayMs`: a slow server, that long per message. */
 export class TestSmtp {
   readonly received: ParsedMail[] = [];
   private server?: SMTPServer;
   url = '';
+
+  constructor(private readonly options: { delayMs?: number } = {}) {}
 
   async start(): Promise<void> {
     this.server = new SMTPServer({
@@ -18,7 +20,8 @@ export class TestSmtp {
       onRcptTo: (address, _session, callback) => (address.address.endsWith('@rechaza.example') ? callback(new Error('550 mailbox unavailable')) : callback()),
       onData: (stream, _session, callback) => {
         simpleParser(stream).then(
-          (mail) => {
+          async (mail) => {
+            if (this.options.delayMs) await sleep(this.options.delayMs);
             this.received.push(mail);
             callback();
           },
