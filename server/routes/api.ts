@@ -5,7 +5,7 @@ import { registerAuthApi } from './auth.js';
 import { registerAdminApi } from './admin.js';
 import { registerEditionAdminApi } from './editionAdmin.js';
 import { registerRespondentApi } from './respondApi.js';
-import { registerReviewApi } from './review.js';
+import { registerReviewApi } from './reviewApi.js';
 import { registerQueueApi } from './queue.js';
 import { registerAssignmentsApi } from './assignments.js';
 import { registerAuditApi } from './audit.js';
