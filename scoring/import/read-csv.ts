@@ -59,9 +59,15 @@ export async function readCsvStream(bytes: Uint8Array, encoding: TextEncodingOpt
     try {
       for (let at = 0; at < text.length && !parser.destroyed; at += CHUNK_CHARS) {
         if (!parser.write(text.slice(at, at + CHUNK_CHARS))) {
-          await new Promise((resolve) => {
-            parser.once('drain', resolve);
-            parser.once('close', resolve);
+          // Whichever comes first; the other listener goes too, or every wait would leave one behind.
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              parser.off('drain', done);
+              parser.off('close', done);
+              resolve();
+            };
+            parser.once('drain', done);
+            parser.once('close', done);
           });
         }
       }

@@ -5,6 +5,7 @@ import iconv from 'iconv-lite';
 import { readFileSync } from 'node:fs';
 import { ENTITIES, normalizeEntity, UnknownNameError } from '../../scoring/catalogue.js';
 import { parseResultsTable, type ParseResultsOptions } from '../../scoring/import/index.js';
+import { readCsvStream } from '../../scoring/import/read-csv.js';
 import { csv2017, DATA_2017, HEADER_2017, line2017 } from './helpers.js';
 
 const mga2017 = loadBuiltinMethodology('mga-2017');
@@ -134,6 +135,24 @@ describe('results import', () => {
     expect(errors).to.deep.equal([
       { row: 3, column: 'SO', value: 'Secretaria de  salud', reason: 'duplicate institution: same name and entity (Nuevo León) as row 2' },
     ]);
+  });
+
+  describe('the streaming CSV reader', () => {
+    it('waits for the parser many times over a big file without leaving a listener behind each time', async () => {
+      // About 8 MB: far more than the 10 waits for the parser that would pass Node's listener limit.
+      const text = ['name,entity,value', ...Array.from({ length: 300_000 }, (_, i) => `Institución ${i},Jalisco,0.5`)].join('\n');
+      const warnings: string[] = [];
+      const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+      process.on('warning', onWarning);
+      try {
+        const result = await readCsvStream(Buffer.from(text), 'utf-8');
+        await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+        expect('table' in result && result.table.rows).to.have.length(300_000);
+      } finally {
+        process.off('warning', onWarning);
+      }
+      expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).to.deep.equal([]);
+    });
   });
 
   describe('encodings', () => {
