@@ -83,7 +83,8 @@ interface Respondent {
 async function openRespondent(base: string, token: string, institution: string): Promise<Respondent> {
   const opened = await fetch(`${base}/responder/${token}`, { redirect: 'manual' });
   const cookie = opened.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const page = await (await fetch(`${base}/responder`, { headers: { cookie, accept: 'text/html' } })).text();
+  // The section index has no form; the whole questionnaire on one page carries the token and the revision.
+  const page = await (await fetch(`${base}/responder/todas`, { headers: { cookie, accept: 'text/html' } })).text();
   const csrf = /name="_csrf" value="([^"]+)"/.exec(page)![1]!;
   const revision = Number(/name="baseRevision" value="(\d+)"/.exec(page)![1]);
   return { cookie, csrf, revision, institution };

@@ -163,6 +163,8 @@ export async function runServiceBench(log: (line: string) => void, options: { jo
     await expectStatus(await admin.request('POST', '/api/v1/editions/bench-piloto/sample', PILOT_CSV), 200, 'import the pilot sample');
     const issued = (await (await expectStatus(await admin.request('POST', '/api/v1/editions/bench-piloto/invitations', { expiresInDays: 30 }), 201, 'issue invitations')).json()) as { invitations: { link: string }[] };
     const tokens = issued.invitations.map((i) => i.link.split('/').pop()!);
+    // Answers are taken only while the edition is collecting (the edition's state machine).
+    await expectStatus(await admin.request('PATCH', '/api/v1/editions/bench-piloto', { status: 'collecting' }), 200, 'open the pilot edition for answers');
 
     // ── 40 different PDFs: 32 cards, 8 entity reports ──
     const found = (await (await fetch(`${base}/api/v1/editions/mga-2017/institutions?limit=1000`)).json()) as { institutions: { id: string; entity: string }[] };
