@@ -1,6 +1,6 @@
 /**
  * Reports benchmark: `npm run bench:reports -- [--runs N] [--concurrency N] [--sample N] [--out DIR]
- * [--no-library] [--no-strategies] [--no-bulk] [--no-service] [--no-job] [--workers N]`.
+ * [--no-library] [--no-strategies] [--no-bulk] [--no-service] [--no-job] [--no-job-saves] [--workers N]`.
  *
  * 1. With the browser warm (launched and used once), the median time of each PDF kind (data + HTML +
  *    charts + PDF) and of the edition workbook.
@@ -9,7 +9,8 @@
  * 3. The CLI's path: all 908 institution cards of 2017 into a folder (`mga report --all`).
  * 4. The service over HTTP (bench/reportsService.ts): respondents' save latency alone and while 40
  *    anonymous PDF downloads run, the same PDFs from the cache, and the 908-card job through the job
- *    API with saves measured meanwhile (--workers N: N `npm run worker` processes share the job).
+ *    API with saves measured meanwhile (--workers N: N `npm run worker` processes share the job;
+ *    --no-job-saves: the job alone, no saves while it runs).
  * Peak RSS of this process and PSS of Chromium's process tree, sampled every 100 ms.
  * Goals: institution card ≤ 0.5 s median; workbook ≤ 3 s; the 908-card job ≤ 90 s.
  */
@@ -44,6 +45,7 @@ const { values: flags } = parseArgs({
     'no-strategies': { type: 'boolean', default: false },
     'no-service': { type: 'boolean', default: false },
     'no-job': { type: 'boolean', default: false },
+    'no-job-saves': { type: 'boolean', default: false },
     workers: { type: 'string', default: '0' },
     'no-library': { type: 'boolean', default: false },
     sample: { type: 'string', default: '96' },
@@ -145,4 +147,4 @@ try {
 }
 console.log(`peak memory: node RSS ${mb(peak.node)}; chromium, all its processes (PSS) ${peak.chromium > 0 ? mb(peak.chromium) : 'n/a'}`);
 
-if (!flags['no-service']) await runServiceBench(console.log, { job: !flags['no-job'], workers: Number(flags.workers) });
+if (!flags['no-service']) await runServiceBench(console.log, { job: !flags['no-job'], jobSaves: !flags['no-job-saves'], workers: Number(flags.workers) });

@@ -136,7 +136,7 @@ function zipEntries(bytes: Buffer): Promise<number> {
   });
 }
 
-export async function runServiceBench(log: (line: string) => void, options: { job?: boolean; workers?: number; env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<void> {
+export async function runServiceBench(log: (line: string) => void, options: { job?: boolean; jobSaves?: boolean; workers?: number; env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mga-bench-service-'));
   const [port, mongoPort] = [await freePort(), await freePort()];
   const base = `http://127.0.0.1:${port}`;
@@ -213,7 +213,7 @@ export async function runServiceBench(log: (line: string) => void, options: { jo
         await sleep(1000);
       }
     })();
-    const duringJob = await saves(base, tokens, { until: finished });
+    const duringJob = options.jobSaves === false ? [] : await saves(base, tokens, { until: finished });
     await finished;
     const jobMs = performance.now() - jobStart;
     const jobCpuSeconds = treeCpuSeconds(child.pid!) - jobCpu;
@@ -222,8 +222,8 @@ export async function runServiceBench(log: (line: string) => void, options: { jo
     const entries = await zipEntries(zip);
     const who = workers.length ? `the in-process worker and ${workers.length} \`npm run worker\` process${workers.length > 1 ? 'es' : ''}` : 'in-process worker';
     log(`cards job (mga-2017, through the job API, ${who}): ${done!.total} cards in ${(jobMs / 1000).toFixed(1)} s (goal ≤ 90 s: ${jobMs <= 90_000 ? 'OK' : 'OVER'}); zip ${(zip.length / 2 ** 20).toFixed(1)} MB with ${entries} PDFs`);
-    log(`  the job's CPU time in the service (node, its browser, its mongod; the saves included): ${jobCpuSeconds.toFixed(0)} s, so at best ${(jobCpuSeconds / 2).toFixed(0)} s of wall time on an idle 2-core machine; load average now ${loadavg()[0]!.toFixed(1)}`);
-    log(`respondent saves while the job runs:        ${stats(duringJob)}`);
+    log(`  the job's CPU time in the service (node, its browser, its mongod${duringJob.length ? '; the saves included' : ''}): ${jobCpuSeconds.toFixed(0)} s, so at best ${(jobCpuSeconds / 2).toFixed(0)} s of wall time on an idle 2-core machine; load average now ${loadavg()[0]!.toFixed(1)}`);
+    log(duringJob.length ? `respondent saves while the job runs:        ${stats(duringJob)}` : 'respondent saves while the job runs: none (--no-job-saves)');
   } finally {
     for (const worker of workers) worker.kill('SIGINT');
     await Promise.all(workers.map((w) => (w.exitCode === null ? Promise.race([once(w, 'exit'), sleep(15_000)]) : undefined)));
