@@ -6,6 +6,7 @@
  * template as CSV and XLSX, which the import accepts as it is.
  */
 import { expect } from 'chai';
+import type { InstitutionView as ServiceInstitutionView } from '../../server/services/institutionAdmin.js';
 import ExcelJS from 'exceljs';
 import mongoose from 'mongoose';
 import { useTestDatabase } from '../setup/database.js';
@@ -37,18 +38,8 @@ const logger = createLogger(process.env.LOG_LEVEL || 'silent');
 const json = async <T = Record<string, unknown>>(res: Response) => (await res.json()) as T;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface InstitutionView {
-  id: string;
-  name: string;
-  entity: string;
-  level: string;
-  type: string;
-  externalId: string | null;
-  contactName: string | null;
-  contactEmail: string | null;
-  contactCc: string[];
-  revision: number;
-}
+/** What the institution operations answer: the service's view without the edition (it is in the path). */
+type InstitutionView = Omit<ServiceInstitutionView, 'edition'>;
 interface Problem {
   code?: string;
   detail?: string;
