@@ -123,12 +123,7 @@ async function renderQuestionnaire(req: Request, res: Response, override?: Overr
     {
       title: section ? `${sections[0]!.title} · ${instrument.title}` : instrument.title,
       instrument: { id: instrument.id, title: instrument.title, hash: instrument.hash },
-      edition: current.edition,
-      deadline: current.edition.deadline,
-      institution: current.institution,
-      status: current.status,
-      statusLabel: STATUS_LABELS[current.status],
-      progress: answersProgress,
+      ...pageHeading(current, answersProgress),
       editable,
       closed,
       reopenReason: current.status === 'returned' ? current.response?.reopenReason : undefined,
@@ -154,6 +149,18 @@ async function renderQuestionnaire(req: Request, res: Response, override?: Overr
   );
 }
 
+/** What the top of every questionnaire page shows: institution, edition, deadline, state and progress. */
+function pageHeading(current: Awaited<ReturnType<typeof respondentContext>>['current'], answersProgress: ReturnType<typeof progress>) {
+  return {
+    edition: current.edition,
+    deadline: current.edition.deadline,
+    institution: current.institution,
+    status: current.status,
+    statusLabel: STATUS_LABELS[current.status],
+    progress: answersProgress,
+  };
+}
+
 /** The respondent's starting page: the sections with their progress, the evaluators' comments first. */
 async function renderIndex(req: Request, res: Response) {
   const principal = currentRespondent(res);
@@ -165,12 +172,7 @@ async function renderIndex(req: Request, res: Response) {
   renderPage(req, res, 'respond/index', {
     title: instrument.title,
     instrument: { title: instrument.title },
-    edition: current.edition,
-    deadline: current.edition.deadline,
-    institution: current.institution,
-    status: current.status,
-    statusLabel: STATUS_LABELS[current.status],
-    progress: answersProgress,
+    ...pageHeading(current, answersProgress),
     savedAt: current.response?.updatedAt,
     reopenReason: current.status === 'returned' ? current.response?.reopenReason : undefined,
     commented: commentedItems(instrument.definition, current.status === 'returned' ? (current.response?.comments ?? []) : [], sectionOfItems(sections), 'index'),
