@@ -5,13 +5,11 @@
  */
 import { expect } from 'chai';
 import { assignEditionToEvaluators } from '../setup/assignments.js';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
 import { PDFDocument } from 'pdf-lib';
 import { useTestDatabase } from '../setup/database.js';
+import { TestSmtp } from '../setup/smtp.js';
 import { startTestServer, type TestServer } from '../setup/http.js';
 import { makeUser } from '../setup/client.js';
 import { createEdition } from '../../server/services/editions.js';
@@ -38,22 +36,15 @@ describe('browser: e-mailed invitations and an evidence upload', function () {
   this.timeout(300_000);
   let server: TestServer;
   let browser: Browser;
-  let smtp: SMTPServer;
-  const received: ParsedMail[] = [];
+  const smtp = new TestSmtp();
   const savedSmtp = process.env.SMTP_URL;
   // As `npm start` does: a worker sends the e-mailed invitations.
   let worker: JobWorker | undefined;
 
   before(async () => {
     await useTestDatabase('browser_mail');
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData: (stream, _session, callback) => void simpleParser(stream).then((mail) => (received.push(mail), callback()), callback),
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
-    process.env.SMTP_URL = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
+    await smtp.start();
+    process.env.SMTP_URL = smtp.url;
     server = await startTestServer();
     worker = await startWorker({ logger: createLogger('silent'), settings: { leaseMs: 5000, pollMs: 200 } });
     browser = await launchBrowser();
@@ -63,7 +54,7 @@ describe('browser: e-mailed invitations and an evidence upload', function () {
     await worker?.stop();
     await server?.close();
     closeMailTransports();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp.stop();
     if (savedSmtp === undefined) delete process.env.SMTP_URL;
     else process.env.SMTP_URL = savedSmtp;
   });
@@ -83,7 +74,7 @@ describe('browser: e-mailed invitations and an evidence upload', function () {
     await admin.getByRole('button', { name: 'Emitir invitaciones pendientes y enviarlas por correo' }).click();
     await admin.waitForURL(/\/admin\/trabajos$/);
     expect(await admin.locator('.flash').textContent()).to.include('Se emitieron 2 invitaciones. 1 correo quedó en cola').and.include('1 sujeto obligado no tiene correo de contacto');
-    for (let i = 0; i < 100 && received.length < 1; i++) await sleep(100);
+    const received = await smtp.waitFor(1);
     expect(received).to.have.length(1);
     for (let i = 0; i < 100 && !(await MailModel.exists({ kind: 'invitation', status: 'sent' })); i++) await sleep(100);
     const link = /https?:\/\/\S+\/responder\/inv_[A-Za-z0-9_-]{43}/.exec(received[0]!.text!)![0];
