@@ -24,13 +24,20 @@ export const CHROMIUM_FLAGS = [
   '--no-first-run',
 ] as const;
 
+/**
+ * Puppeteer's own signal handlers are off: on Ctrl-C they would kill the browser and call
+ * process.exit() at once, cutting the service's drain short and leaving mongod unclosed. The browser
+ * still goes when this process exits (puppeteer's exit handler), after the service's own shutdown.
+ */
+const OWN_SIGNALS = { handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false } as const;
+
 let browserPromise: Promise<Browser> | undefined;
 
 /** The shared browser, launched on first call; concurrent first calls share one launch. */
 export function getBrowser(): Promise<Browser> {
   if (browserPromise) return browserPromise;
   const launching = resolveChromium()
-    .then(({ path: executablePath }) => puppeteer.launch({ executablePath, headless: 'shell', args: [...CHROMIUM_FLAGS], protocolTimeout: 120_000 }))
+    .then(({ path: executablePath }) => puppeteer.launch({ executablePath, headless: 'shell', args: [...CHROMIUM_FLAGS], protocolTimeout: 120_000, ...OWN_SIGNALS }))
     .then((browser) => {
       // A crashed or externally closed browser is relaunched by the next render.
       browser.once('disconnected', () => {
