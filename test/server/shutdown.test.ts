@@ -139,4 +139,20 @@ describe('Ctrl-C: SIGINT to the process group during a burst of saves (real proc
     expect(storedWithoutAnswer.map((o) => `${o.email} (${o.error})`), 'stored but never answered').to.deep.equal([]);
     expect(inFlight, 'requests were in flight when the signal came').to.be.greaterThan(0);
   });
+
+  it('after a PDF was printed (Chromium running), Ctrl-C still drains and closes mongod cleanly', async () => {
+    await stopService(service);
+    service = undefined;
+    const started = await startService(env, { ownGroup: true });
+    const pdf = await fetch(`${started.url}/api/v1/reports/national.pdf?edition=mga-2017`);
+    expect(pdf.status).to.equal(200);
+    expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).to.equal('%PDF-');
+    process.kill(-started.child.pid!, 'SIGINT');
+    const code = await started.exit;
+    const log = started.output();
+    expect(code, log.slice(-3000)).to.equal(0);
+    expect(log).to.include('every request in flight was answered');
+    expect(log).to.include('shutdown complete: database closed cleanly');
+    expect((await readFile(path.join(dataDir, 'mongodb', 'mongod.lock'), 'utf8')).trim(), 'mongod.lock emptied by a clean shutdown').to.equal('');
+  });
 });
