@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { syntheticInstitutions, syntheticMethodology } from '../../bench/synthetic.js';
 import { loadBuiltinMethodology } from '../../questionnaires/methodologies.js';
-import { factorize, groupMeansColumns, scoreColumns, toColumns } from '../../scoring/columnar.js';
+import { scoreColumns, toColumns } from '../../scoring/columnar.js';
+import { factorize, groupMeansColumns, groupMeansColumnsMany } from '../../scoring/columnarGroups.js';
 import { scoreInstitutions, ScoreInputError } from '../../scoring/engine.js';
 import { groupBy } from '../../scoring/grouping.js';
 import { parseResultsTable } from '../../scoring/import/index.js';
@@ -56,6 +57,28 @@ describe('columnar engine', () => {
     const national = groupMeansColumns(scores);
     const expected = groupBy(scoreInstitutions(m, rows.map((r) => r.values)), rows, 'national').groups[0]!;
     expect(national.means[scores.compiled.nodeIndex.get('GA')!]![0]).to.be.closeTo(expected.values.GA!, 4e-16);
+  });
+
+  it('several groupings at once give what each gives alone; the national mean from their sums agrees with its own pass', () => {
+    const m = syntheticMethodology(5);
+    const institutions = syntheticInstitutions(m, 3000);
+    // Some values missing, so counts differ between nodes and groups.
+    const givens = institutions.map((i, row) => (row % 7 === 3 ? Object.fromEntries(Object.entries(i.values).filter(([id]) => !id.endsWith('V2'))) : i.values));
+    const scores = scoreColumns(m, toColumns(m, givens));
+    const groupings = (['entity', 'type', 'level'] as const).map((by) => factorize(institutions.map((i) => i[by])));
+    const together = groupMeansColumnsMany(scores, [groupings[0]!, null, groupings[1]!, groupings[2]!]);
+    const alone = [groupMeansColumns(scores, groupings[0]), groupMeansColumns(scores), groupMeansColumns(scores, groupings[1]), groupMeansColumns(scores, groupings[2])];
+    expect(together.map((g) => g.names)).to.deep.equal(alone.map((g) => g.names));
+    together.forEach((got, k) => {
+      const want = alone[k]!;
+      expect([...got.sizes]).to.deep.equal([...want.sizes]);
+      got.means.forEach((means, node) => {
+        expect([...got.counts[node]!], `counts of node ${node}`).to.deep.equal([...want.counts[node]!]);
+        means.forEach((mean, g) => expect(mean, `grouping ${k}, node ${node}, group ${g}`).to.be.closeTo(want.means[node]![g]!, 2e-16));
+      });
+    });
+    const missing = scores.compiled.nodeIndex.get('TG.V2')!;
+    expect(together[1]!.counts[missing]![0]).to.equal(3000 - Math.ceil((3000 - 3) / 7));
   });
 
   it('refuses unknown nodes and values outside [0, 1], naming the row', () => {
