@@ -6,7 +6,8 @@
  *     precomputed group codes — the figure `recalc_20000x60_ms` — and, for comparison, the record-based
  *     engine from per-institution objects;
  *  3. the same job in pandas/numpy (bench/scoring_pandas.py) when /usr/bin/python3 (or python3) has
- *     pandas, and the ratio TypeScript / pandas (goal ≤ 1.0).
+ *     pandas, alternating with the TypeScript runs (3 times each), and the ratio TypeScript / pandas
+ *     of their medians (goal ≤ 1.0).
  * Median wall time over the runs after warm-up; peak RSS / heap. With --json, the last line is JSON.
  */
 import { execFile } from 'node:child_process';
@@ -15,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadBuiltinMethodology } from '../questionnaires/methodologies.js';
-import { factorize, groupMeansColumnsMany, scoreColumns, toColumns } from '../scoring/columnar.js';
+import { scoreColumns, toColumns } from '../scoring/columnar.js';
+import { factorize, groupMeansColumnsMany } from '../scoring/columnarGroups.js';
 import { compileMethodology, scoreInstitutions } from '../scoring/engine.js';
 import { groupBy } from '../scoring/grouping.js';
 import { parseResultsTable } from '../scoring/import/index.js';
@@ -39,7 +41,8 @@ function samplePeak(): void {
   peak.heapUsed = Math.max(peak.heapUsed, usage.heapUsed);
 }
 
-async function measure(name: string, times: number, task: () => unknown): Promise<number> {
+/** Wall times of `times` runs of `task` after the warm-up, sorted. */
+async function samples(times: number, task: () => unknown): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await task();
   const durations: number[] = [];
   for (let i = 0; i < times; i++) {
@@ -48,10 +51,19 @@ async function measure(name: string, times: number, task: () => unknown): Promis
     durations.push(performance.now() - start);
     samplePeak();
   }
-  durations.sort((a, b) => a - b);
-  const median = durations[Math.floor(durations.length / 2)]!;
-  console.log(`${name.padEnd(62)} median ${median.toFixed(1).padStart(7)} ms  (min ${durations[0]!.toFixed(1)}, max ${durations.at(-1)!.toFixed(1)}, ${times} runs)`);
-  return median;
+  return durations.sort((a, b) => a - b);
+}
+
+const median = (sorted: readonly number[]) => sorted[Math.floor(sorted.length / 2)]!;
+
+function report(name: string, durations: readonly number[]): number {
+  const sorted = [...durations].sort((a, b) => a - b);
+  console.log(`${name.padEnd(62)} median ${median(sorted).toFixed(1).padStart(7)} ms  (min ${sorted[0]!.toFixed(1)}, max ${sorted.at(-1)!.toFixed(1)}, ${sorted.length} runs)`);
+  return median(sorted);
+}
+
+async function measure(name: string, times: number, task: () => unknown): Promise<number> {
+  return report(name, await samples(times, task));
 }
 
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
@@ -89,20 +101,19 @@ const institutions = syntheticInstitutions(synthetic, 20_000);
 const givens = institutions.map((i) => i.values);
 const columns = toColumns(synthetic, givens);
 const codes = GROUPINGS.map((by) => factorize(institutions.map((i) => i[by])));
-const recalcMs = await measure('synthetic 20,000 × 60: score + 4 groupings (columnar)', runs, () => {
-  groupMeansColumnsMany(scoreColumns(synthetic, columns), [null, ...codes]);
-});
-await measure('  of which: score only (columnar)', runs, () => scoreColumns(synthetic, columns));
-await measure('synthetic 20,000 × 60: score + 4 groupings (records)', Math.min(runs, 7), () => {
-  const table = scoreInstitutions(synthetic, givens);
-  for (const by of ['national', ...GROUPINGS]) groupBy(table, institutions, by);
-});
-console.log(`peak memory (data sets + recalculations): rss ${mb(peak.rss)}, heapUsed ${mb(peak.heapUsed)}`);
+const recalc = () => groupMeansColumnsMany(scoreColumns(synthetic, columns), [null, ...codes]);
+const scoreOnly = await samples(runs, () => scoreColumns(synthetic, columns));
 
-// 3. pandas/numpy on the same data and methodology.
-let pandasMs: number | null = null;
+// 3. pandas/numpy on the same data and methodology. The two alternate (TypeScript runs, then pandas
+// runs, ALTERNATIONS times), so a machine that speeds up or slows down meanwhile (shared CPUs do)
+// weighs on both alike; each median is over all of its runs.
+const ALTERNATIONS = 3;
+const tsSamples: number[] = [];
+const pandasSamples: number[] = [];
+let pandasVersion = '';
 const python = await pythonWithPandas();
 if (!python) {
+  tsSamples.push(...(await samples(runs, recalc)));
   console.log('pandas: not available (on Debian: apt-get install -y python3-pandas); no ratio');
 } else {
   const dir = await mkdtemp(join(tmpdir(), 'mga-bench-'));
@@ -111,16 +122,32 @@ if (!python) {
     const csv = [['name', 'entity', 'level', 'type', ...variableIds].join(','), ...institutions.map((i) => [i.name, i.entity, i.level, i.type, ...variableIds.map((id) => i.values[id])].join(','))].join('\n');
     await writeFile(join(dir, 'data.csv'), csv);
     await writeFile(join(dir, 'methodology.json'), JSON.stringify(synthetic));
-    const result = await run(python, ['bench/scoring_pandas.py', join(dir, 'data.csv'), join(dir, 'methodology.json'), String(runs), String(warmup)]);
-    if (result.code !== 0) throw new Error(`pandas benchmark failed: ${result.stderr}`);
-    const figures = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { pandas_ms: number; min_ms: number; pandas: string; numpy: string };
-    pandasMs = figures.pandas_ms;
-    console.log(`${'pandas/numpy, same job (' + python + ', pandas ' + figures.pandas + ')'}`.padEnd(62) + ` median ${pandasMs.toFixed(1).padStart(7)} ms  (min ${figures.min_ms.toFixed(1)})`);
-    console.log(`ratio TypeScript / pandas: ${(recalcMs / pandasMs).toFixed(2)} (goal ≤ 1.0: ${recalcMs <= pandasMs ? 'met' : 'NOT met'})`);
+    for (let a = 0; a < ALTERNATIONS; a++) {
+      tsSamples.push(...(await samples(runs, recalc)));
+      const result = await run(python, ['bench/scoring_pandas.py', join(dir, 'data.csv'), join(dir, 'methodology.json'), String(runs), String(warmup)]);
+      if (result.code !== 0) throw new Error(`pandas benchmark failed: ${result.stderr}`);
+      const figures = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { durations_ms: number[]; pandas: string };
+      pandasSamples.push(...figures.durations_ms);
+      pandasVersion = figures.pandas;
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
+// The record engine last: its garbage (objects per institution) is not collected during the runs above.
+const records = await samples(Math.min(runs, 7), () => {
+  const table = scoreInstitutions(synthetic, givens);
+  for (const by of ['national', ...GROUPINGS]) groupBy(table, institutions, by);
+});
+const recalcMs = report(`synthetic 20,000 × 60: score + 4 groupings (columnar${python ? `, ${ALTERNATIONS} alternations` : ''})`, tsSamples);
+report('  of which: score only (columnar)', scoreOnly);
+report('synthetic 20,000 × 60: score + 4 groupings (records)', records);
+let pandasMs: number | null = null;
+if (python) {
+  pandasMs = report(`pandas/numpy, same job (${python}, pandas ${pandasVersion})`, pandasSamples);
+  console.log(`ratio TypeScript / pandas: ${(recalcMs / pandasMs).toFixed(2)} (goal ≤ 1.0: ${recalcMs <= pandasMs ? 'met' : 'NOT met'})`);
+}
+console.log(`peak memory (data sets + recalculations): rss ${mb(peak.rss)}, heapUsed ${mb(peak.heapUsed)}`);
 
 if (flags.json) {
   console.log(

@@ -69,7 +69,7 @@ def main():
         durations.append((time.perf_counter() - start) * 1000)
     durations.sort()
     print(json.dumps({"pandas_ms": durations[len(durations) // 2], "min_ms": durations[0], "runs": runs,
-                      "pandas": pd.__version__, "numpy": np.__version__}))
+                      "durations_ms": durations, "pandas": pd.__version__, "numpy": np.__version__}))
 
 
 if __name__ == "__main__":
