@@ -12,6 +12,7 @@ import { EditionModel } from '../models/edition.js';
 import { HttpProblem } from '../http/problem.js';
 import { isPublic } from '../services/editionLifecycle.js';
 import type { Actor } from '../services/audit.js';
+import { prefetchedInvitationCheck } from './savePrefetch.js';
 
 export interface UserPrincipal {
   kind: 'user';
@@ -61,8 +62,9 @@ async function respondentFromInvitationId(invitationId: string): Promise<Respond
  * starts at once and is awaited by requireRespondent — or, on the background-save route
  * (requireRespondentLater), together with the save's own reads, so it costs no extra round trip.
  */
-function startInvitationCheck(invitationId: string): Promise<boolean> {
-  const check = respondentFromInvitationId(invitationId).then((p) => Boolean(p));
+function startInvitationCheck(req: Request, res: Response, invitationId: string): Promise<boolean> {
+  // A background save read its invitation together with its session (savePrefetch.ts).
+  const check = prefetchedInvitationCheck(req, res, invitationId) ?? respondentFromInvitationId(invitationId).then((p) => Boolean(p));
   check.catch(() => undefined);
   return check;
 }
@@ -84,7 +86,7 @@ export const loadPrincipal: RequestHandler = async (req, res, next) => {
       }
     } else if (req.session?.invitationId && req.session.respondent && Types.ObjectId.isValid(req.session.invitationId)) {
       res.locals.principal = { kind: 'respondent', invitationId: req.session.invitationId, edition: req.session.respondent.edition, institution: req.session.respondent.institution } satisfies RespondentPrincipal;
-      res.locals.invitationCheck = startInvitationCheck(req.session.invitationId);
+      res.locals.invitationCheck = startInvitationCheck(req, res, req.session.invitationId);
     } else if (req.session?.invitationId) {
       res.locals.principal = await respondentFromInvitationId(req.session.invitationId);
     }

@@ -7,12 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import session from 'express-session';
-import MongoStore from 'connect-mongo';
+import { PrefetchingStore, withSavePrefetch } from './savePrefetch.js';
 import { csrfSync } from 'csrf-sync';
 import type { RequestHandler, Request } from 'express';
 import mongoose from 'mongoose';
 
 export const SESSION_COLLECTION = 'sessions';
+const SESSION_COOKIE = 'mga.sid';
 const SESSION_TTL_SECONDS = 8 * 3600;
 const SESSION_TOUCH_AFTER_SECONDS = 300;
 
@@ -48,9 +49,10 @@ export interface SessionOptions {
 }
 
 export function sessionMiddleware(options: SessionOptions): RequestHandler {
-  const store = MongoStore.create({
+  // connect-mongo's store; a background save's session comes from its joined read (savePrefetch.ts).
+  const store = new PrefetchingStore({
     // The store shares mongoose's pool; its TTL index is created with the other indexes at start.
-    client: mongoose.connection.getClient() as unknown as NonNullable<Parameters<typeof MongoStore.create>[0]['client']>,
+    client: mongoose.connection.getClient() as unknown as NonNullable<ConstructorParameters<typeof PrefetchingStore>[0]['client']>,
     dbName: mongoose.connection.db!.databaseName,
     collectionName: SESSION_COLLECTION,
     ttl: SESSION_TTL_SECONDS,
@@ -60,8 +62,8 @@ export function sessionMiddleware(options: SessionOptions): RequestHandler {
     // save); the stored expiry is refreshed at most every 5 minutes instead.
     touchAfter: SESSION_TOUCH_AFTER_SECONDS,
   });
-  return session({
-    name: 'mga.sid',
+  const handler = session({
+    name: SESSION_COOKIE,
     secret: options.secret,
     store,
     resave: false,
@@ -69,6 +71,7 @@ export function sessionMiddleware(options: SessionOptions): RequestHandler {
     rolling: true,
     cookie: { httpOnly: true, sameSite: 'lax', secure: options.secureCookies, maxAge: SESSION_TTL_SECONDS * 1000 },
   });
+  return withSavePrefetch(handler, { cookieName: SESSION_COOKIE, secret: options.secret, collection: SESSION_COLLECTION });
 }
 
 const hasData = (session: Request['session'] | undefined) => Boolean(session) && Object.keys(session!).some((key) => key !== 'cookie');

@@ -8,6 +8,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { InvitationModel } from '../models/invitation.js';
+import { prefetchedEdition } from '../auth/savePrefetch.js';
 import { activeInvitation, currentRespondent, invitationCheck, principalOf, requireRespondent, requireRespondentLater, type RespondentPrincipal } from '../auth/access.js';
 import { HttpProblem, badRequest, type FieldError } from '../http/problem.js';
 import { startSession } from '../auth/session.js';
@@ -475,6 +476,7 @@ export function respondRouter(): Router {
       baseRevision: baseRevisionOf(req.body),
       editableIn: EDITABLE,
       verified: invitationCheck(res),
+      edition: prefetchedEdition(req, res, principal.edition),
     });
     res.json({
       status: saved.status,

@@ -154,6 +154,8 @@ export interface SaveOptions {
   preloaded?: LoadedResponse;
   /** A check of the caller's credentials still in flight (a respondent's invitation): awaited with the first reads, before any write. */
   verified?: Promise<void>;
+  /** The edition, read already with the session (auth/savePrefetch.ts); undefined inside: the fast path reads it. */
+  edition?: Promise<Awaited<ReturnType<typeof loadEdition>> | undefined>;
 }
 
 const actorFor = (actor: SaveOptions['actor'], institutionName: string): Actor => (typeof actor === 'function' ? actor(institutionName) : actor);
@@ -169,7 +171,8 @@ const actorFor = (actor: SaveOptions['actor'], institutionName: string): Actor =
 async function fastDraft(editionId: string, institutionId: string, instrument: Instrument, input: unknown, options: SaveOptions): Promise<SaveResult | undefined> {
   const base = options.baseRevision;
   if (base === undefined || options.allOrNothing || options.preloaded || options.scope) return undefined;
-  const [edition, institution] = await Promise.all([loadEdition(editionId), cachedInstitution(editionId, institutionId), options.verified]);
+  const editionRead = options.edition ? options.edition.then((e) => e ?? loadEdition(editionId)) : loadEdition(editionId);
+  const [edition, institution] = await Promise.all([editionRead, cachedInstitution(editionId, institutionId), options.verified]);
   checkInstrument(edition, instrument);
   assertAllows(edition, 'respond');
   const context = { institution: { type: institution.type, level: institution.level } };

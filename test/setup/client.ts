@@ -3,7 +3,8 @@ import { createUser } from '../../server/auth/users.js';
 import type { Role } from '../../server/models/user.js';
 
 export class Client {
-  private readonly cookies = new Map<string, string>();
+  /** Cookie name → value, as the server set them (tests may change one). */
+  readonly cookies = new Map<string, string>();
   csrfToken?: string;
   bearer?: string;
 
