@@ -183,11 +183,16 @@ async function fastDraft(editionId: string, institutionId: string, instrument: I
   const now = new Date();
   let before: { answers?: unknown; revision?: number | null; status?: string } | null;
   try {
-    before = await ResponseModel.findOneAndUpdate(
-      { ...keyFilter(key), status: { $in: options.editableIn }, revision: base === 0 ? { $in: [0, null] } : base, firstSubmittedAt: null },
-      { $set: { answers, questionnaire: { id: instrument.id, hash: instrument.hash }, updatedAt: now }, $setOnInsert: { status: 'draft', createdAt: now }, $inc: { revision: 1 } },
-      { upsert: base === 0, returnDocument: 'before', timestamps: false },
-    ).lean();
+    const filter = { ...keyFilter(key), status: { $in: options.editableIn }, revision: base === 0 ? { $in: [0, null] } : base, firstSubmittedAt: null };
+    const change = { $set: { answers, questionnaire: { id: instrument.id, hash: instrument.hash }, updatedAt: now }, $inc: { revision: 1 } };
+    before =
+      base === 0
+        ? // The first save may create the response: through mongoose, which adds the schema's defaults.
+          await ResponseModel.findOneAndUpdate(filter, { ...change, $setOnInsert: { status: 'draft', createdAt: now } }, { upsert: true, returnDocument: 'before', timestamps: false }).lean()
+        : // Every later one updates an existing document with values that need no casting (answers are
+          // Mixed, the institution already an ObjectId): the driver's call, without mongoose's casting
+          // and cloning (~0.3 ms of a save's CPU, measured by bench:autosave).
+          ((await ResponseModel.collection.findOneAndUpdate(filter, change, { returnDocument: 'before', projection: { answers: 1, status: 1 } })) as typeof before);
   } catch (error) {
     if ((error as { code?: number }).code === 11000) return undefined;
     throw error;
