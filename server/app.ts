@@ -99,6 +99,9 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(loadPrincipal);
   app.use(csrfUnlessUnauthenticatedApi);
 
+  // First: the respondents' pages and their background saves, the busiest route, skip the other
+  // routers' matching (respondRouter serves only /responder paths).
+  app.use(respondRouter());
   app.use(researchPagesRouter());
   app.use(resultsPagesRouter());
   app.use(methodologyPagesRouter());
@@ -108,7 +111,6 @@ export function createApp({ logger, session }: AppOptions): Express {
   app.use(institutionAdminRouter());
   app.use(editionDetailsRouter());
   app.use(crosswalksRouter());
-  app.use(respondRouter());
   // Evaluators open an institution's review pages only when assigned to it.
   app.use('/evaluacion/:edition/sujetos/:id', institutionGate());
   app.use(queueRouter());
