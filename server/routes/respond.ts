@@ -323,7 +323,8 @@ async function renderConfirmation(req: Request, res: Response, error?: string) {
     return res.redirect(303, '/responder');
   }
   const check = validateAnswers(instrument.definition, current.answers, { ...current.context, mode: 'submit' });
-  const sections = questionnaireView(instrument.definition, current.answers, { institution: current.context.institution });
+  // What will be sent, files included: the same view the receipt shows afterwards.
+  const sections = questionnaireView(instrument.definition, current.answers, { institution: current.context.institution, files: await respondentFiles(principal, instrument, false) });
   renderPage(
     req,
     res,

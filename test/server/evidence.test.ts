@@ -221,8 +221,12 @@ describe('evidence files: upload, limits, sniffed types, download rights (real M
     expect(await storedCounts()).to.deep.equal(before);
   });
 
-  it('after submission the files cannot change (409 answers-locked); the receipt and the review page show them, with links only for readers', async () => {
+  it('after submission the files cannot change (409 answers-locked); the confirmation, the receipt and the review page show them, with links only for readers', async () => {
     const client = respondent(a.token);
+    const confirming = new Client(server.url);
+    await confirming.get(`/responder/${a.token}`);
+    const confirmation = await confirming.page('/responder/enviar');
+    expect(confirmation, 'the confirmation lists what will be sent, files included').to.include('Archivos de evidencia').and.include('acuerdo creación.pdf').and.include('plantilla.xlsx');
     const submitted = await client.request('POST', '/api/v1/respondent/submit', { json: { answers: DEMO_GOVERNMENT_ANSWERS } });
     expect(submitted.status, await submitted.clone().text()).to.equal(200);
     const before = await storedCounts();
