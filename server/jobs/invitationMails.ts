@@ -4,18 +4,23 @@
  * this job (submitJobInTransaction), which sends them (deliverQueuedMails) in parts of 20. A part run
  * again after a takeover never sends an e-mail twice. Without SMTP_URL the e-mails move to the
  * outbox at once. The job's summary counts the e-mails sent, failed and in the outbox.
+ * With `retry`, the job first queues again, for itself, the edition's invitation e-mails that did
+ * not go out (mail/retry.ts): submitted in a transaction (submitJobInTransaction), like the first.
  */
 import type { JSONSchemaType } from 'ajv';
 import { Types } from 'mongoose';
 import { HttpProblem } from '../http/problem.js';
 import { MailModel } from '../mail/model.js';
 import { deliverQueuedMails } from '../mail/send.js';
+import { requeueUndeliveredInvitations } from '../mail/retry.js';
 import { defineJobKind } from './kind.js';
 
 export const INVITATION_MAILS_JOB = 'invitation-mails';
 
 interface Input {
   edition: string;
+  /** Send again the edition's invitation e-mails that did not go out. */
+  retry?: boolean;
 }
 
 export interface InvitationMailParams {
@@ -28,7 +33,7 @@ const PART_SIZE = 20;
 
 const inputSchema: JSONSchemaType<Input> = {
   type: 'object',
-  properties: { edition: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,62}$' } },
+  properties: { edition: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,62}$' }, retry: { type: 'boolean', nullable: true } },
   required: ['edition'],
   additionalProperties: false,
 };
@@ -48,9 +53,17 @@ export const invitationMailsJob = defineJobKind<InvitationMailParams, Input>({
   kind: INVITATION_MAILS_JOB,
   label: 'Invitaciones por correo',
   paramsSchema: inputSchema,
-  /** Submitted only with the issue of links (submitJobInTransaction), which has just queued the e-mails of this job. */
+  /**
+   * Submitted in a transaction (submitJobInTransaction): with the issue of links, which has just
+   * queued the e-mails of this job, or with `retry`, which queues them here.
+   */
   async plan(input, user, { jobId, session }) {
     if (user.role !== 'admin') throw new HttpProblem(403, 'Forbidden', 'only admins send invitations', undefined, { code: 'forbidden' });
+    if (input.retry) {
+      if (!session) throw new Error('an invitation-mails retry is submitted in a transaction');
+      const queued = await requeueUndeliveredInvitations(input.edition, jobId, session);
+      if (queued === 0) throw new HttpProblem(409, 'Conflict', 'no invitation e-mail of this edition is waiting to be sent again', undefined, { code: 'nothing_to_send', message: 'No hay invitaciones por reenviar: todas salieron, o sus ligas ya no son válidas.' });
+    }
     const mails = await MailModel.find({ job: new Types.ObjectId(jobId), kind: 'invitation', edition: input.edition, status: 'queued' }, { _id: 1 })
       .sort({ _id: 1 })
       .session(session ?? null)
@@ -61,7 +74,8 @@ export const invitationMailsJob = defineJobKind<InvitationMailParams, Input>({
       const ids = mails.slice(i, i + PART_SIZE).map((m) => String(m._id));
       parts.push({ total: ids.length, input: { mails: ids } });
     }
-    return { title: `Invitaciones por correo de ${input.edition} (${plural(mails.length, 'correo', 'correos')})`, params: { edition: input.edition, mails: mails.length }, parts };
+    const title = `${input.retry ? 'Reenvío de invitaciones' : 'Invitaciones'} por correo de ${input.edition} (${plural(mails.length, 'correo', 'correos')})`;
+    return { title, params: { edition: input.edition, mails: mails.length }, parts };
   },
   async runPart(ctx) {
     const { mails } = ctx.part.input as { mails: string[] };

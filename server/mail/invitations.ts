@@ -3,7 +3,7 @@
  * institution's e-mail (with its link) is written as queued, and the job that sends them is stored;
  * the job is queued once that has committed. The request never waits for the SMTP server.
  */
-import { Types } from 'mongoose';
+import mongoose, { Types } from 'mongoose';
 import type { Logger } from 'pino';
 import { userActor, type UserPrincipal } from '../auth/access.js';
 import { issueInvitations, type IssuedInvitation } from '../services/invitations.js';
@@ -11,6 +11,8 @@ import { queueJob, submitJobInTransaction } from '../jobs/service.js';
 import { INVITATION_MAILS_JOB } from '../jobs/invitationMails.js';
 import type { JobDoc } from '../jobs/model.js';
 import { queueInvitationMails, type QueuedInvitationMail } from './send.js';
+import { EditionModel } from '../models/edition.js';
+import { notFound } from '../http/problem.js';
 
 export interface InvitationsByMail {
   issued: IssuedInvitation[];
@@ -44,4 +46,19 @@ export async function issueInvitationsByMail(
     await queueJob(job).catch((error: unknown) => options.logger?.warn({ err: error, job: String(job!._id) }, 'could not queue the invitation e-mails job; the maintenance pass will'));
   }
   return { issued, mails, job };
+}
+
+/**
+ * Sends again an edition's invitation e-mails that did not go out (failed, or left queued by a job
+ * that ended; their links still valid): one transaction queues them for a new job and stores it
+ * (409 nothing_to_send when there are none); the job is queued once that has committed.
+ */
+export async function retryInvitationMails(editionId: string, options: { user: UserPrincipal; logger?: Logger }): Promise<JobDoc> {
+  if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(editionId) || !(await EditionModel.exists({ editionId }))) throw notFound(`edition "${editionId}" does not exist`);
+  let job: JobDoc | undefined;
+  await mongoose.connection.transaction(async (session) => {
+    job = await submitJobInTransaction(INVITATION_MAILS_JOB, { edition: editionId, retry: true }, options.user, session);
+  });
+  await queueJob(job!).catch((error: unknown) => options.logger?.warn({ err: error, job: String(job!._id) }, 'could not queue the invitation e-mails job; the maintenance pass will'));
+  return job!;
 }

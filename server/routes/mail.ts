@@ -21,6 +21,8 @@ import { MailModel, MAIL_STATUSES, type MailStatus } from '../mail/model.js';
 import { mailSettings } from '../mail/settings.js';
 import { NOT_SENT_INTERRUPTED, NOT_SENT_LINK_GONE } from '../mail/send.js';
 import { requestPasswordReset, resetPassword, resetTokenIsValid } from '../mail/passwordReset.js';
+import { undeliveredInvitationCounts } from '../mail/retry.js';
+import { retryInvitationMails } from '../mail/invitations.js';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 const OBJECT_ID = /^[0-9a-f]{24}$/;
@@ -164,6 +166,9 @@ export function mailRouter(): Router {
     const waiting = mails.filter((m) => (m.status === 'queued' || m.status === 'sending') && m.job).map((m) => m.job!);
     const jobStatus = new Map((waiting.length ? await JobModel.find({ _id: { $in: waiting } }, { status: 1 }).lean() : []).map((j) => [String(j._id), j.status]));
     const editions = await EditionModel.find({ status: 'collecting' }, { editionId: 1, title: 1 }).sort({ editionId: 1 }).lean();
+    const undelivered = await undeliveredInvitationCounts();
+    const titles = new Map((undelivered.size ? await EditionModel.find({ editionId: { $in: [...undelivered.keys()] } }, { editionId: 1, title: 1 }).lean() : []).map((e) => [e.editionId, e.title]));
+    const retry = [...undelivered].sort(([a], [b]) => a.localeCompare(b)).map(([editionId, mails]) => ({ editionId, title: titles.get(editionId) ?? editionId, mails }));
     renderPage(
       req,
       res,
@@ -176,6 +181,7 @@ export function mailRouter(): Router {
         previous: page > 1 ? page - 1 : undefined,
         next: page * 50 < total ? page + 1 : undefined,
         editions,
+        retry,
         mails: mails.map((m) => ({
           id: String(m._id),
           when: DATE_TIME.format((m as { createdAt: Date }).createdAt),
@@ -200,6 +206,23 @@ export function mailRouter(): Router {
     } catch (error) {
       if (!(error instanceof HttpProblem) || error.status >= 500) throw error;
       flash(req, `No se enviaron recordatorios: ${error.extras.message ?? 'revise la edición elegida.'}`);
+    }
+    res.redirect(303, '/admin/correo');
+  });
+
+  router.post('/admin/correo/reenviar', admin, async (req, res) => {
+    const fields = formFields(req.body);
+    const editionId = String(fields.edition ?? '');
+    if (fields.confirmar !== 'si') {
+      flash(req, 'No se reenvió nada: marque la casilla para confirmar el reenvío.', 'error');
+      return res.redirect(303, '/admin/correo');
+    }
+    try {
+      const job = await retryInvitationMails(editionId, { user: currentUser(res), logger: req.log });
+      flash(req, `Reenvío en camino: ${job.total} ${job.total === 1 ? 'invitación' : 'invitaciones'} por correo. El avance se ve en Trabajos.`);
+    } catch (error) {
+      if (!(error instanceof HttpProblem) || error.status >= 500) throw error;
+      flash(req, `No se reenvió nada: ${error.extras.message ?? 'revise la edición elegida.'}`, 'error');
     }
     res.redirect(303, '/admin/correo');
   });
@@ -280,6 +303,26 @@ export function registerMailApi(api: ApiRegistry): void {
     admin,
     async (req, res) => {
       const job = await submitJob('reminders', { edition: String(req.params.edition) }, currentUser(res));
+      res.status(202).location(`/api/v1/jobs/${job._id}`).json(jobView(job));
+    },
+  );
+
+  api.add(
+    {
+      method: 'post',
+      path: '/editions/:edition/invitations/mail-retry',
+      summary: 'Send again the invitation e-mails of the edition that did not go out (failed, or left queued by a job that ended) and whose links are still valid (a job)',
+      tag: 'admin',
+      access: 'admin',
+      responses: {
+        202: { description: 'the job that sends them again', schema: JOB_VIEW_SCHEMA },
+        404: problem('no such edition'),
+        409: problem('no invitation e-mail of the edition is waiting to be sent again (nothing_to_send)'),
+      },
+    },
+    admin,
+    async (req, res) => {
+      const job = await retryInvitationMails(String(req.params.edition), { user: currentUser(res), logger: req.log });
       res.status(202).location(`/api/v1/jobs/${job._id}`).json(jobView(job));
     },
   );

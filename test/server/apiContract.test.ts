@@ -247,6 +247,11 @@ describe('API contract: real responses of every operation match their documented
     expect(queued.invitations.map((i) => i.mail?.status)).to.deep.equal(['queued']);
     expect(queued.job?.kind).to.equal('invitation-mails');
     await call(admin, 'get', queued.job!.href.replace('/api/v1', ''), 200);
+    // Its job cancelled before it ran, the e-mail did not go out: it can be sent again, once.
+    await call(admin, 'post', '/editions/mga-contrato-nueva/invitations/mail-retry', 409);
+    await admin.request('POST', `${queued.job!.href}/cancel`);
+    await call(admin, 'post', '/editions/mga-contrato-nueva/invitations/mail-retry', 202);
+    await call(admin, 'post', '/editions/mga-1999/invitations/mail-retry', 404);
     await call(admin, 'post', '/editions/mga-contrato-nueva/invitations', 400, { json: { expiresInDays: -1 } });
     const invitations = await json<{ items: { id: string }[] }>(await admin.get('/api/v1/editions/mga-contrato-nueva/invitations'));
     await call(admin, 'post', `/editions/mga-contrato-nueva/invitations/${invitations.items[0]!.id}/revoke`, 204);

@@ -210,6 +210,65 @@ describe('invitation e-mails: queued in the request, sent by a job (real MongoDB
     await JobModel.updateOne({ _id: job._id }, { $set: { status: 'cancelled' } });
   });
 
+  it('invitations that did not go out (the server unreachable, or their job cancelled) are sent again on request, once; a revoked link is not', async () => {
+    const edition = (await createPilot('piloto-reenvio', SAMPLE)).editionId;
+    const mine = (await InstitutionModel.find({ scope: edition }, { _id: 1 }).sort({ name: 1 }).lean()).map((i) => String(i._id));
+    const issueHere = async (institutionIds: string[]) => {
+      const res = await admin.request('POST', `/api/v1/editions/${edition}/invitations`, { json: { expiresInDays: 30, send: true, institutionIds } });
+      expect(res.status, await res.clone().text()).to.equal(201);
+      return json<Issued>(res);
+    };
+    // No mail server listening: the first e-mail fails (connection refused).
+    process.env.SMTP_URL = 'smtp://127.0.0.1:1';
+    closeMailTransports();
+    const unreachable = await issueHere([mine[0]!]);
+    const worker = await startWorker({ logger, settings: { leaseMs: 2000, pollMs: 200 } });
+    try {
+      expect((await waitForJob(unreachable.job!.id)).status).to.equal('done');
+    } finally {
+      await worker.stop();
+    }
+    expect(await MailModel.findById(unreachable.invitations[0]!.mail!.mailId).lean()).to.include({ status: 'failed' });
+    // Two more, whose sending job is cancelled before it runs; then one of their links is revoked.
+    const cancelled = await issueHere([mine[1]!, mine[2]!]);
+    expect((await admin.request('POST', `/api/v1/jobs/${cancelled.job!.id}/cancel`)).status).to.be.oneOf([200, 202]);
+    await InvitationModel.updateOne({ _id: cancelled.invitations[1]!.invitationId }, { $set: { revokedAt: new Date() } });
+
+    const page = await admin.page('/admin/correo');
+    expect(page).to.include('Invitaciones que no salieron').and.include('<option value="piloto-reenvio">Piloto de prueba: 2 invitaciones</option>');
+    // Without the confirmation nothing is queued.
+    const unconfirmed = await admin.request('POST', '/admin/correo/reenviar', { form: { edition }, headers: { accept: 'text/html' } });
+    expect(unconfirmed.status).to.equal(303);
+    expect(await admin.page('/admin/correo')).to.include('marque la casilla para confirmar el reenvío');
+    expect(await MailModel.countDocuments({ edition, status: 'queued', job: { $nin: [new mongoose.Types.ObjectId(cancelled.job!.id)] } })).to.equal(0);
+
+    const smtp = await smtpServer();
+    const retried = await admin.request('POST', `/api/v1/editions/${edition}/invitations/mail-retry`);
+    expect(retried.status, await retried.clone().text()).to.equal(202);
+    const job = await json<JobView>(retried);
+    expect(job).to.include({ kind: 'invitation-mails', status: 'queued', total: 2 });
+    expect(job.title).to.equal(`Reenvío de invitaciones por correo de ${edition} (2 correos)`);
+    // Asked again while that job waits: nothing more to send.
+    const twice = await admin.request('POST', `/api/v1/editions/${edition}/invitations/mail-retry`);
+    expect(twice.status).to.equal(409);
+    expect((await json<{ code: string }>(twice)).code).to.equal('nothing_to_send');
+    const worker2 = await startWorker({ logger, settings: { leaseMs: 2000, pollMs: 200 } });
+    try {
+      expect((await waitForJob(job.id)).status).to.equal('done');
+    } finally {
+      await worker2.stop();
+    }
+    expect(smtp.received.map((m) => addresses(m.to)[0]).sort()).to.deep.equal([unreachable.invitations[0]!, cancelled.invitations[0]!].map((i) => i.mail!.to[0]).sort());
+    expect(smtp.received[0]!.text).to.match(/\/responder\/inv_/);
+    expect(await MailModel.findById(cancelled.invitations[1]!.mail!.mailId).lean(), 'the revoked link was not sent').to.include({ status: 'queued' });
+    expect((await admin.request('POST', `/api/v1/editions/${edition}/invitations/mail-retry`)).status, 'all sent').to.equal(409);
+    expect((await admin.request('POST', '/admin/correo/reenviar', { form: { edition, confirmar: 'si' }, headers: { accept: 'text/html' } })).status).to.equal(303);
+    expect(await admin.page('/admin/correo')).to.include('No se reenvió nada: No hay invitaciones por reenviar');
+    const retrySelect = /<select id="f-reenviar"[\s\S]*?<\/select>/.exec(await admin.page('/admin/correo'))?.[0] ?? '';
+    expect(retrySelect, 'nothing of this edition left to send again').to.not.include('value="piloto-reenvio"');
+    expect((await admin.request('POST', '/api/v1/editions/no-existe/invitations/mail-retry')).status).to.equal(404);
+  });
+
   it('without SMTP_URL the job moves the e-mails to the outbox at once; the CSV answer is unchanged; the page says what was queued', async () => {
     delete process.env.SMTP_URL;
     const csv = await admin.request('POST', `/api/v1/editions/${pilot.editionId}/invitations`, { json: { expiresInDays: 30, send: true, institutionIds: ids.slice(10, 12) }, headers: { accept: 'text/csv' } });
