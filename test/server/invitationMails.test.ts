@@ -50,6 +50,16 @@ async function waitForJob(id: string, timeoutMs = 60_000): Promise<JobDoc> {
   }
 }
 
+/** Runs a worker until job `id` ends, and expects it done. */
+async function runToDone(id: string): Promise<void> {
+  const worker: JobWorker = await startWorker({ logger, settings: { leaseMs: 2000, pollMs: 200 } });
+  try {
+    expect((await waitForJob(id)).status).to.equal('done');
+  } finally {
+    await worker.stop();
+  }
+}
+
 /** A part's context as a worker builds it (runner.ts), for running the kind's work directly. */
 function partContext(job: JobDoc, index: number): PartContext<{ edition: string; mails: number }> {
   const part = job.parts[index]!;
@@ -120,13 +130,7 @@ describe('invitation e-mails: queued in the request, sent by a job (real MongoDB
     expect(stored!.text).to.include(body.invitations[0]!.link);
     expect((await JobModel.findById(body.job!.id).lean())!.parts).to.have.length(2);
 
-    const worker: JobWorker = await startWorker({ logger, settings: { leaseMs: 2000, pollMs: 200 } });
-    try {
-      const job = await waitForJob(body.job!.id);
-      expect(job.status).to.equal('done');
-    } finally {
-      await worker.stop();
-    }
+    await runToDone(body.job!.id);
     expect(smtp.received).to.have.length(24);
     const byAddress = new Map(smtp.received.map((m) => [addresses(m.to)[0]!, m]));
     expect(byAddress.size, 'one e-mail per contact, none twice').to.equal(24);
@@ -149,12 +153,7 @@ describe('invitation e-mails: queued in the request, sent by a job (real MongoDB
     const refused = ids.slice(0, 3);
     for (const [n, id] of refused.entries()) await InstitutionModel.updateOne({ _id: id }, { $set: { contactEmail: `enlace${n}@rechaza.example`, contactCc: [] } });
     const body = await issue(refused);
-    const worker = await startWorker({ logger, settings: { leaseMs: 2000, pollMs: 200 } });
-    try {
-      expect((await waitForJob(body.job!.id)).status).to.equal('done');
-    } finally {
-      await worker.stop();
-    }
+    await runToDone(body.job!.id);
     expect(smtp.received).to.have.length(0);
     const mails = await MailModel.find({ job: new mongoose.Types.ObjectId(body.job!.id) }).lean();
     expect(mails.map((m) => m.status)).to.deep.equal(['failed', 'failed', 'failed']);
@@ -171,12 +170,7 @@ describe('invitation e-mails: queued in the request, sent by a job (real MongoDB
     closeMailTransports();
     await InstitutionModel.updateOne({ _id: refused[0] }, { $set: { contactEmail: 'enlace@municipio.example' } });
     const again = await issue([refused[0]!]);
-    const worker2 = await startWorker({ logger, settings: { leaseMs: 2000, pollMs: 200 } });
-    try {
-      expect((await waitForJob(again.job!.id)).status).to.equal('done');
-    } finally {
-      await worker2.stop();
-    }
+    await runToDone(again.job!.id);
     const [unreachable] = await MailModel.find({ job: new mongoose.Types.ObjectId(again.job!.id) }).lean();
     expect(unreachable!.status).to.equal('failed');
     expect(unreachable!.error).to.match(/ECONNREFUSED|connect/i);
@@ -222,12 +216,7 @@ describe('invitation e-mails: queued in the request, sent by a job (real MongoDB
     process.env.SMTP_URL = 'smtp://127.0.0.1:1';
     closeMailTransports();
     const unreachable = await issueHere([mine[0]!]);
-    const worker = await startWorker({ logger, settings: { leaseMs: 2000, pollMs: 200 } });
-    try {
-      expect((await waitForJob(unreachable.job!.id)).status).to.equal('done');
-    } finally {
-      await worker.stop();
-    }
+    await runToDone(unreachable.job!.id);
     expect(await MailModel.findById(unreachable.invitations[0]!.mail!.mailId).lean()).to.include({ status: 'failed' });
     // Two more, whose sending job is cancelled before it runs; then one of their links is revoked.
     const cancelled = await issueHere([mine[1]!, mine[2]!]);
@@ -252,12 +241,7 @@ describe('invitation e-mails: queued in the request, sent by a job (real MongoDB
     const twice = await admin.request('POST', `/api/v1/editions/${edition}/invitations/mail-retry`);
     expect(twice.status).to.equal(409);
     expect((await json<{ code: string }>(twice)).code).to.equal('nothing_to_send');
-    const worker2 = await startWorker({ logger, settings: { leaseMs: 2000, pollMs: 200 } });
-    try {
-      expect((await waitForJob(job.id)).status).to.equal('done');
-    } finally {
-      await worker2.stop();
-    }
+    await runToDone(job.id);
     expect(smtp.received.map((m) => addresses(m.to)[0]).sort()).to.deep.equal([unreachable.invitations[0]!, cancelled.invitations[0]!].map((i) => i.mail!.to[0]).sort());
     expect(smtp.received[0]!.text).to.match(/\/responder\/inv_/);
     expect(await MailModel.findById(cancelled.invitations[1]!.mail!.mailId).lean(), 'the revoked link was not sent').to.include({ status: 'queued' });
