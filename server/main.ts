@@ -10,6 +10,7 @@ import { ensureAdminFromEnvironment } from './auth/users.js';
 import { demoText, seedDemo } from './services/demo.js';
 import { describeChromium, resolveChromium } from '../reports/chromium.js';
 import { drainer } from './http/drain.js';
+import { cacheWritesSettled } from './services/reportCache.js';
 import { configuredPublicUrl, publicBaseUrl, setListenUrl } from './http/publicUrl.js';
 import { startWorker, type JobWorker } from './jobs/queue.js';
 import { jobSettings } from './jobs/settings.js';
@@ -120,6 +121,9 @@ async function main(): Promise<void> {
     const drained = await requests.drain(SHUTDOWN_GRACE_MS);
     if (drained.dropped > 0) logger.error({ dropped: drained.dropped }, `requests still running after ${SHUTDOWN_GRACE_MS / 1000} s were dropped`);
     else logger.info({ ms: drained.ms }, 'every request in flight was answered');
+    // PDFs already sent but still being stored in the cache: stored before the database closes.
+    const stored = await cacheWritesSettled();
+    if (stored > 0) logger.info({ pdfs: stored }, 'PDFs being stored in the cache were stored');
     // Running jobs hand their parts back (another worker, or the next start, continues them).
     await worker?.stop().catch((error: Error) => logger.error({ err: error }, 'the job worker did not stop cleanly'));
     // Only now the database: the requests and jobs above needed it.

@@ -130,6 +130,8 @@ export async function findCached(key: string): Promise<CachedFile | undefined> {
 }
 
 const rendering = new Map<string, Promise<Buffer>>();
+/** PDFs being stored in the cache after their answer was sent: a shutdown waits for them (cacheWritesSettled). */
+const storing = new Set<Promise<void>>();
 
 /**
  * The PDF under `key`: rendered once however many requests ask at the same time, then stored (in
@@ -141,11 +143,29 @@ export function renderOnce(key: string, slot: string, meta: { edition: string; r
     pending = render();
     rendering.set(key, pending);
     pending.then(
-      (body) => void store(key, slot, meta, body).catch((error: unknown) => logger?.warn({ err: error, key }, 'could not store a PDF in the cache')).finally(() => rendering.delete(key)),
+      (body) => {
+        const task: Promise<void> = store(key, slot, meta, body)
+          .catch((error: unknown) => logger?.warn({ err: error, key }, 'could not store a PDF in the cache'))
+          .finally(() => {
+            rendering.delete(key);
+            storing.delete(task);
+          });
+        storing.add(task);
+      },
       () => rendering.delete(key),
     );
   }
   return pending;
+}
+
+/** Resolves once every PDF being stored in the cache is stored (or has failed): before the database closes. */
+export async function cacheWritesSettled(): Promise<number> {
+  let waited = 0;
+  while (storing.size > 0) {
+    waited += storing.size;
+    await Promise.allSettled([...storing]);
+  }
+  return waited;
 }
 
 async function store(key: string, slot: string, meta: { edition: string; report: string; generation: string }, body: Buffer): Promise<void> {

@@ -140,19 +140,28 @@ describe('Ctrl-C: SIGINT to the process group during a burst of saves (real proc
     expect(inFlight, 'requests were in flight when the signal came').to.be.greaterThan(0);
   });
 
-  it('after a PDF was printed (Chromium running), Ctrl-C still drains and closes mongod cleanly', async () => {
+  it('after a PDF was printed (Chromium running), Ctrl-C still drains, stores the PDF in the cache, and closes mongod cleanly', async () => {
     await stopService(service);
     service = undefined;
     const started = await startService(env, { ownGroup: true });
     const pdf = await fetch(`${started.url}/api/v1/reports/national.pdf?edition=mga-2017`);
     expect(pdf.status).to.equal(200);
+    expect(pdf.headers.get('x-cache')).to.equal('miss');
     expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).to.equal('%PDF-');
+    // At once, while the PDF just sent is still being stored in the cache.
     process.kill(-started.child.pid!, 'SIGINT');
     const code = await started.exit;
     const log = started.output();
     expect(code, log.slice(-3000)).to.equal(0);
     expect(log).to.include('every request in flight was answered');
+    expect(log, 'the cache write finished before the database closed').to.not.include('could not store a PDF in the cache');
     expect(log).to.include('shutdown complete: database closed cleanly');
     expect((await readFile(path.join(dataDir, 'mongodb', 'mongod.lock'), 'utf8')).trim(), 'mongod.lock emptied by a clean shutdown').to.equal('');
+    // The next start serves it from the cache.
+    service = await startService(env);
+    const again = await fetch(`${service.url}/api/v1/reports/national.pdf?edition=mga-2017`);
+    expect(again.status).to.equal(200);
+    expect(again.headers.get('x-cache')).to.equal('hit');
+    await again.arrayBuffer();
   });
 });
