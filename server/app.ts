@@ -3,7 +3,7 @@ import compression from 'compression';
 import helmet from 'helmet';
 import multer from 'multer';
 import mongoose from 'mongoose';
-import { pinoHttp } from 'pino-http';
+import { requestLogger } from './http/requestLog.js';
 import type { Logger } from 'pino';
 import { problemHandler, sendProblem, HttpProblem, unknownRoute } from './http/problem.js';
 import { serverVersion } from './db/connection.js';
@@ -68,7 +68,8 @@ export function createApp({ logger, session }: AppOptions): Express {
   // Sign-in limits live in MongoDB, shared by every web process.
   app.locals.loginLimiter = new LoginLimiter();
   configureViews(app);
-  app.use(pinoHttp({ logger, customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info') }));
+  // One line per request, without headers or the credentials some addresses carry (requestLog.ts).
+  app.use(requestLogger(logger));
   app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'] } } }));
   app.use(compression({ filter: (_req, res) => compressible(res.getHeader('Content-Type')) }));
   app.use(staticAssets());
