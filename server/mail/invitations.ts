@@ -11,8 +11,7 @@ import { queueJob, submitJobInTransaction } from '../jobs/service.js';
 import { INVITATION_MAILS_JOB } from '../jobs/invitationMails.js';
 import type { JobDoc } from '../jobs/model.js';
 import { queueInvitationMails, type QueuedInvitationMail } from './send.js';
-import { EditionModel } from '../models/edition.js';
-import { notFound } from '../http/problem.js';
+import { findEdition } from '../services/results.js';
 
 export interface InvitationsByMail {
   issued: IssuedInvitation[];
@@ -54,7 +53,7 @@ export async function issueInvitationsByMail(
  * (409 nothing_to_send when there are none); the job is queued once that has committed.
  */
 export async function retryInvitationMails(editionId: string, options: { user: UserPrincipal; logger?: Logger }): Promise<JobDoc> {
-  if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(editionId) || !(await EditionModel.exists({ editionId }))) throw notFound(`edition "${editionId}" does not exist`);
+  await findEdition(editionId);
   let job: JobDoc | undefined;
   await mongoose.connection.transaction(async (session) => {
     job = await submitJobInTransaction(INVITATION_MAILS_JOB, { edition: editionId, retry: true }, options.user, session);
