@@ -253,6 +253,26 @@ describe('invitation e-mails: queued in the request, sent by a job (real MongoDB
     expect((await admin.request('POST', '/api/v1/editions/no-existe/invitations/mail-retry')).status).to.equal(404);
   });
 
+  it('two retries at once (20 times): exactly one queues the e-mails, the other gets 409; none is queued twice', async () => {
+    const edition = (await createPilot('piloto-reenvio-carrera', SAMPLE)).editionId;
+    const mine = (await InstitutionModel.find({ scope: edition }, { _id: 1 }).sort({ name: 1 }).lean()).map((i) => String(i._id)).slice(0, 2);
+    const issued = await json<Issued>(await admin.request('POST', `/api/v1/editions/${edition}/invitations`, { json: { expiresInDays: 30, send: true, institutionIds: mine } }));
+    const mailIds = issued.invitations.map((i) => new mongoose.Types.ObjectId(i.mail!.mailId));
+    // Their sending job ends without them (no worker runs in this test).
+    await JobModel.updateOne({ _id: issued.job!.id }, { $set: { status: 'cancelled' } });
+    const retry = () => admin.request('POST', `/api/v1/editions/${edition}/invitations/mail-retry`);
+    for (let round = 0; round < 20; round++) {
+      const answers = await Promise.all([retry(), retry()]);
+      expect(answers.map((a) => a.status).sort(), `round ${round}`).to.deep.equal([202, 409]);
+      const winner = await json<JobView>(answers.find((a) => a.status === 202)!);
+      expect(winner.total).to.equal(2);
+      const mails = await MailModel.find({ _id: { $in: mailIds } }).lean();
+      expect(mails.map((m) => `${m.status} ${String(m.job)}`), `round ${round}`).to.deep.equal([`queued ${winner.id}`, `queued ${winner.id}`]);
+      // That job ends too: the next round has the same two e-mails to send again.
+      await JobModel.updateOne({ _id: winner.id }, { $set: { status: 'cancelled' } });
+    }
+  });
+
   it('without SMTP_URL the job moves the e-mails to the outbox at once; the CSV answer is unchanged; the page says what was queued', async () => {
     delete process.env.SMTP_URL;
     const csv = await admin.request('POST', `/api/v1/editions/${pilot.editionId}/invitations`, { json: { expiresInDays: 30, send: true, institutionIds: ids.slice(10, 12) }, headers: { accept: 'text/csv' } });
